@@ -1,0 +1,1 @@
+"""wix-printer-service."""

@@ -1,0 +1,164 @@
+"""Every exception type of wix-printer-service, in one place.
+
+The tree::
+
+    WixprintError
+    ├── ConfigError                 bad configuration: nothing starts, exit 78
+    ├── DependencyUnavailable       an *expected* outage: backed off, never counts as a bug
+    │   ├── WixUnavailable          Wix API unreachable, 5xx, 429, timeout
+    │   ├── PrinterOffline          printer unreachable (connect refused, timeout, reset)
+    │   ├── PrinterNotReady         printer answers but cannot print now (paper out, cover open)
+    │   └── SmtpUnavailable         SMTP server unreachable or refusing for now
+    ├── WixAuthError                Wix rejected our credentials (401/403): configuration, alerted
+    ├── WixRequestError             Wix rejected a request (other 4xx): a bug on our side
+    ├── PrintOutcomeUnknown         bytes left for the printer but no proof came back: the job
+    │                               may or may not be on paper, so it is never blindly resent
+    ├── RenderError                 an order could not be turned into a ticket (poison order)
+    ├── WebhookRejected             a webhook failed verification (signature, expiry, shape)
+    ├── SpoolError                  the spool database cannot do what was asked
+    ├── InjectedFault               raised by an armed fault point (tests, crash injection)
+    └── RestartIntensityExceeded    a supervisor gave up: carries its recent restart history
+
+Dependency outages are states, not bugs: the actor that meets one backs off and reports
+degraded health. Supervisors never count them against restart intensity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wixprint.printing.status import PrinterStatus
+
+__all__ = [
+    "ConfigError",
+    "DependencyUnavailable",
+    "InjectedFault",
+    "PrintOutcomeUnknown",
+    "PrinterNotReady",
+    "PrinterOffline",
+    "RenderError",
+    "RestartIntensityExceeded",
+    "SmtpUnavailable",
+    "SpoolError",
+    "WebhookRejected",
+    "WixAuthError",
+    "WixRequestError",
+    "WixUnavailable",
+    "WixprintError",
+]
+
+
+class WixprintError(Exception):
+    """Base of every error this service raises on purpose."""
+
+
+class ConfigError(WixprintError):
+    """The configuration is unusable.
+
+    Attributes:
+        problems: one line per problem, each naming the key path and what was expected.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems: tuple[str, ...] = tuple(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class DependencyUnavailable(WixprintError):
+    """Something outside the process is down. Expected; handled by backoff, not restarts."""
+
+
+class WixUnavailable(DependencyUnavailable):
+    """The Wix API cannot be reached or answered 429/5xx.
+
+    Attributes:
+        retry_after: seconds Wix asked us to wait (``Retry-After``), if it said.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PrinterOffline(DependencyUnavailable):
+    """The printer cannot be reached (refused, timed out, reset before anything was sent)."""
+
+
+class PrinterNotReady(DependencyUnavailable):
+    """The printer answers but cannot print (paper out, cover open, offline). Nothing was sent."""
+
+    def __init__(self, message: str, *, status: PrinterStatus | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SmtpUnavailable(DependencyUnavailable):
+    """The SMTP server cannot take mail right now."""
+
+
+class WixAuthError(WixprintError):
+    """Wix answered 401/403: the API key or site id is wrong. Alert, do not crash-loop."""
+
+    def __init__(self, message: str, *, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class WixRequestError(WixprintError):
+    """Wix rejected a request with a 4xx other than 401/403/429."""
+
+    def __init__(self, message: str, *, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class PrintOutcomeUnknown(WixprintError):
+    """Bytes were (partly) sent but no proof of printing arrived.
+
+    The ticket may already be on paper. The job goes back to the queue marked as a possible
+    duplicate, so the next copy carries a REPRINT banner.
+    """
+
+
+class RenderError(WixprintError):
+    """An order could not be rendered into a ticket."""
+
+
+class WebhookRejected(WixprintError):
+    """A webhook body failed verification or could not be understood.
+
+    Attributes:
+        status_code: the HTTP status to answer with (401 bad token, 400 bad shape, 413 too big).
+    """
+
+    def __init__(self, message: str, *, status_code: int = 401) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class SpoolError(WixprintError):
+    """The spool database failed (cannot open, cannot write, integrity problem)."""
+
+
+class InjectedFault(WixprintError):
+    """Raised by an armed fault point."""
+
+    def __init__(self, point: str) -> None:
+        super().__init__(f"injected fault at {point}")
+        self.point = point
+
+
+class RestartIntensityExceeded(WixprintError):
+    """A supervisor saw more restarts than its intensity allows and gave up.
+
+    Attributes:
+        supervisor: the supervisor's name.
+        history: the recent restart events (most recent last), for the parent and the logs.
+    """
+
+    def __init__(self, supervisor: str, history: Sequence[object]) -> None:
+        super().__init__(f"supervisor {supervisor!r} reached its maximum restart intensity")
+        self.supervisor = supervisor
+        self.history: tuple[object, ...] = tuple(history)

@@ -1,0 +1,131 @@
+"""Events on the in-process bus: what actors tell each other and the status surface.
+
+Events carry order numbers, never customer names, phones or addresses. ``at`` is wall-clock
+seconds (``time.time()``), so events can be shown and mailed with their original time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from wixprint.printing.status import Paper
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    at: float
+
+    @property
+    def kind(self) -> str:
+        """Snake-case event name for JSON (``order_received``)."""
+        name = type(self).__name__
+        return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {"event": self.kind}
+        data.update(asdict(self))
+        return data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderReceived(Event):
+    order_id: str
+    number: str
+    revision: int
+    jobs: int
+    source: str
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobsQueued(Event):
+    """The doorbell: new jobs for these printers are in the spool."""
+
+    printers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketPrinted(Event):
+    job_id: int
+    order_number: str
+    printer: str
+    receipt: str
+    reprint: bool
+    latency: float
+    """Seconds from job creation to proof of print."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketQuarantined(Event):
+    job_id: int
+    order_number: str
+    printer: str
+    receipt: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrinterState(Event):
+    printer: str
+    online: bool
+    paper: Paper
+    cover_open: bool
+    since: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InternetState(Event):
+    online: bool
+    since: float
+    target: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WixAuthFailed(Event):
+    status_code: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WixReachable(Event):
+    """A Wix call succeeded (ends a Wix auth or availability problem)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActorRestarted(Event):
+    actor: str
+    error_type: str
+    message: str
+    restarts: int
+    delay: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceSample(Event):
+    cpu_percent: float | None
+    memory_percent: float | None
+    disk_percent: float | None
+    rss_bytes: int | None
+    open_files: int | None
+    temperature_c: float | None
+    throttled_now: bool | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertEvent(Event):
+    key: str
+    level: Literal["critical", "warning", "info"]
+    subject: str
+    state: Literal["raised", "resolved", "sent", "repeat"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecoveryRecorded(Event):
+    """Something that failed came back."""
+
+    what: str
+    down_since: float
+    duration: float
+    held: int
+    """Jobs or alerts held during the outage."""

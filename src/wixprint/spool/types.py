@@ -1,0 +1,141 @@
+"""The spool's request and answer types: what other actors hold to talk to it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class JobState(enum.Enum):
+    QUEUED = "queued"
+    PRINTING = "printing"
+    PRINTED = "printed"
+    FAILED = "failed"
+    """Quarantined after repeated render errors (a poison order). Never for printer outages."""
+
+
+class Variant(enum.Enum):
+    """What a ticket announces."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    CANCELED = "canceled"
+
+
+class AcceptOutcome(enum.Enum):
+    NEW = "new"
+    """First sight of the order; jobs created if it is printable."""
+    DUPLICATE = "duplicate"
+    """Seen already with the same or a newer ``updatedDate``: nothing changed."""
+    UPDATED = "updated"
+    """Stored again (newer), but nothing the kitchen must know: no new jobs."""
+    REVISED = "revised"
+    """A new revision with jobs (approved later, changed items, canceled)."""
+    IGNORED = "ignored"
+    """Not printable and never printed (e.g. canceled before approval): stored, no jobs."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobTarget:
+    kind: str
+    """Receipt kind: kitchen, driver or customer."""
+    printer: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingOrder:
+    """An order handed to the spool by the fetcher or the webhook route."""
+
+    order_id: str
+    number: str
+    status: str
+    created: str
+    """``createdDate`` as Wix sent it (UTC ISO)."""
+    updated: str
+    """``updatedDate`` as Wix sent it (UTC ISO): orders revisions."""
+    fingerprint: str
+    """Digest of what the kitchen must do; a change means a CHANGED ticket."""
+    printable: bool
+    """Status is one of ``wix.print_statuses`` and the order is not before ``not_before``."""
+    raw_json: str
+    """The Wix order object, as JSON text (rendering parses it again)."""
+    targets: tuple[JobTarget, ...]
+    """Where each receipt of a NEW order goes (from routing and layout)."""
+    source: str = "poll"
+    """poll | webhook | demo | test: recorded for the status pages."""
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptResult:
+    outcome: AcceptOutcome
+    revision: int
+    job_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    order_id: str
+    order_number: str
+    revision: int
+    kind: str
+    printer: str
+    variant: Variant
+    state: JobState
+    attempts: int
+    reprint: bool
+    """Print with a REPRINT banner: interrupted before proof, or an operator reprint."""
+    reason: str
+    """new | interrupted | operator"""
+    created_at: float
+    """Wall-clock seconds (time.time()) the job was created."""
+    render_failures: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    printer: str
+    depth: int
+    """Jobs queued or printing."""
+    oldest_age: float | None
+    """Seconds since the oldest queued job was created, None if empty."""
+    printed: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSummary:
+    job_id: int
+    kind: str
+    printer: str
+    revision: int
+    variant: Variant
+    state: JobState
+    reprint: bool
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    """An order for the status pages: no names, phones or addresses."""
+
+    order_id: str
+    number: str
+    status: str
+    created: str
+    received_at: float
+    source: str
+    revision: int
+    tickets: tuple[TicketSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxAlert:
+    id: int
+    key: str
+    level: str
+    subject: str
+    body: str
+    raised_at: float
+    attempts: int
