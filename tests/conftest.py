@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,5 +21,5 @@ def thread_clock() -> trio.testing.MockClock:
 
 
 @pytest.fixture
-def fixtures_dir() -> Iterator[Path]:
-    yield FIXTURES
+def fixtures_dir() -> Path:
+    return FIXTURES

@@ -14,11 +14,7 @@ ReceiptKind = Literal["kitchen", "driver", "customer"]
 RECEIPT_KINDS: tuple[ReceiptKind, ...] = ("kitchen", "driver", "customer")
 
 
-class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Base for config tables: immutable, unknown keys are errors."""
-
-
-class ServiceConfig(_Section):
+class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     state_dir: str = "/var/lib/wixprint"
     timezone: str = "Europe/Berlin"
     restaurant_name: str = "Restaurant"
@@ -28,14 +24,14 @@ class ServiceConfig(_Section):
     """Seconds a graceful stop may take before actors are cancelled (fits TimeoutStopSec)."""
 
 
-class HttpConfig(_Section):
+class HttpConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
     port: int = 8000
     admin_token: str = ""
     """Secret; or WIXPRINT_ADMIN_TOKEN. Empty disables admin actions (reprint over HTTP)."""
 
 
-class WixConfig(_Section):
+class WixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     base_url: str = "https://www.wixapis.com"
     site_id: str = ""
     api_key: str = ""
@@ -55,7 +51,7 @@ class WixConfig(_Section):
     """Only fetch orders with Wix Restaurants line items."""
 
 
-class PrinterConfig(_Section):
+class PrinterConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: str
     transport: Literal["network", "device", "virtual"] = "network"
     host: str = ""
@@ -80,7 +76,7 @@ class PrinterConfig(_Section):
     probe_interval: float = 15.0
 
 
-class LayoutConfig(_Section):
+class LayoutConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     delivery: list[ReceiptKind] = msgspec.field(
         default_factory=lambda: ["kitchen", "driver", "customer"]
     )
@@ -96,7 +92,7 @@ class LayoutConfig(_Section):
     language: Literal["de", "en"] = "de"
 
 
-class AlertsConfig(_Section):
+class AlertsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     printer_offline_after: float = 120.0
     internet_offline_after: float = 300.0
     unprinted_order_after: float = 600.0
@@ -111,7 +107,7 @@ class AlertsConfig(_Section):
     temperature_c: float = 80.0
 
 
-class SmtpConfig(_Section):
+class SmtpConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     host: str = ""
     """Empty disables e-mail (alerts still show in /health and the logs)."""
     port: int = 587
@@ -124,7 +120,7 @@ class SmtpConfig(_Section):
     timeout: float = 20.0
 
 
-class ConnectivityConfig(_Section):
+class ConnectivityConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     internet_target: str = ""
     """host:port probed for the internet; empty: the host of wix.base_url on 443."""
     interval: float = 30.0
@@ -135,11 +131,11 @@ class ConnectivityConfig(_Section):
     """Consecutive probes that must agree before a state change is published (hysteresis)."""
 
 
-class MonitorConfig(_Section):
+class MonitorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     interval: float = 30.0
 
 
-class Config(_Section):
+class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     service: ServiceConfig = msgspec.field(default_factory=ServiceConfig)
     http: HttpConfig = msgspec.field(default_factory=HttpConfig)
     wix: WixConfig = msgspec.field(default_factory=WixConfig)
