@@ -1,0 +1,220 @@
+"""Structured logs: one JSON object per line on stdout, ready for journald and ``jq``.
+
+structlog is routed through stdlib ``logging`` so that one formatter renders everything, ours
+and the libraries' (hypercorn, httpx), as the same JSON. Tracebacks live inside the JSON (one
+journal entry per line) and never show frame locals, which could hold the API key or the SMTP
+password. Every line passes a redaction step: secret-looking keys and customer data keys are
+blanked, and registered secret strings are cut out of every text, exception messages included.
+
+Order matters at start-up: call ``configure_logging`` *before* anything imports ``escpos``.
+python-escpos calls ``logging.basicConfig()`` at import, which is a no-op once the root logger
+has our handler, but otherwise installs a second, plain-text handler (we remove such a plain
+handler when configuring, as a safety net). ``escpos_env`` points escpos's capabilities pickle
+at the state directory; call it before that import too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping, MutableMapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import structlog
+from structlog.processors import ExceptionRenderer, JSONRenderer, TimeStamper
+from structlog.stdlib import ExtraAdder, ProcessorFormatter
+from structlog.tracebacks import ExceptionDictTransformer
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+__all__ = [
+    "REDACTED",
+    "bind_context",
+    "configure_logging",
+    "escpos_env",
+    "get_logger",
+    "register_secrets",
+]
+
+REDACTED = "[redacted]"
+LOGGER_NAME = "wixprint"
+ESCPOS_PICKLE_ENV = "ESCPOS_CAPABILITIES_PICKLE_DIR"
+
+_SECRET_KEY_PARTS = ("api_key", "password", "token", "secret", "authorization", "cookie")
+_PERSONAL_KEY_PARTS = (
+    "phone",
+    "address",
+    "email",
+    "first_name",
+    "last_name",
+    "name_of_customer",
+    "street",
+    "contact",
+)
+_SENSITIVE_KEY_PARTS = _SECRET_KEY_PARTS + _PERSONAL_KEY_PARTS
+_QUIET_LOGGERS = ("httpx", "httpcore", "hypercorn.access")
+
+_secrets: list[str] = []  # longest first, so a secret containing another is cut whole
+
+
+def register_secrets(values: Sequence[str]) -> None:
+    """Cut these strings out of every future log line (empty strings are ignored)."""
+    known = set(_secrets)
+    known.update(v for v in values if v)
+    _secrets[:] = sorted(known, key=len, reverse=True)
+
+
+def _sensitive_key(key: object) -> bool:
+    lowered = str(key).lower()
+    return any(part in lowered for part in _SENSITIVE_KEY_PARTS)
+
+
+def _scrub_text(text: str) -> str:
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _scrub(value: object) -> object:
+    if isinstance(value, str):
+        return _scrub_text(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Mapping):
+        return {k: REDACTED if _sensitive_key(k) else _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_scrub(v) for v in value]
+    # Anything else would be repr()'d by the JSON renderer: scrub that text now.
+    return _scrub_text(repr(value))
+
+
+def redact(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Blank sensitive keys and registered secrets; runs last, after exceptions are rendered."""
+    return {
+        key: REDACTED if _sensitive_key(key) else _scrub(value) for key, value in event_dict.items()
+    }
+
+
+def _syslog_priority(levelno: int) -> int:
+    if levelno >= logging.CRITICAL:
+        return 2
+    if levelno >= logging.ERROR:
+        return 3
+    if levelno >= logging.WARNING:
+        return 4
+    return 6 if levelno >= logging.INFO else 7
+
+
+class _JournalFormatter(logging.Formatter):
+    """Prefixes ``<N>`` so journald sets PRIORITY (and strips the prefix again)."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"<{_syslog_priority(record.levelno)}>{self._inner.format(record)}"
+
+
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Our root handler, recognisable so that reconfiguring replaces it."""
+
+
+_SHARED: list[Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.processors.add_log_level,
+    structlog.stdlib.add_logger_name,
+    TimeStamper(fmt="iso", utc=True, key="ts"),
+]
+
+
+def _configure_structlog() -> None:
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_SHARED,
+            ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+
+# Even before configure_logging runs, structlog must go through stdlib logging, never to
+# structlog's default console renderer (which knows nothing of redaction).
+_configure_structlog()
+
+
+def configure_logging(
+    *,
+    level: str = "INFO",
+    stream: TextIO | None = None,
+    secrets: Sequence[str] = (),
+    journal: bool | None = None,
+) -> None:
+    """Install the JSON handler on the root logger (replacing ours or a ``basicConfig`` one).
+
+    *journal* None means: prefix syslog priorities when ``$JOURNAL_STREAM`` is set (systemd
+    sets it when stdout goes to the journal). *secrets* are added to the redaction list.
+    """
+    levelno = logging.getLevelNamesMapping().get(level.upper())
+    if levelno is None:
+        raise ValueError(f"unknown log level {level!r}")
+    register_secrets(secrets)
+    _configure_structlog()
+    formatter: logging.Formatter = ProcessorFormatter(
+        foreign_pre_chain=[*_SHARED, ExtraAdder()],
+        processors=[
+            ProcessorFormatter.remove_processors_meta,
+            ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
+            redact,
+            JSONRenderer(),
+        ],
+    )
+    if journal is None:
+        journal = bool(os.environ.get("JOURNAL_STREAM"))
+    if journal:
+        formatter = _JournalFormatter(formatter)
+    handler = _Handler(sys.stdout if stream is None else stream)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        # type() on purpose: subclasses belong to others (pytest's capture, file handlers).
+        if isinstance(old, _Handler) or type(old) is logging.StreamHandler:
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(levelno)
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def get_logger(actor: str | None = None, **bound: Any) -> structlog.stdlib.BoundLogger:
+    """A logger with ``actor`` (and *bound*) on every line.
+
+    Resolved lazily at the first call, so a module-level logger created before
+    ``configure_logging`` still ends up in the JSON pipeline.
+    """
+    if actor is not None:
+        bound["actor"] = actor
+    return structlog.stdlib.get_logger(LOGGER_NAME, **bound)
+
+
+def bind_context(**kw: Any) -> Mapping[str, Any]:
+    """Bind keys (``order``, ``job``, ...) for the current Trio task and its children only."""
+    return structlog.contextvars.bind_contextvars(**kw)
+
+
+def escpos_env(state_dir: Path, environ: MutableMapping[str, str] | None = None) -> None:
+    """Point escpos's capabilities pickle at ``<state_dir>/cache`` unless already set.
+
+    Without it escpos writes its pickle into a fresh temporary directory per process.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(ESCPOS_PICKLE_ENV):
+        return
+    cache = state_dir / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    env[ESCPOS_PICKLE_ENV] = str(cache)
