@@ -1,0 +1,286 @@
+"""Alert rules: bus events and the clock in, mail actions out. Pure, no I/O, no own clock.
+
+This module decides *what* is a problem and when it began or ended (grace periods,
+thresholds with hysteresis, restart counting); ``problems.ProblemBook`` decides when to mail
+(raise after grace, repeat, resolve only what was mailed, quiet hours).
+
+Problem keys: ``printer_offline:<printer>``, ``paper_out:<printer>``, ``cover_open:<printer>``,
+``paper_near_end:<printer>``, ``internet_down``, ``wix_auth``, ``unprinted_orders`` (one
+problem listing the late order numbers), ``quarantined:<job id>`` (one-shot),
+``restarts:<actor>``, ``disk``, ``memory``, ``temperature``, ``throttled``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping, Sequence
+from datetime import tzinfo
+
+from wixprint.alerts.messages import AlertFacts, Category, Language, Level
+from wixprint.alerts.problems import AlertAction, AlertStatistics, ProblemBook, ProblemView
+from wixprint.alerts.quiet import QuietHours
+from wixprint.config import AlertsConfig
+from wixprint.events import (
+    ActorRestarted,
+    Event,
+    InternetState,
+    PrinterState,
+    ResourceSample,
+    TicketQuarantined,
+    WixAuthFailed,
+    WixReachable,
+)
+
+__all__ = ["AlertAction", "AlertEngine", "AlertStatistics", "ProblemView"]
+
+RESTART_WINDOW = 3600.0
+"""Restarts of one actor are counted over this many seconds; quiet this long ends it."""
+ONE_SHOT_MEMORY = 86400.0
+"""A one-shot alert (quarantined ticket) with the same key is not mailed twice this long."""
+MARGINS: dict[str, float] = {"disk": 2.0, "memory": 5.0, "temperature": 5.0}
+"""Hysteresis: a resource problem ends only below its threshold minus this margin."""
+
+
+class AlertEngine:
+    """The alert state machine. Feed it events with ``observe`` and call ``tick`` often.
+
+    Every result depends only on the inputs, including ``now`` (wall-clock seconds).
+    """
+
+    def __init__(
+        self, alerts: AlertsConfig, *, restaurant: str, language: Language, tz: tzinfo
+    ) -> None:
+        self._cfg = alerts
+        self._book = ProblemBook(
+            repeat_every=alerts.repeat_every,
+            quiet=QuietHours.parse(alerts.quiet_hours),
+            restaurant=restaurant,
+            language=language,
+            tz=tz,
+            unprinted_grace=alerts.unprinted_order_after,
+        )
+        self._one_shots: dict[str, float] = {}
+        self._restarts: dict[str, deque[float]] = {}
+        self._clear_seen: dict[str, float] = {}
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def observe(self, event: Event, now: float) -> list[AlertAction]:
+        """Account for one bus event; returns the mails due now (other events: none)."""
+        out: list[AlertAction] = []
+        if isinstance(event, PrinterState):
+            self._on_printer(event, now, out)
+        elif isinstance(event, InternetState):
+            self._condition(
+                "internet_down",
+                "internet_down",
+                "critical",
+                self._cfg.internet_offline_after,
+                active=not event.online,
+                at=event.at,
+                since=event.since,
+                ended=event.since,
+                now=now,
+                out=out,
+                detail=event.target,
+            )
+        elif isinstance(event, WixAuthFailed):
+            detail = f"HTTP {event.status_code}"
+            self._book.open("wix_auth", "wix_auth", "critical", event.at, 0.0, now, detail=detail)
+        elif isinstance(event, WixReachable):
+            self._book.close("wix_auth", event.at, now, out)
+        elif isinstance(event, TicketQuarantined):
+            self._on_quarantined(event, now, out)
+        elif isinstance(event, ActorRestarted):
+            self._on_restart(event, now)
+        elif isinstance(event, ResourceSample):
+            self._on_resources(event, now, out)
+        self._book.advance(now, out)
+        return out
+
+    def tick(
+        self,
+        now: float,
+        *,
+        unprinted: Sequence[tuple[str, float]] | None = None,
+        held: Mapping[str, int] | None = None,
+    ) -> list[AlertAction]:
+        """Raise what outlasted its grace, repeat, end stale problems, release deferred
+        info mails after the quiet hours.
+
+        ``unprinted`` lists (order number, age in seconds) of orders without a printed
+        ticket; None means "not known this time" and leaves that problem as it is, an empty
+        list ends it. ``held`` maps a printer name (or a problem key) to the tickets it
+        holds, reported in the mails.
+        """
+        out: list[AlertAction] = []
+        if held is not None:
+            self._book.set_held(held)
+        if unprinted is not None:
+            self._on_unprinted(unprinted, now, out)
+        self._expire_restarts(now, out)
+        self._book.advance(now, out)
+        return out
+
+    # -- outputs for status pages ---------------------------------------------------------
+
+    def active_problems(self) -> list[ProblemView]:
+        return self._book.views()
+
+    def statistics(self) -> AlertStatistics:
+        return self._book.statistics()
+
+    def next_due(self, now: float) -> float | None:
+        """The earliest time a ``tick`` has a raise, repeat or release due (None: nothing).
+
+        Restart expiry and unprinted orders are not included: tick at least every minute.
+        """
+        return self._book.next_due(now)
+
+    # -- rules ----------------------------------------------------------------------------
+
+    def _on_printer(self, ev: PrinterState, now: float, out: list[AlertAction]) -> None:
+        grace = self._cfg.printer_offline_after
+        # (category, level, grace, active, ended): offline ends when the new state began;
+        # paper and cover are seen per probe, so they end when observed.
+        conditions: list[tuple[Category, Level, float, bool, float]] = [
+            ("printer_offline", "critical", grace, not ev.online, ev.since)
+        ]
+        if ev.online:  # while offline, paper and cover are unknown: leave those problems be
+            if ev.paper == "out":
+                self._book.drop(f"paper_near_end:{ev.printer}")  # superseded, no mail
+            if ev.paper != "unknown":
+                conditions.append(("paper_out", "critical", grace, ev.paper == "out", ev.at))
+                conditions.append(("paper_near_end", "warning", 0.0, ev.paper == "near_end", ev.at))
+            conditions.append(("cover_open", "critical", grace, ev.cover_open, ev.at))
+        for category, level, cond_grace, active, ended in conditions:
+            self._condition(
+                f"{category}:{ev.printer}",
+                category,
+                level,
+                cond_grace,
+                active=active,
+                at=ev.at,
+                since=ev.since,
+                ended=ended,
+                now=now,
+                out=out,
+                target=ev.printer,
+                detail=ev.reason if category == "printer_offline" else "",
+            )
+
+    def _on_quarantined(self, ev: TicketQuarantined, now: float, out: list[AlertAction]) -> None:
+        key = f"quarantined:{ev.job_id}"
+        self._one_shots = {k: t for k, t in self._one_shots.items() if now - t < ONE_SHOT_MEMORY}
+        if key in self._one_shots:
+            return
+        self._one_shots[key] = now
+        facts = AlertFacts(
+            category="quarantined",
+            key=key,
+            level="critical",
+            since=ev.at,
+            target=ev.order_number,
+            detail=_short(ev.error),
+        )
+        self._book.one_shot(facts, now, out)
+
+    def _on_restart(self, ev: ActorRestarted, now: float) -> None:
+        times = self._restarts.setdefault(ev.actor, deque())
+        times.append(ev.at)
+        while times and times[0] < ev.at - RESTART_WINDOW:
+            times.popleft()
+        key = f"restarts:{ev.actor}"
+        if len(times) >= self._cfg.restarts_alert_after or key in self._book:
+            self._book.open(
+                key,
+                "restarts",
+                "warning",
+                times[0],
+                0.0,
+                now,
+                target=ev.actor,
+                count=len(times),
+                detail=_short(f"{ev.error_type}: {ev.message}"),
+            )
+
+    def _expire_restarts(self, now: float, out: list[AlertAction]) -> None:
+        for actor, times in list(self._restarts.items()):
+            if times and now - times[-1] < RESTART_WINDOW:
+                continue
+            del self._restarts[actor]
+            if times:
+                self._book.close(f"restarts:{actor}", times[-1], now, out)
+
+    def _on_resources(self, ev: ResourceSample, now: float, out: list[AlertAction]) -> None:
+        checks: tuple[tuple[Category, float | None, float], ...] = (
+            ("disk", ev.disk_percent, self._cfg.disk_percent),
+            ("memory", ev.memory_percent, self._cfg.memory_percent),
+            ("temperature", ev.temperature_c, self._cfg.temperature_c),
+        )
+        for category, value, threshold in checks:
+            if value is None:
+                continue
+            if value >= threshold:
+                self._book.open(
+                    category, category, "warning", ev.at, 0.0, now, value=value, threshold=threshold
+                )
+            elif value < threshold - MARGINS[category]:
+                self._book.close(category, ev.at, now, out)
+        if ev.throttled_now is not None:
+            self._condition(
+                "throttled",
+                "throttled",
+                "warning",
+                0.0,
+                active=ev.throttled_now,
+                at=ev.at,
+                since=ev.at,
+                ended=ev.at,
+                now=now,
+                out=out,
+            )
+
+    def _on_unprinted(
+        self, unprinted: Sequence[tuple[str, float]], now: float, out: list[AlertAction]
+    ) -> None:
+        grace = self._cfg.unprinted_order_after
+        late = sorted((o for o in unprinted if o[1] >= grace), key=lambda o: (-o[1], o[0]))
+        if not late:
+            self._book.close("unprinted_orders", now, now, out)
+            return
+        numbers = tuple(number for number, _ in late)
+        since = now - late[0][1]  # when the oldest late order arrived
+        self._book.open(
+            "unprinted_orders", "unprinted_orders", "critical", since, 0.0, now, orders=numbers
+        )
+
+    def _condition(
+        self,
+        key: str,
+        category: Category,
+        level: Level,
+        grace: float,
+        *,
+        active: bool,
+        at: float,
+        since: float,
+        ended: float,
+        now: float,
+        out: list[AlertAction],
+        target: str = "",
+        detail: str = "",
+    ) -> None:
+        """A boolean condition: opens the problem while true, closes it when false."""
+        if active:
+            # The condition cannot have begun before we last saw it clear.
+            start = max(since, self._clear_seen.get(key, since))
+            self._book.open(key, category, level, start, grace, now, target=target, detail=detail)
+        else:
+            self._clear_seen[key] = at
+            self._book.close(key, ended, now, out)
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
