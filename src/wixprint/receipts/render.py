@@ -1,0 +1,119 @@
+"""Render one ticket: order + request -> ESC/POS bytes and a plain-text preview. Pure.
+
+python-escpos is only a byte builder here (a fresh ``Dummy`` per ticket); sending and status
+commands belong to the transport. The byte stream is ``ESC @``, ``ESC t <page>`` (the page
+is fixed for the whole ticket, so MagicEncode never picks one), then the ticket once per copy,
+each followed by a cut. escpos is imported on first use: its import configures logging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from wixprint.config import Config, PrinterConfig
+from wixprint.errors import RenderError
+from wixprint.receipts import customer, driver, kitchen
+from wixprint.receipts.labels import labels_for
+from wixprint.receipts.layout import (
+    PLAIN,
+    Context,
+    QrCode,
+    Sheet,
+    Style,
+    TextLine,
+    Ticket,
+    TicketRequest,
+)
+from wixprint.receipts.text import canonical_codepage, center
+from wixprint.wix.model import Order
+
+PROFILE = "TM-T20II"
+"""80 mm, 48 columns Font A, 576 dots; the 3.1 wheel has no TM-m30III profile (escpos.md §2.4)."""
+MIN_COLUMNS = 24
+CUT_MARK = "[cut]"
+QR_SIZE = 5
+"""Dots per QR module: 0.6 mm at 203 dpi, easy for phone cameras."""
+
+_BUILDERS: dict[str, Callable[[Context], None]] = {
+    "kitchen": kitchen.build,
+    "driver": driver.build,
+    "customer": customer.build,
+}
+
+
+def render_ticket(
+    order: Order, request: TicketRequest, *, config: Config, printer: PrinterConfig
+) -> Ticket:
+    """The ticket ``request.kind`` for ``order`` on ``printer``.
+
+    Raises ``RenderError`` when it cannot be rendered (unknown kind, unsupported code page,
+    fewer than 24 columns, or an unexpected failure: the job is then a poison job, never a
+    crashed actor). The message holds no order content.
+    """
+    codepage = canonical_codepage(printer.codepage)
+    if codepage is None:
+        raise RenderError(f"printer {printer.name!r}: unsupported code page {printer.codepage!r}")
+    if printer.columns < MIN_COLUMNS:
+        raise RenderError(f"printer {printer.name!r}: {printer.columns} columns is too narrow")
+    build = _BUILDERS.get(request.kind)
+    if build is None:
+        raise RenderError(f"unknown receipt kind {request.kind!r}")
+    sheet = Sheet(columns=printer.columns, codepage=codepage)
+    ctx = Context(order, request, config, printer, labels_for(config.layout.language), sheet)
+    copies = max(1, config.layout.copies.get(request.kind, 1))
+    try:
+        build(ctx)
+        data = _encode(sheet, codepage, copies)
+    except Exception as exc:
+        raise RenderError(
+            f"{request.kind} ticket of job {request.job_id} failed: {type(exc).__name__}"
+        ) from exc
+    return Ticket(data=data, preview=preview(sheet, copies))
+
+
+def preview(sheet: Sheet, copies: int = 1) -> str:
+    """The printed text; double-width lines laid out across the full width as they look."""
+    lines: list[str] = []
+    for block in sheet.blocks:
+        if isinstance(block, TextLine):
+            lines.append(block.fitted(sheet.columns).rstrip())
+        else:
+            lines.append(center("[QR]", sheet.columns))
+    lines.append(CUT_MARK)
+    return "\n".join(lines * copies) + "\n"
+
+
+def _encode(sheet: Sheet, codepage: str, copies: int) -> bytes:
+    from escpos.constants import QR_ECLEVEL_M
+    from escpos.printer import Dummy
+
+    p: Any = Dummy(profile=PROFILE)
+    p.hw("INIT")
+    p.charcode(codepage)
+    for _ in range(copies):
+        current = PLAIN
+        for block in sheet.blocks:
+            if isinstance(block, QrCode):
+                current = _style(p, current, PLAIN)
+                p.set(align="center")
+                p.qr(block.data, ec=QR_ECLEVEL_M, size=QR_SIZE, native=True)
+                p.set(align="left")
+                continue
+            current = _style(p, current, block.style)
+            p.text(block.fitted(sheet.cells(block.style)) + "\n")
+        _style(p, current, PLAIN)
+        p.cut()
+    return bytes(p.output)
+
+
+def _style(p: Any, current: Style, wanted: Style) -> Style:
+    if wanted != current:
+        p.set(
+            normal_textsize=not (wanted.wide or wanted.tall),
+            double_width=wanted.wide,
+            double_height=wanted.tall,
+            bold=wanted.bold,
+            invert=wanted.invert,
+        )
+    return wanted
