@@ -1,0 +1,56 @@
+"""Supervisors as children of supervisors: the tree.
+
+A nested supervisor is an ordinary child whose readiness is its whole subtree's and whose
+graceful stop is its own ordered stop. When it gives up (``RestartIntensityExceeded``) its
+parent sees an abnormal exit and applies its own restart type, strategy and intensity, so
+failures climb one level at a time (supervision.md §6.4).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import final
+
+import trio
+
+from wixprint.supervisor._backoff import Backoff
+from wixprint.supervisor._handle import current_child
+from wixprint.supervisor._spec import ChildSpec, Restart
+from wixprint.supervisor._supervisor import Supervisor
+
+__all__ = ["SupervisorRunner", "supervisor_spec"]
+
+
+@final
+class SupervisorRunner:
+    """The ``fn`` of a nested supervisor's child spec (see :func:`supervisor_spec`)."""
+
+    def __init__(self, supervisor: Supervisor) -> None:
+        self.supervisor = supervisor
+
+    async def __call__(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        # The parent's graceful stop becomes this supervisor's own ordered, graceful stop.
+        await self.supervisor._run(task_status, current_child().stop_requested)
+
+
+def supervisor_spec(
+    sup: Supervisor,
+    *,
+    restart: Restart = Restart.PERMANENT,
+    shutdown: float = math.inf,
+    backoff: Backoff | None = None,
+) -> ChildSpec:
+    """A child spec that runs ``sup`` as a subtree of another supervisor.
+
+    Its readiness is the subtree's (every grandchild started); its default ``shutdown`` waits
+    for the whole subtree to stop in order, as OTP's ``infinity`` for supervisor children.
+    """
+    return ChildSpec(
+        name=sup.name,
+        fn=SupervisorRunner(sup),
+        restart=restart,
+        shutdown=shutdown,
+        backoff=backoff if backoff is not None else Backoff(),
+    )

@@ -1,0 +1,119 @@
+"""Restart backoff: the curve, its cap, jitter, and both resets.
+
+Charter: see ``test_supervisor_core.py`` (virtual clock, exact times, absolute deadlines).
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import trio
+
+from tests.unit.supervisor.supervisor_helpers import Log, Scripted, run_until
+from wixprint.supervisor import Backoff, ChildSpec, Supervisor, current_child
+
+
+def test_delay_doubles_from_min_to_max_then_jitters_above_the_cap() -> None:
+    backoff = Backoff(min_delay=0.05, max_delay=30.0, random_factor=0.2)
+    assert [backoff.delay(n, 0.0) for n in range(4)] == [0.05, 0.1, 0.2, 0.4]
+    assert backoff.delay(20, 0.0) == 30.0
+    assert backoff.delay(10_000, 0.0) == 30.0
+    assert backoff.delay(20, 0.5) == pytest.approx(33.0)
+    assert backoff.delay(20, 0.999999) < 36.0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"min_delay": 0.0},
+        {"min_delay": -1.0},
+        {"min_delay": float("nan")},
+        {"min_delay": 2.0, "max_delay": 1.0},
+        {"random_factor": -0.1},
+        {"random_factor": 1.5},
+        {"reset_after": 0.0},
+    ],
+)
+def test_bad_backoff_arguments_are_refused(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="Backoff"):
+        Backoff(**kwargs)
+
+
+async def test_restart_times_follow_the_curve_and_its_cap(autojump_clock: trio.abc.Clock) -> None:
+    log = Log()
+    crasher = Scripted(log, "c", ["crash"] * 6)
+    backoff = Backoff(min_delay=1.0, max_delay=8.0, random_factor=0.0, reset_after=1000.0)
+    sup = Supervisor("root", [crasher.spec(backoff=backoff)], intensity=100, period=1.0)
+    await run_until(sup, 100.0)
+    # Delays 1, 2, 4, 8, 8, 8.
+    assert log.times("c start") == [0.0, 1.0, 3.0, 7.0, 15.0, 23.0, 31.0]
+    assert [e.delay for e in sup.statistics().recent] == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+
+
+async def test_jitter_stays_within_the_random_factor(autojump_clock: trio.abc.Clock) -> None:
+    log = Log()
+    crasher = Scripted(log, "c", ["crash"] * 30)
+    backoff = Backoff(min_delay=1.0, max_delay=4.0, random_factor=0.5)
+    sup = Supervisor("root", [crasher.spec(backoff=backoff)], intensity=100, rng=random.Random(1))
+    await run_until(sup, 1000.0)
+    delays = [e.delay or 0.0 for e in sup.statistics().recent]
+    assert len(delays) == 30
+    bases = [1.0, 2.0] + [4.0] * 28
+    assert all(base <= d < base * 1.5 for base, d in zip(bases, delays, strict=True))
+    assert len(set(delays)) == 30  # jitter really varies
+
+
+async def test_backoff_resets_after_enough_uptime(autojump_clock: trio.abc.Clock) -> None:
+    log = Log()
+    crashes = Scripted(log, "c", ["crash", "crash", "crash"])
+    backoff = Backoff(min_delay=1.0, max_delay=60.0, random_factor=0.0, reset_after=5.0)
+    sup = Supervisor("root", [crashes.spec(backoff=backoff)], intensity=100)
+    await run_until(sup, 10.0)
+    later = Scripted(log, "late", ["crash", "crash"], after=5.0)
+    sup2 = Supervisor("root", [later.spec(backoff=backoff)], intensity=100)
+    await run_until(sup2, 40.0)
+    # Without uptime: 1, 2, 4. With 5 s uptime before each crash: 1 every time.
+    assert [e.delay for e in sup.statistics().recent] == [1.0, 2.0, 4.0]
+    assert [e.delay for e in sup2.statistics().recent] == [1.0, 1.0]
+
+
+async def test_uptime_just_short_of_reset_after_keeps_growing(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    log = Log()
+    crashes = Scripted(log, "c", ["crash"] * 3, after=4.0)
+    backoff = Backoff(min_delay=1.0, max_delay=60.0, random_factor=0.0, reset_after=5.0)
+    sup = Supervisor("root", [crashes.spec(backoff=backoff)], intensity=100)
+    await run_until(sup, 40.0)
+    assert [e.delay for e in sup.statistics().recent] == [1.0, 2.0, 4.0]
+
+
+async def test_mark_healthy_resets_backoff_at_once(autojump_clock: trio.abc.Clock) -> None:
+    log = Log()
+    child = Scripted(log, "c", ["crash", "crash", "crash", "healthy_crash", "crash"])
+    backoff = Backoff(min_delay=1.0, max_delay=60.0, random_factor=0.0, reset_after=1000.0)
+    sup = Supervisor("root", [child.spec(backoff=backoff)], intensity=100)
+    await run_until(sup, 100.0)
+    assert [e.delay for e in sup.statistics().recent] == [1.0, 2.0, 4.0, 1.0, 2.0]
+    assert log.times("c start") == [0.0, 1.0, 3.0, 7.0, 8.0, 10.0]
+
+
+async def test_current_child_names_the_child_and_outside_is_detached(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    seen: list[str] = []
+
+    async def child(*, task_status: trio.TaskStatus[None]) -> None:
+        seen.append(current_child().name)
+        task_status.started()
+        await current_child().wait_stop_requested()
+
+    sup = Supervisor("root", [ChildSpec("named", child, shutdown=1.0)])
+    await run_until(sup, 1.0)
+    assert seen == ["named"]
+    assert trio.current_time() == 1.0  # it honoured the stop request, no grace used
+    detached = current_child()
+    assert detached.name == ""
+    detached.mark_healthy()
+    assert not detached.stop_requested.is_set()

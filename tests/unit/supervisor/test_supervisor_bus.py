@@ -1,0 +1,86 @@
+"""The in-process bus: fan-out, bounded buffers, drops counted, publisher never waits.
+
+Charter: see ``test_supervisor_core.py`` (virtual clock, absolute deadlines).
+"""
+
+from __future__ import annotations
+
+import pytest
+import trio
+import trio.testing
+
+from wixprint.supervisor import Bus, BusStatistics
+
+
+async def test_a_slow_subscriber_loses_events_but_never_holds_up_the_publisher(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    bus: Bus[int] = Bus()
+    fast_got: list[int] = []
+    with bus.subscribe(buffer=2) as slow, bus.subscribe(buffer=1) as fast:
+
+        async def fast_reader() -> None:
+            async for event in fast:
+                fast_got.append(event)
+
+        with trio.fail_after(10):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(fast_reader)
+                await trio.testing.wait_all_tasks_blocked()
+                for i in range(5):
+                    bus.publish(i)  # synchronous: nobody can make it wait
+                    await trio.testing.wait_all_tasks_blocked()
+                assert trio.current_time() == 0.0
+                nursery.cancel_scope.cancel()
+        assert fast_got == [0, 1, 2, 3, 4]
+        assert fast.dropped == 0
+        assert [slow.receive_nowait(), slow.receive_nowait()] == [0, 1]
+        with pytest.raises(trio.WouldBlock):
+            slow.receive_nowait()
+        assert slow.dropped == 3
+        assert bus.statistics() == BusStatistics(subscribers=2, published=5, dropped=3)
+    assert bus.statistics().subscribers == 0
+
+
+async def test_a_thousand_events_into_a_stalled_buffer_are_counted() -> None:
+    bus: Bus[str] = Bus()
+    with bus.subscribe(buffer=8) as stalled:
+        for i in range(1000):
+            bus.publish(f"e{i}")
+        assert stalled.dropped == 992
+        assert await stalled.receive() == "e0"
+    assert bus.statistics() == BusStatistics(subscribers=0, published=1000, dropped=992)
+
+
+async def test_events_after_unsubscribing_are_not_delivered() -> None:
+    bus: Bus[int] = Bus()
+    with bus.subscribe() as sub:
+        bus.publish(1)
+    bus.publish(2)
+    with pytest.raises(trio.ClosedResourceError):
+        sub.receive_nowait()
+    assert bus.statistics() == BusStatistics(subscribers=0, published=2, dropped=0)
+
+
+async def test_closing_the_bus_ends_iteration_after_buffered_events(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    bus: Bus[int] = Bus()
+    got: list[int] = []
+    with bus.subscribe() as sub:
+        bus.publish(1)
+        bus.publish(2)
+        bus.close()
+        bus.publish(3)  # ignored after close, never raises
+        with trio.fail_after(10):
+            async for event in sub:
+                got.append(event)
+    assert got == [1, 2]
+    with bus.subscribe() as late, pytest.raises(trio.EndOfChannel):
+        await late.receive()
+
+
+def test_a_buffer_needs_room_for_one_event() -> None:
+    bus: Bus[int] = Bus()
+    with pytest.raises(ValueError, match="buffer"), bus.subscribe(buffer=0):
+        pass

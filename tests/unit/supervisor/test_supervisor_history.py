@@ -1,0 +1,133 @@
+"""``HistoryStore``: restart history that outlives the process.
+
+Charter: see ``test_supervisor_core.py``. Files live under ``tmp_path``; tests that wait on
+the flusher use ``thread_clock``, so virtual time only jumps once the writer thread is idle.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import trio
+
+from tests.unit.supervisor.supervisor_helpers import EXACT, Log, Scripted
+from wixprint.supervisor import HistoryStore, RestartEvent, Supervisor
+
+
+def _event(child: str, wall: float) -> RestartEvent:
+    return RestartEvent(
+        supervisor="root",
+        child=child,
+        classification="abnormal",
+        error_type="Boom",
+        message=f"{child} crashed",
+        traceback="x.py:1 in f",
+        monotonic=12.5,
+        wall=wall,
+        action="restart",
+        delay=0.05,
+        restarts_in_window=1,
+    )
+
+
+async def test_history_survives_into_the_next_process(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "restart-history.json"
+    first = HistoryStore(path)
+    assert await first.load() == first.previous()
+    assert first.previous().events == ()
+    first.record_process_start()
+    first.record(_event("printer", 1000.0))
+    first.record(_event("fetcher", 1001.0))
+    first.record_process_exit(70, "root supervisor gave up")
+    await first.flush()
+
+    second = HistoryStore(path)
+    previous = await second.load()
+    assert previous.events == (_event("printer", 1000.0), _event("fetcher", 1001.0))
+    (process,) = previous.processes
+    assert (process.exit_code, process.reason) == (70, "root supervisor gave up")
+    assert process.exited_at is not None
+    assert process.exited_at >= process.started_at
+
+    second.record_process_start()  # this one is then "killed": no exit record
+    second.record(_event("alerter", 1002.0))
+    await second.flush()
+
+    third = HistoryStore(path)
+    seen = await third.load()
+    assert [e.child for e in seen.events] == ["printer", "fetcher", "alerter"]
+    assert [p.exit_code for p in seen.processes] == [70, None]
+    assert not list(path.parent.glob("*.tmp"))
+
+
+async def test_history_is_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "history.json"
+    store = HistoryStore(path, max_events=3, max_processes=2)
+    for i in range(4):
+        store.record_process_start()
+        store.record(_event(f"c{i}", float(i)))
+    await store.flush()
+    again = await HistoryStore(path).load()
+    assert [e.child for e in again.events] == ["c1", "c2", "c3"]
+    assert len(again.processes) == 2
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        "[1, 2]",
+        '{"events": {"a": 1}}',
+        '{"events": [{"child": "x"}]}',
+        '{"processes": [{"pid": "one", "started_at": 1}]}',
+    ],
+)
+async def test_a_corrupt_file_starts_an_empty_history_with_a_warning(
+    tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "history.json"
+    path.write_text(content, encoding="utf-8")
+    store = HistoryStore(path)
+    with caplog.at_level(logging.WARNING, logger="wixprint.supervisor"):
+        previous = await store.load()
+    assert previous.events == ()
+    assert previous.processes == ()
+    assert "history_corrupt" in [r.message for r in caplog.records]
+    store.record(_event("printer", 5.0))
+    await store.flush()
+    assert [e.child for e in (await HistoryStore(path).load()).events] == ["printer"]
+
+
+async def test_a_missing_file_is_an_empty_history(tmp_path: Path) -> None:
+    previous = await HistoryStore(tmp_path / "nothing-yet.json").load()
+    assert (previous.events, previous.processes) == ((), ())
+
+
+async def test_the_flusher_writes_a_burst_once_and_flushes_on_cancel(
+    tmp_path: Path, thread_clock: trio.abc.Clock
+) -> None:
+    path = tmp_path / "history.json"
+    store = HistoryStore(path, flush_delay=1.0)
+    log = Log()
+    crasher = Scripted(log, "crasher", ["crash", "crash"], after=10.0)
+    sup = Supervisor("root", [crasher.spec(backoff=EXACT)], history=store, intensity=5)
+    with trio.fail_after(100):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(store.run)
+            await nursery.start(sup.run)
+            await trio.sleep(10.5)  # first crash at 10.0, written at 11.0
+            assert not path.exists()
+            await trio.sleep(1.0)
+            on_disk = json.loads(path.read_text(encoding="utf-8"))
+            assert [e["child"] for e in on_disk["events"]] == ["crasher"]
+            await trio.sleep(10.0)  # second crash at 21.0
+            await sup.stop()
+            store.record_process_exit(0, "stopped")
+            nursery.cancel_scope.cancel()
+    final = await HistoryStore(path).load()
+    assert [e.action for e in final.events] == ["restart", "restart"]
+    assert final.events == sup.statistics().recent
+    assert [p.reason for p in final.processes] == ["stopped"]
