@@ -1,0 +1,89 @@
+"""What the simulated shop answers: Wix's JSON and error shapes, and order copies as served."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+__all__ = [
+    "JSON_HEADERS",
+    "Reply",
+    "error",
+    "json_reply",
+    "opaque",
+    "served",
+    "transactions",
+    "validation_error",
+]
+
+JSON_HEADERS: Final[Mapping[str, str]] = {"Content-Type": "application/json"}
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def served(order: dict[str, Any]) -> dict[str, Any]:
+    """A copy with a few keys our parser does not know, as newer Wix versions would send."""
+    copied = copy.deepcopy(order)
+    copied["extendedFields"] = {"namespaces": {"_user_fields": {}}}
+    copied["tags"] = {"privateTags": {"tagIds": []}, "tags": {"tagIds": []}}
+    copied["simFutureField"] = {"note": "unknown keys must be ignored"}
+    for item in copied.get("lineItems", []) or []:
+        if isinstance(item, dict):
+            item["simFutureField"] = 1
+    return copied
+
+
+def transactions(order: dict[str, Any]) -> dict[str, Any]:
+    """``orderTransactions`` with one payment: cash when nothing is paid yet, else card."""
+    unpaid = order.get("paymentStatus") == "NOT_PAID"
+    summary = order.get("priceSummary")
+    total = summary.get("total") if isinstance(summary, dict) else None
+    payment = {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"payment:{order.get('id')}")),
+        "amount": total,
+        "regularPaymentDetails": {
+            "paymentMethod": "Cash" if unpaid else "CreditCard",
+            "offlinePayment": unpaid,
+            "status": "PENDING" if unpaid else "APPROVED",
+        },
+    }
+    return {"orderId": order.get("id"), "payments": [payment], "refunds": []}
+
+
+def opaque(token: str) -> str:
+    """A cursor string a client cannot read anything into."""
+    return base64.urlsafe_b64encode(f"sim:{token}".encode()).decode().rstrip("=")
+
+
+def json_reply(status: int, payload: object, headers: Mapping[str, str] = JSON_HEADERS) -> Reply:
+    return Reply(status, json.dumps(payload, ensure_ascii=False).encode(), dict(headers))
+
+
+def error(
+    status: int, message: str, code: str | None, *, headers: Mapping[str, str] = JSON_HEADERS
+) -> Reply:
+    """Wix's error shape: ``message`` plus ``details.applicationError.code`` when given."""
+    details: dict[str, Any] = {}
+    if code is not None:
+        details["applicationError"] = {"code": code, "description": message, "data": {}}
+    return json_reply(status, {"message": message, "details": details}, headers)
+
+
+def validation_error(field_name: str, description: str) -> Reply:
+    """A 400 in Wix's ``validationError.fieldViolations`` shape."""
+    violation = {"field": field_name, "description": description, "violatedRule": "OTHER"}
+    payload = {
+        "message": description,
+        "details": {"validationError": {"fieldViolations": [violation]}},
+    }
+    return json_reply(400, payload)

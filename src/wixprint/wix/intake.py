@@ -1,0 +1,161 @@
+"""Sans-IO polling logic: which orders to ask Wix for, and how far the high-water mark moves.
+
+The fetcher polls ``POST /ecom/v1/orders/search`` sorted by ``updatedDate`` ascending and keeps
+a persisted high-water mark: the newest ``updatedDate`` it has committed to the spool.
+
+Why the window reaches back ``overlap`` seconds before the mark instead of starting at it:
+
+* Wix stamps ``updatedDate`` when a write begins, but the order becomes visible to Search a
+  little later (indexing is eventually consistent). An order stamped just before our mark can
+  appear only after we already polled past it; without the overlap it would never be fetched.
+* Several orders can share one millisecond, and a page can end between them.
+* Clock steps and retries on Wix's side can publish a slightly older ``updatedDate`` late.
+
+The price is that every poll sees some orders again. That is harmless: the spool dedupes on the
+order id and revision, so re-delivery is the normal case, not an error. The mark itself only
+advances after the spool committed a page (the caller's job), so a crash between fetch and commit
+re-fetches instead of skipping.
+
+All times are Wix's: UTC ISO-8601 strings. Parsing is tolerant: a missing or garbled date is
+``None``, never an exception, because every Wix field is optional.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+__all__ = [
+    "MAX_FUTURE_SKEW",
+    "POLL_SORT",
+    "RESTAURANTS_APP_ID",
+    "advance_mark",
+    "build_search_filter",
+    "format_wix_time",
+    "initial_mark",
+    "is_before",
+    "order_timestamp",
+    "parse_wix_time",
+]
+
+RESTAURANTS_APP_ID: Final = "9a5d83fd-8570-482e-81ab-cfa88942ee60"
+"""``catalogReference.appId`` of Wix Restaurants Orders (New) line items."""
+
+POLL_SORT: Final[list[dict[str, str]]] = [{"fieldName": "updatedDate", "order": "ASC"}]
+"""Oldest change first, so the mark can advance page by page."""
+
+MAX_FUTURE_SKEW: Final = timedelta(days=1)
+"""An ``updatedDate`` further than this past ``now`` is ignored by ``advance_mark``: one garbled
+date must not push the mark into the future and hide every later order."""
+
+_ALWAYS_FETCHED: Final = "CANCELED"
+
+
+def parse_wix_time(value: object) -> datetime | None:
+    """An aware UTC datetime from a Wix timestamp, or None if absent or unreadable.
+
+    Accepts ``Z`` or an offset, with or without fractional seconds; a naive time is taken as UTC.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_wix_time(moment: datetime) -> str:
+    """The form Wix uses and expects in filters: UTC, milliseconds, ``Z``."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def order_timestamp(raw: dict[str, Any], key: str) -> str | None:
+    """``raw[key]`` normalised to ``format_wix_time`` form, or None if missing or garbled."""
+    parsed = parse_wix_time(raw.get(key))
+    return None if parsed is None else format_wix_time(parsed)
+
+
+def build_search_filter(
+    mark: str | None,
+    *,
+    overlap: float,
+    statuses: Sequence[str],
+    restaurants_app_only: bool,
+) -> dict[str, Any]:
+    """The ``search.filter`` for one poll.
+
+    ``CANCELED`` is always included so a cancellation after the ticket was printed is seen
+    and a CANCELED ticket can go out. A missing or unreadable mark fetches without a date bound
+    (safe: the not-before gate and the spool's dedupe still apply).
+    """
+    wanted = list(dict.fromkeys([*statuses, _ALWAYS_FETCHED]))
+    search_filter: dict[str, Any] = {"status": {"$in": wanted}}
+    since = parse_wix_time(mark)
+    if since is not None:
+        start = since - timedelta(seconds=max(overlap, 0.0))
+        search_filter["updatedDate"] = {"$gte": format_wix_time(start)}
+    if restaurants_app_only:
+        search_filter["lineItems.catalogReference.appId"] = {"$hasSome": [RESTAURANTS_APP_ID]}
+    return search_filter
+
+
+def advance_mark(
+    mark: str | None,
+    orders: Iterable[dict[str, Any]],
+    *,
+    now: datetime | None = None,
+) -> str | None:
+    """The newest ``updatedDate`` among ``mark`` and ``orders``; never moves backwards.
+
+    Call it only once the spool committed these orders. With ``now`` given, dates more than
+    ``MAX_FUTURE_SKEW`` ahead of it are ignored. Orders without a readable date do not move it.
+    """
+    best = parse_wix_time(mark)
+    limit = None if now is None else _as_utc(now) + MAX_FUTURE_SKEW
+    for order in orders:
+        seen = parse_wix_time(order.get("updatedDate"))
+        if seen is None or (limit is not None and seen > limit):
+            continue
+        if best is None or seen > best:
+            best = seen
+    if best is None:
+        return mark
+    return format_wix_time(best)
+
+
+def initial_mark(not_before: str, now: datetime) -> str:
+    """The mark for a spool that has none yet: ``not_before`` if set and readable, else ``now``.
+
+    Starting at ``now`` on the very first run means history is not printed; the overlap
+    still reaches back a little, and ``is_before`` keeps anything older off the printers.
+    """
+    start = parse_wix_time(not_before)
+    if start is None:
+        start = _as_utc(now)
+    return format_wix_time(start)
+
+
+def is_before(created: str | None, not_before: str) -> bool:
+    """Whether an order created at ``created`` predates the ``not_before`` gate.
+
+    Unknown is not before: an order with a missing or garbled created date is printed rather
+    than silently dropped, and an empty or unreadable ``not_before`` gates nothing.
+    """
+    gate = parse_wix_time(not_before)
+    when = parse_wix_time(created)
+    if gate is None or when is None:
+        return False
+    return when < gate
+
+
+def _as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -1,0 +1,265 @@
+"""Verify a Wix webhook (an RS256 JWT as the whole body) and unwrap its layered envelope.
+
+Only RS256 is accepted, whatever the token's header says: that closes ``alg: none`` and the
+HS256-with-the-public-key-as-secret confusion. The token is verified exactly as received, never
+re-serialised. Rejections carry a short fixed reason and never any part of the token, so a
+hostile body cannot put text into our logs.
+
+After verification the claims are unwrapped layer by layer. Wix documents each ``data`` and
+``identity`` as stringified JSON but draws them as objects, so both forms are accepted. A token
+that verifies but cannot be understood is a 400: it came from Wix (or from whoever holds the
+key), so it is worth an alert, not a silent drop.
+
+Dedupe by event id is the spool's job, not this module's.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Final
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
+from wixprint.errors import WebhookRejected
+
+__all__ = [
+    "MAX_WEBHOOK_BODY",
+    "WebhookEvent",
+    "load_public_key",
+    "verify_webhook",
+]
+
+MAX_WEBHOOK_BODY: Final = 1024 * 1024
+"""Bytes; the web route answers 413 above this before reading further."""
+
+_ALGORITHM: Final = "RS256"
+_MIN_KEY_BITS: Final = 2048
+
+# Where each event type carries the order (§8.1 of the Wix reference).
+_ORDER_PATHS: Final[dict[str, tuple[str, ...]]] = {
+    "created": ("createdEvent", "entity"),
+    "updated": ("updatedEvent", "currentEntity"),
+}
+_ACTION_ORDER_PATH: Final = ("actionEvent", "body", "order")
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """A verified webhook, unwrapped.
+
+    Attributes:
+        event_id: the inner event's ``id``; the dedupe key.
+        event_type: e.g. ``wix.ecom.v1.order_approved``.
+        slug: the inner ``slug`` (``created``, ``approved``, ...), if given.
+        order_id: ``entityId``, else the order's own ``id``.
+        order: the order object as sent (may be stale: duplicates carry old data).
+        event_time: the inner ``eventTime`` string as sent.
+        instance_id: the app instance (= the site's installation of our app).
+    """
+
+    event_id: str
+    event_type: str
+    slug: str | None
+    order_id: str | None
+    order: dict[str, Any] | None
+    event_time: str | None
+    instance_id: str | None
+
+
+def load_public_key(pem: str) -> RSAPublicKey:
+    """The RSA public key from PEM text (a public key or a certificate).
+
+    Tolerates the classic config accident of literal ``\\n`` escapes instead of newlines.
+    Raises ``ValueError`` with a message fit for a ``ConfigError`` (never the key text).
+    """
+    text = pem.strip().replace("\\n", "\n")
+    if not text.startswith("-----BEGIN"):
+        raise ValueError("webhook public key is not PEM text (expected -----BEGIN PUBLIC KEY-----)")
+    data = text.encode("ascii", errors="replace")
+    try:
+        if "CERTIFICATE" in text.split("\n", 1)[0]:
+            key: object = x509.load_pem_x509_certificate(data).public_key()
+        else:
+            key = serialization.load_pem_public_key(data)
+    except (ValueError, TypeError):
+        raise ValueError("webhook public key is not a readable PEM public key") from None
+    if not isinstance(key, RSAPublicKey):
+        # ValueError on purpose: the config loader turns ValueError into ConfigError.
+        raise ValueError("webhook public key is not an RSA key (Wix signs with RS256)")  # noqa: TRY004
+    if key.key_size < _MIN_KEY_BITS:
+        raise ValueError(f"webhook public key is shorter than {_MIN_KEY_BITS} bits")
+    return key
+
+
+def verify_webhook(
+    body: bytes,
+    public_key_pem: str | RSAPublicKey,
+    *,
+    now: float | None = None,
+    leeway: float = 60.0,
+) -> WebhookEvent:
+    """Verify ``body`` and unwrap it; raises ``WebhookRejected`` (401, 400 or 413).
+
+    ``public_key_pem`` may also be a key already loaded with ``load_public_key`` (the route
+    loads it once). ``now`` is epoch seconds (default: the wall clock), for tests.
+    """
+    if len(body) > MAX_WEBHOOK_BODY:
+        raise WebhookRejected("webhook body too large", status_code=413)
+    key = (
+        public_key_pem
+        if isinstance(public_key_pem, RSAPublicKey)
+        else _load_key_or_reject(public_key_pem)
+    )
+    claims = _verified_claims(body, key, now=time.time() if now is None else now, leeway=leeway)
+    return _unwrap(claims)
+
+
+def _load_key_or_reject(pem: str) -> RSAPublicKey:
+    try:
+        return load_public_key(pem)
+    except ValueError:
+        # Our configuration, not the sender, is at fault; still never accept the body.
+        raise WebhookRejected("webhook key not usable", status_code=401) from None
+
+
+def _verified_claims(
+    body: bytes, key: RSAPublicKey, *, now: float, leeway: float
+) -> dict[str, Any]:
+    try:
+        token = body.decode("ascii")
+    except UnicodeDecodeError:
+        raise WebhookRejected("not a token", status_code=401) from None
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise WebhookRejected("not a token", status_code=401) from None
+    if header.get("alg") != _ALGORITHM:
+        raise WebhookRejected("algorithm not allowed", status_code=401)
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[_ALGORITHM],
+            # Times are checked below against ``now``; Wix sends no aud/iss/nbf.
+            options={
+                "verify_signature": True,
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+                "verify_aud": False,
+                "verify_iss": False,
+            },
+        )
+    except jwt.InvalidSignatureError:
+        raise WebhookRejected("bad signature", status_code=401) from None
+    except jwt.InvalidAlgorithmError:
+        raise WebhookRejected("algorithm not allowed", status_code=401) from None
+    except jwt.InvalidTokenError:
+        raise WebhookRejected("invalid token", status_code=401) from None
+    _check_times(claims, now=now, leeway=leeway)
+    return claims
+
+
+def _check_times(claims: dict[str, Any], *, now: float, leeway: float) -> None:
+    exp = _number(claims.get("exp"))
+    if exp is None:
+        raise WebhookRejected("token has no readable expiry", status_code=401)
+    if exp <= now - leeway:
+        raise WebhookRejected("token expired", status_code=401)
+    for claim in ("iat", "nbf"):
+        if claims.get(claim) is None:
+            continue
+        value = _number(claims[claim])
+        if value is None:
+            raise WebhookRejected(f"token {claim} unreadable", status_code=401)
+        if value > now + leeway:
+            raise WebhookRejected("token not yet valid", status_code=401)
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _unwrap(claims: dict[str, Any]) -> WebhookEvent:
+    envelope = _layer(claims.get("data"), "data")
+    inner = _layer(envelope.get("data"), "envelope data")
+    slug = _optional_str(inner, "slug")
+    event_type = _optional_str(envelope, "eventType")
+    if event_type is None:
+        fqdn = _optional_str(inner, "entityFqdn")
+        if fqdn is None or slug is None:
+            raise WebhookRejected("webhook has no event type", status_code=400)
+        event_type = f"{fqdn}_{slug}"
+    event_id = _optional_str(inner, "id")
+    if event_id is None:
+        raise WebhookRejected("webhook has no event id", status_code=400)
+    order = _find_order(inner, slug or event_type.rsplit("_", 1)[-1])
+    order_id = _optional_str(inner, "entityId")
+    if order is not None:
+        own_id = order.get("id")
+        if own_id is not None and not isinstance(own_id, str):
+            raise WebhookRejected("webhook order id is not a string", status_code=400)
+        if order_id is not None and own_id is not None and own_id != order_id:
+            raise WebhookRejected("webhook entity id and order id differ", status_code=400)
+        order_id = order_id or own_id
+    return WebhookEvent(
+        event_id=event_id,
+        event_type=event_type,
+        slug=slug,
+        order_id=order_id,
+        order=order,
+        event_time=_optional_str(inner, "eventTime"),
+        instance_id=_optional_str(envelope, "instanceId"),
+    )
+
+
+def _find_order(inner: dict[str, Any], slug: str) -> dict[str, Any] | None:
+    """The order where this event type keeps it, else wherever another type would."""
+    preferred = _ORDER_PATHS.get(slug, _ACTION_ORDER_PATH)
+    others = [path for path in (*_ORDER_PATHS.values(), _ACTION_ORDER_PATH) if path != preferred]
+    for path in (preferred, *others):
+        found = _dig(inner, path)
+        if found is not None:
+            return found
+    return None
+
+
+def _dig(node: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
+    current: object = node
+    for step in path:
+        if isinstance(current, str):
+            current = _layer(current, step)
+        if not isinstance(current, dict) or step not in current:
+            return None
+        current = current[step]
+    if current is None:
+        return None
+    return _layer(current, path[-1])
+
+
+def _layer(value: object, name: str) -> dict[str, Any]:
+    """One envelope layer: a JSON object, or a string holding one."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise WebhookRejected(f"webhook {name} is not JSON", status_code=400) from None
+    if not isinstance(value, dict):
+        raise WebhookRejected(f"webhook {name} is not an object", status_code=400)
+    return value
+
+
+def _optional_str(node: dict[str, Any], key: str) -> str | None:
+    value = node.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise WebhookRejected(f"webhook {key} is not a string", status_code=400)
+    return value or None
