@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -70,6 +71,8 @@ class AcceptResult:
     outcome: AcceptOutcome
     revision: int
     job_ids: tuple[int, ...] = ()
+    printers: tuple[str, ...] = ()
+    """Printers that got new jobs (distinct, in job order): ring their doorbells."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,8 @@ class Job:
     """Wall-clock seconds (time.time()) the job was created."""
     render_failures: int = 0
     error: str | None = None
+    copy_no: int = 0
+    """0 for the tickets of a revision; 1, 2, ... for operator reprints of the same ticket."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,3 +144,33 @@ class OutboxAlert:
     body: str
     raised_at: float
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobHistoryEntry:
+    """One job state change, for the status pages (``recent_job_events``)."""
+
+    id: int
+    at: float
+    job_id: int
+    order_id: str
+    order_number: str | None
+    """None once the order itself was pruned."""
+    kind: str
+    printer: str
+    event: str
+    """created | claim | printed | release | interrupted | render_failed | quarantine"""
+    state: JobState
+    """The state after the event."""
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolStatistics:
+    schema_version: int
+    db_bytes: int
+    """Main database file plus its write-ahead log."""
+    orders: int
+    jobs: Mapping[str, int]
+    """Job count per state value (every state present, zero included)."""
+    pending_alerts: int

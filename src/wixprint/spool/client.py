@@ -1,0 +1,240 @@
+"""The async handle to the spool: one SQLite connection, one worker thread at a time.
+
+``open_spool`` opens (and migrates) the database and yields a :class:`Spool`; every method is
+one transaction run through ``trio.to_thread.run_sync`` behind a ``CapacityLimiter(1)``, so
+the event loop never blocks on the disk and the connection is never used by two threads at
+once. The clock is read on the Trio thread and handed down, so tests can pass a virtual one.
+
+A cancelled caller waits for its statement to finish (``abandon_on_cancel=False``): a write
+is either committed or rolled back, never left half-done.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import trio
+
+from wixprint.errors import SpoolError
+from wixprint.spool import db, db_jobs, db_misc, db_orders
+from wixprint.spool.schema import MigrationReport
+from wixprint.spool.types import (
+    AcceptResult,
+    IncomingOrder,
+    Job,
+    JobHistoryEntry,
+    JobState,
+    OrderSummary,
+    OutboxAlert,
+    QueueStats,
+    SpoolStatistics,
+)
+
+__all__ = ["Spool", "open_spool"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_MAX_LIST = 1000
+
+
+class Spool:
+    """What actors hold to talk to the spool. Create it with :func:`open_spool`."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        path: Path,
+        clock: Callable[[], float],
+        migration: MigrationReport,
+    ) -> None:
+        self._conn: sqlite3.Connection | None = conn
+        self._limiter = trio.CapacityLimiter(1)
+        self._clock = clock
+        self.path = path
+        self.migration = migration
+        """How the database was found and migrated at open (for the start-up log)."""
+
+    async def _run(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await trio.to_thread.run_sync(
+            functools.partial(fn, *args, **kwargs), limiter=self._limiter
+        )
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise SpoolError("the spool is closed")
+        return self._conn
+
+    # --- orders -------------------------------------------------------------------------
+
+    async def accept(self, order: IncomingOrder) -> AcceptResult:
+        """Upsert the order and create its jobs in one transaction. Idempotent."""
+        return await self._run(db_orders.accept, self._db(), order, self._clock())
+
+    async def reprint(self, order_key: str, kind: str | None = None) -> list[int]:
+        """Operator reprint by order id or number; KeyError if unknown. New job ids."""
+        return await self._run(db_orders.reprint, self._db(), order_key, kind, self._clock())
+
+    async def order_raw(self, order_id: str) -> str | None:
+        return await self._run(db_orders.order_raw, self._db(), order_id)
+
+    async def unprinted_orders(self, older_than: float) -> list[tuple[str, float]]:
+        """(order number, seconds waiting) for orders with a ticket open that long."""
+        return await self._run(db_orders.unprinted_orders, self._db(), older_than, self._clock())
+
+    async def recent_orders(self, limit: int = 50) -> list[OrderSummary]:
+        return await self._run(db_orders.recent_orders, self._db(), min(limit, _MAX_LIST))
+
+    # --- jobs ---------------------------------------------------------------------------
+
+    async def claim_next(self, printer: str) -> Job | None:
+        """The printer's oldest queued job, now printing (attempts + 1); None if idle."""
+        return await self._run(db_jobs.claim_next, self._db(), printer, self._clock())
+
+    async def mark_printed(self, job_id: int) -> bool:
+        """printing → printed; False if the job was not printing."""
+        return await self._run(db_jobs.mark_printed, self._db(), job_id, self._clock())
+
+    async def release(
+        self, job_id: int, *, outcome_unknown: bool, error: str | None = None
+    ) -> bool:
+        """printing → queued; ``outcome_unknown`` makes the next copy a REPRINT.
+
+        Returns False if the job was not printing (nothing changed).
+        """
+        return await self._run(
+            db_jobs.release,
+            self._db(),
+            job_id,
+            outcome_unknown=outcome_unknown,
+            error=error,
+            now=self._clock(),
+        )
+
+    async def record_render_failure(
+        self, job_id: int, error: str, *, max_failures: int = 3
+    ) -> JobState:
+        """printing → queued, or → failed at ``max_failures``; the new state."""
+        return await self._run(
+            db_jobs.record_render_failure,
+            self._db(),
+            job_id,
+            error,
+            max_failures,
+            self._clock(),
+        )
+
+    async def quarantine(self, job_id: int, error: str) -> bool:
+        """queued/printing → failed at once; False if the job was in neither."""
+        return await self._run(db_jobs.quarantine, self._db(), job_id, error, self._clock())
+
+    async def requeue_interrupted(self, printer: str | None = None) -> list[Job]:
+        """Jobs left printing go back to the queue marked REPRINT (all, or one printer's).
+
+        Call it at start-up, and when one printer actor (re)starts for its own jobs: a job
+        that actor held when it died may be on paper.
+        """
+        return await self._run(db_jobs.requeue_interrupted, self._db(), self._clock(), printer)
+
+    async def get_job(self, job_id: int) -> Job | None:
+        return await self._run(db_jobs.get_job, self._db(), job_id)
+
+    async def queue_stats(self, printers: tuple[str, ...] = ()) -> dict[str, QueueStats]:
+        """Per printer; ``printers`` adds empty entries for printers without jobs."""
+        return await self._run(db_jobs.queue_stats, self._db(), self._clock(), printers)
+
+    async def recent_job_events(self, limit: int = 100) -> list[JobHistoryEntry]:
+        return await self._run(db_jobs.recent_job_events, self._db(), min(limit, _MAX_LIST))
+
+    # --- cursors, meta, webhook dedupe ---------------------------------------------------
+
+    async def get_cursor(self, name: str) -> str | None:
+        return await self._run(db_misc.get_value, self._db(), "cursors", name)
+
+    async def set_cursor(self, name: str, value: str) -> None:
+        await self._run(db_misc.set_value, self._db(), "cursors", name, value)
+
+    async def get_meta(self, name: str) -> str | None:
+        return await self._run(db_misc.get_value, self._db(), "meta", name)
+
+    async def set_meta(self, name: str, value: str) -> None:
+        await self._run(db_misc.set_value, self._db(), "meta", name, value)
+
+    async def seen_event(self, event_id: str) -> bool:
+        """Remember a webhook event id; True if it is new (process it), False if seen."""
+        return await self._run(db_misc.seen_event, self._db(), event_id, self._clock())
+
+    # --- alert outbox -------------------------------------------------------------------
+
+    async def add_alert(
+        self, key: str, level: str, subject: str, body: str, raised_at: float
+    ) -> int:
+        return await self._run(db_misc.add_alert, self._db(), key, level, subject, body, raised_at)
+
+    async def pending_alerts(self, limit: int = 50) -> list[OutboxAlert]:
+        """Unsent alerts, oldest first."""
+        return await self._run(db_misc.pending_alerts, self._db(), min(limit, _MAX_LIST))
+
+    async def mark_alert_sent(self, alert_id: int) -> None:
+        await self._run(db_misc.mark_alert_sent, self._db(), alert_id, self._clock())
+
+    async def mark_alert_failed(self, alert_id: int, error: str) -> None:
+        await self._run(db_misc.mark_alert_failed, self._db(), alert_id, error)
+
+    # --- housekeeping -------------------------------------------------------------------
+
+    async def prune(
+        self,
+        *,
+        printed_older_than: float,
+        events_older_than: float = db_misc.EVENT_RETENTION,
+    ) -> int:
+        """Delete old printed jobs, finished orders, history, sent alerts, webhook ids."""
+        return await self._run(
+            db_misc.prune,
+            self._db(),
+            printed_older_than=printed_older_than,
+            events_older_than=events_older_than,
+            now=self._clock(),
+        )
+
+    async def statistics(self) -> SpoolStatistics:
+        return await self._run(db_misc.statistics, self._db())
+
+    async def integrity_check(self) -> bool:
+        return await self._run(db_misc.integrity_check, self._db())
+
+    async def backup_to(self, dest: Path) -> None:
+        """Consistent online copy at ``dest`` (writes wait while it runs)."""
+        await self._run(db_misc.backup_to, self._db(), dest)
+
+    async def wal_checkpoint(self) -> tuple[int, int, int]:
+        return await self._run(db_misc.wal_checkpoint, self._db())
+
+    async def aclose(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await trio.to_thread.run_sync(conn.close, limiter=self._limiter)
+
+
+@asynccontextmanager
+async def open_spool(path: Path, *, clock: Callable[[], float] = time.time) -> AsyncIterator[Spool]:
+    """Open (create, migrate) the spool database at ``path``; close it on exit.
+
+    Raises SpoolError if the file cannot be opened or written, or was written by a newer
+    version. Open it before starting any actor: migrations run here.
+    """
+    conn, report = await trio.to_thread.run_sync(db.connect, path)
+    spool = Spool(conn, path=path, clock=clock, migration=report)
+    try:
+        yield spool
+    finally:
+        with trio.CancelScope(shield=True):
+            await spool.aclose()

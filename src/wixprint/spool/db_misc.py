@@ -1,0 +1,209 @@
+"""Small spool tables and housekeeping: cursors, meta, webhook dedupe, alert outbox, prune,
+statistics, integrity and backup."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from wixprint.errors import SpoolError
+from wixprint.spool.db import clip, describe, read_tx, write_tx
+from wixprint.spool.schema import backup_database, read_version
+from wixprint.spool.types import JobState, OutboxAlert, SpoolStatistics
+
+__all__ = [
+    "EVENT_RETENTION",
+    "add_alert",
+    "backup_to",
+    "get_value",
+    "integrity_check",
+    "mark_alert_failed",
+    "mark_alert_sent",
+    "pending_alerts",
+    "prune",
+    "seen_event",
+    "set_value",
+    "statistics",
+    "wal_checkpoint",
+]
+
+EVENT_RETENTION = 7 * 24 * 3600.0
+"""Seconds a webhook event id is remembered for dedupe."""
+
+_TABLES = frozenset({"cursors", "meta"})
+
+
+def get_value(conn: sqlite3.Connection, table: str, name: str) -> str | None:
+    """A value from the ``cursors`` or ``meta`` key/value table."""
+    if table not in _TABLES:
+        raise ValueError(table)
+    with read_tx(conn, f"get {table}"):
+        row = conn.execute(f"SELECT value FROM {table} WHERE name = ?", (name,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_value(conn: sqlite3.Connection, table: str, name: str, value: str) -> None:
+    if table not in _TABLES:
+        raise ValueError(table)
+    with write_tx(conn, f"set {table}"):
+        conn.execute(
+            f"INSERT INTO {table} (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+
+
+def seen_event(conn: sqlite3.Connection, event_id: str, now: float) -> bool:
+    """Remember a webhook event id; True if it was new."""
+    with write_tx(conn, "seen_event"):
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO webhook_events (event_id, received_at) VALUES (?, ?)",
+            (event_id, now),
+        )
+        return cur.rowcount == 1
+
+
+def add_alert(
+    conn: sqlite3.Connection, key: str, level: str, subject: str, body: str, raised_at: float
+) -> int:
+    with write_tx(conn, "add_alert"):
+        row = conn.execute(
+            "INSERT INTO alert_outbox (key, level, subject, body, raised_at)"
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
+            (key, level, subject, body, raised_at),
+        ).fetchone()
+        return int(row[0])
+
+
+def pending_alerts(conn: sqlite3.Connection, limit: int) -> list[OutboxAlert]:
+    """Unsent alerts, oldest first."""
+    with read_tx(conn, "pending_alerts"):
+        rows = conn.execute(
+            "SELECT id, key, level, subject, body, raised_at, attempts FROM alert_outbox"
+            " WHERE sent_at IS NULL ORDER BY id LIMIT ?",
+            (limit,),
+        ).fetchall()
+    return [
+        OutboxAlert(
+            id=int(r[0]),
+            key=str(r[1]),
+            level=str(r[2]),
+            subject=str(r[3]),
+            body=str(r[4]),
+            raised_at=float(r[5]),
+            attempts=int(r[6]),
+        )
+        for r in rows
+    ]
+
+
+def mark_alert_sent(conn: sqlite3.Connection, alert_id: int, now: float) -> None:
+    with write_tx(conn, "mark_alert_sent"):
+        conn.execute(
+            "UPDATE alert_outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL"
+            " WHERE id = ? AND sent_at IS NULL",
+            (now, alert_id),
+        )
+
+
+def mark_alert_failed(conn: sqlite3.Connection, alert_id: int, error: str) -> None:
+    with write_tx(conn, "mark_alert_failed"):
+        conn.execute(
+            "UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?"
+            " WHERE id = ? AND sent_at IS NULL",
+            (clip(error), alert_id),
+        )
+
+
+def prune(
+    conn: sqlite3.Connection,
+    *,
+    printed_older_than: float,
+    events_older_than: float,
+    now: float,
+) -> int:
+    """Delete old finished data; returns the number of rows deleted.
+
+    Printed jobs go only when their order has no queued, printing or failed job left, so an
+    order's tickets leave together; the order goes when no job is left and it was not touched
+    for the same time. Keep ``printed_older_than`` far longer than the fetcher's overlap
+    window: a pruned order that Wix sends again counts as new and prints again.
+    """
+    cutoff = now - printed_older_than
+    printed = JobState.PRINTED.value
+    with write_tx(conn, "prune"):
+        deleted = conn.execute(
+            "DELETE FROM jobs WHERE state = ? AND COALESCE(printed_at, updated_at) < ?"
+            " AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.order_id = jobs.order_id"
+            " AND o.state <> ?)",
+            (printed, cutoff, printed),
+        ).rowcount
+        deleted += conn.execute(
+            "DELETE FROM orders WHERE updated_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.order_id = orders.order_id)",
+            (cutoff,),
+        ).rowcount
+        deleted += conn.execute("DELETE FROM job_events WHERE at < ?", (cutoff,)).rowcount
+        deleted += conn.execute(
+            "DELETE FROM alert_outbox WHERE sent_at IS NOT NULL AND sent_at < ?", (cutoff,)
+        ).rowcount
+        deleted += conn.execute(
+            "DELETE FROM webhook_events WHERE received_at < ?", (now - events_older_than,)
+        ).rowcount
+    return deleted
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def statistics(conn: sqlite3.Connection) -> SpoolStatistics:
+    with read_tx(conn, "statistics"):
+        version = read_version(conn)
+        orders = int(conn.execute("SELECT count(*) FROM orders").fetchone()[0])
+        jobs = {s.value: 0 for s in JobState}
+        for state, count in conn.execute("SELECT state, count(*) FROM jobs GROUP BY state"):
+            jobs[str(state)] = int(count)
+        pending = int(
+            conn.execute("SELECT count(*) FROM alert_outbox WHERE sent_at IS NULL").fetchone()[0]
+        )
+        main = str(conn.execute("PRAGMA database_list").fetchone()[2])
+    return SpoolStatistics(
+        schema_version=version,
+        db_bytes=_file_size(main) + _file_size(main + "-wal") if main else 0,
+        orders=orders,
+        jobs=jobs,
+        pending_alerts=pending,
+    )
+
+
+def integrity_check(conn: sqlite3.Connection) -> bool:
+    try:
+        rows = conn.execute("PRAGMA integrity_check").fetchall()
+    except sqlite3.DatabaseError:
+        return False
+    return [str(r[0]) for r in rows] == ["ok"]
+
+
+def backup_to(conn: sqlite3.Connection, dest: Path) -> None:
+    """A consistent copy of the spool at ``dest`` (online: committed data only)."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        backup_database(conn, dest)
+    except sqlite3.Error as exc:
+        raise SpoolError(f"spool backup failed ({describe(exc)})") from exc
+    except OSError as exc:
+        raise SpoolError(f"spool backup failed: {exc.strerror}") from exc
+
+
+def wal_checkpoint(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    """``PRAGMA wal_checkpoint(TRUNCATE)``: (busy, wal pages, checkpointed pages)."""
+    try:
+        row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.Error as exc:
+        raise SpoolError(f"spool checkpoint failed ({describe(exc)})") from exc
+    return int(row[0]), int(row[1]), int(row[2])

@@ -1,0 +1,94 @@
+"""The print job state machine: which state changes are legal, as pure data.
+
+::
+
+    queued ──claim──▶ printing ──printed──▶ printed (final)
+      ▲                  │
+      └── release ───────┤   nothing was sent (printer offline / not ready)
+      └── interrupted ───┤   outcome unknown or found at start-up: next copy says REPRINT
+      └── render_failed ─┘   rendering raised, below the limit
+    queued / printing ──quarantine──▶ failed (final)
+
+``printed`` and ``failed`` are final: an operator reprint creates a *new* job. Every event
+has exactly one target state, so the database layer turns an event into one guarded
+``UPDATE … SET state = target(event) WHERE state IN sources(event)``; a test checks that
+the SQL and :func:`transition` agree for every (state, event) pair.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from wixprint.spool.types import JobState
+
+__all__ = [
+    "FINAL_STATES",
+    "TRANSITIONS",
+    "JobEvent",
+    "is_legal",
+    "render_failure_event",
+    "sources",
+    "target",
+    "transition",
+]
+
+
+class JobEvent(enum.Enum):
+    CLAIM = "claim"
+    PRINTED = "printed"
+    RELEASE = "release"
+    """Nothing reached the printer: back to the queue unchanged."""
+    INTERRUPTED = "interrupted"
+    """The ticket may be on paper: back to the queue, next copy carries the REPRINT banner."""
+    RENDER_FAILED = "render_failed"
+    QUARANTINE = "quarantine"
+    """Render failures reached the limit: a poison order, kept aside for a human."""
+
+
+_Q, _P = JobState.QUEUED, JobState.PRINTING
+
+TRANSITIONS: Mapping[tuple[JobState, JobEvent], JobState] = MappingProxyType(
+    {
+        (_Q, JobEvent.CLAIM): _P,
+        (_P, JobEvent.PRINTED): JobState.PRINTED,
+        (_P, JobEvent.RELEASE): _Q,
+        (_P, JobEvent.INTERRUPTED): _Q,
+        (_P, JobEvent.RENDER_FAILED): _Q,
+        (_Q, JobEvent.QUARANTINE): JobState.FAILED,
+        (_P, JobEvent.QUARANTINE): JobState.FAILED,
+    }
+)
+
+FINAL_STATES: frozenset[JobState] = frozenset({JobState.PRINTED, JobState.FAILED})
+
+
+def transition(state: JobState, event: JobEvent) -> JobState:
+    """The state after ``event``; ValueError if the event is illegal in ``state``."""
+    try:
+        return TRANSITIONS[(state, event)]
+    except KeyError:
+        raise ValueError(f"illegal job transition: {event.value} in state {state.value}") from None
+
+
+def is_legal(state: JobState, event: JobEvent) -> bool:
+    return (state, event) in TRANSITIONS
+
+
+def sources(event: JobEvent) -> tuple[JobState, ...]:
+    """States in which ``event`` is legal (in enum order, for stable SQL)."""
+    return tuple(s for s in JobState if (s, event) in TRANSITIONS)
+
+
+def target(event: JobEvent) -> JobState:
+    """The single state ``event`` leads to, whatever the source."""
+    (result,) = {t for (_, e), t in TRANSITIONS.items() if e is event}
+    return result
+
+
+def render_failure_event(failures: int, max_failures: int) -> JobEvent:
+    """Retry or quarantine after the ``failures``-th render failure (counting this one)."""
+    if max_failures < 1:
+        raise ValueError("max_failures must be at least 1")
+    return JobEvent.QUARANTINE if failures >= max_failures else JobEvent.RENDER_FAILED

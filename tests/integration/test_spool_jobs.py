@@ -1,0 +1,271 @@
+"""Print jobs on a real SQLite file: claim, finish, release, render failures, reprint."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+import trio
+import trio.testing
+
+from tests.unit.spool.factories import KITCHEN, TARGETS, make_order, open_test_spool
+from wixprint.spool import Job, JobEvent, JobState, JobTarget, Spool, Variant, transition
+from wixprint.spool.machine import is_legal
+
+
+@pytest.fixture
+async def spool(tmp_path: Path, thread_clock: trio.testing.MockClock) -> AsyncIterator[Spool]:
+    async with open_test_spool(tmp_path / "spool.db") as s:
+        yield s
+
+
+async def claim(spool: Spool, printer: str) -> Job:
+    job = await spool.claim_next(printer)
+    assert job is not None
+    return job
+
+
+async def test_claims_follow_job_order_per_printer(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    for n in range(3):
+        await spool.accept(make_order(f"o-{n}", number=str(100 + n)))
+    kitchen = [(await claim(spool, "kitchen")).order_number for _ in range(3)]
+    assert kitchen == ["100", "101", "102"]
+    assert await spool.claim_next("kitchen") is None
+    counter = await claim(spool, "counter")
+    assert (counter.order_number, counter.kind, counter.state, counter.attempts) == (
+        "100",
+        "driver",
+        JobState.PRINTING,
+        1,
+    )
+    assert await spool.claim_next("nowhere") is None
+
+
+FOUR_TICKETS = tuple(
+    JobTarget(kind, "kitchen") for kind in ("kitchen", "driver", "customer", "bar")
+)
+
+
+async def fill(spool: Spool, jobs: int) -> set[int]:
+    """``jobs`` queued jobs for the kitchen printer, four per order (fewer commits)."""
+    ids: set[int] = set()
+    for n in range(jobs // len(FOUR_TICKETS)):
+        ids.update((await spool.accept(make_order(f"o-{n}", targets=FOUR_TICKETS))).job_ids)
+    assert len(ids) == jobs
+    return ids
+
+
+async def claim_all(spools: list[Spool]) -> list[int]:
+    claimed: list[int] = []
+
+    async def claimer(s: Spool) -> None:
+        while (job := await s.claim_next("kitchen")) is not None:
+            claimed.append(job.id)
+            await trio.lowlevel.checkpoint()
+
+    async with trio.open_nursery() as nursery:
+        for s in spools:
+            nursery.start_soon(claimer, s)
+    return claimed
+
+
+async def test_concurrent_claimers_take_each_job_once(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    ids = await fill(spool, 200)
+    claimed = await claim_all([spool] * 4)
+    assert sorted(claimed) == sorted(ids)
+
+
+async def test_claimers_on_separate_connections_take_each_job_once(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    async with (
+        open_test_spool(tmp_path / "spool.db") as a,
+        open_test_spool(tmp_path / "spool.db") as b,
+        open_test_spool(tmp_path / "spool.db") as c,
+        open_test_spool(tmp_path / "spool.db") as d,
+    ):
+        ids = await fill(a, 200)
+        claimed = await claim_all([a, b, c, d])
+        assert len(claimed) == len(set(claimed)) == 200
+        assert set(claimed) == ids
+
+
+async def test_mark_printed_is_guarded(spool: Spool, thread_clock: trio.testing.MockClock) -> None:
+    result = await spool.accept(make_order(targets=(KITCHEN,)))
+    (job_id,) = result.job_ids
+    assert not await spool.mark_printed(job_id)  # still queued
+    await claim(spool, "kitchen")
+    assert await spool.mark_printed(job_id)
+    assert not await spool.mark_printed(job_id)
+    assert not await spool.mark_printed(9999)
+    job = await spool.get_job(job_id)
+    assert job is not None
+    assert job.state is JobState.PRINTED
+
+
+async def test_release_when_nothing_was_sent_keeps_the_ticket_plain(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.accept(make_order(targets=(KITCHEN,)))
+    job = await claim(spool, "kitchen")
+    assert await spool.release(job.id, outcome_unknown=False, error="printer offline")
+    again = await claim(spool, "kitchen")
+    assert again.id == job.id
+    assert (again.reprint, again.reason, again.attempts) == (False, "new", 2)
+    assert again.error == "printer offline"
+
+
+async def test_release_with_unknown_outcome_prints_a_reprint(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.accept(make_order(targets=(KITCHEN,)))
+    job = await claim(spool, "kitchen")
+    assert await spool.release(job.id, outcome_unknown=True)
+    again = await claim(spool, "kitchen")
+    assert (again.id, again.reprint, again.reason) == (job.id, True, "interrupted")
+    assert not await spool.release(9999, outcome_unknown=True)
+
+
+async def test_render_failures_quarantine_at_the_limit(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.accept(make_order("poison", targets=(KITCHEN,)))
+    await spool.accept(make_order("fine", number="10002", targets=(KITCHEN,)))
+    states = []
+    for _ in range(3):
+        job = await claim(spool, "kitchen")
+        assert job.order_id == "poison"
+        states.append(await spool.record_render_failure(job.id, "bad template"))
+    assert states == [JobState.QUEUED, JobState.QUEUED, JobState.FAILED]
+    failed = await spool.get_job(job.id)
+    assert failed is not None
+    assert (failed.render_failures, failed.error) == (3, "bad template")
+    # The queue moves on to the next order.
+    assert (await claim(spool, "kitchen")).order_id == "fine"
+    assert (await spool.queue_stats())["kitchen"].failed == 1
+    assert await spool.record_render_failure(job.id, "again") is JobState.FAILED
+    with pytest.raises(KeyError):
+        await spool.record_render_failure(9999, "x")
+
+
+async def test_interrupted_jobs_come_back_as_reprints_after_a_crash(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    live, crashed = tmp_path / "live", tmp_path / "after-crash"
+    crashed.mkdir()
+    async with open_test_spool(live / "spool.db") as spool:
+        await spool.accept(make_order())
+        printing = await claim(spool, "kitchen")
+        done = await claim(spool, "counter")
+        assert await spool.mark_printed(done.id)
+        # Power cut: what is on disk now (main file + WAL) is all that survives.
+        for name in ("spool.db", "spool.db-wal"):
+            shutil.copy(live / name, crashed / name)
+
+    async with open_test_spool(crashed / "spool.db") as spool:
+        requeued = await spool.requeue_interrupted()
+        assert [(j.id, j.state, j.reprint, j.reason) for j in requeued] == [
+            (printing.id, JobState.QUEUED, True, "interrupted")
+        ]
+        again = await claim(spool, "kitchen")
+        assert (again.id, again.reprint, again.attempts) == (printing.id, True, 2)
+        printed = await spool.get_job(done.id)
+        assert printed is not None
+        assert printed.state is JobState.PRINTED
+        assert await spool.requeue_interrupted() != []  # `again` is printing now
+        assert await spool.requeue_interrupted() == []
+
+
+async def test_operator_reprint_by_number_and_id(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.accept(make_order())
+    by_number = await spool.reprint("10001")
+    assert len(by_number) == len(TARGETS)
+    jobs = [await spool.get_job(i) for i in by_number]
+    assert [(j.kind, j.reprint, j.reason, j.copy_no) for j in jobs if j] == [
+        ("kitchen", True, "operator", 1),
+        ("driver", True, "operator", 1),
+        ("customer", True, "operator", 1),
+    ]
+    (kitchen_copy,) = await spool.reprint("o-1", kind="kitchen")
+    copy = await spool.get_job(kitchen_copy)
+    assert copy is not None
+    assert (copy.kind, copy.copy_no) == ("kitchen", 2)
+    assert await spool.reprint("10001", kind="nothing") == []
+    with pytest.raises(KeyError):
+        await spool.reprint("99999")
+
+
+async def test_reprint_of_a_canceled_order_says_canceled(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.accept(make_order())
+    await spool.accept(make_order(status="CANCELED", updated="2025-06-14T00:00:00Z"))
+    ids = await spool.reprint("10001")
+    jobs = [await spool.get_job(i) for i in ids]
+    assert [(j.kind, j.revision, j.variant) for j in jobs if j] == [
+        ("kitchen", 2, Variant.CANCELED),
+        ("driver", 2, Variant.CANCELED),
+        ("customer", 2, Variant.NEW),
+    ]
+
+
+async def put_in_state(spool: Spool, order_id: str, state: JobState) -> Job:
+    """A fresh job (printer named after the order) brought to ``state`` through the API."""
+    target = JobTarget("kitchen", order_id)
+    (job_id,) = (await spool.accept(make_order(order_id, targets=(target,)))).job_ids
+    if state is not JobState.QUEUED:
+        await claim(spool, order_id)
+    if state is JobState.PRINTED:
+        assert await spool.mark_printed(job_id)
+    if state is JobState.FAILED:
+        assert await spool.record_render_failure(job_id, "x", max_failures=1) is JobState.FAILED
+    job = await spool.get_job(job_id)
+    assert job is not None
+    assert job.state is state
+    return job
+
+
+def operation(spool: Spool, job: Job, event: JobEvent) -> Callable[[], Awaitable[object]]:
+    ops: dict[JobEvent, Callable[[], Awaitable[object]]] = {
+        JobEvent.CLAIM: lambda: spool.claim_next(job.printer),
+        JobEvent.PRINTED: lambda: spool.mark_printed(job.id),
+        JobEvent.RELEASE: lambda: spool.release(job.id, outcome_unknown=False),
+        JobEvent.INTERRUPTED: lambda: spool.release(job.id, outcome_unknown=True),
+        JobEvent.RENDER_FAILED: lambda: spool.record_render_failure(job.id, "x"),
+        JobEvent.QUARANTINE: lambda: spool.quarantine(job.id, "x"),
+    }
+    return ops[event]
+
+
+async def test_database_agrees_with_the_state_machine(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    for n, (state, event) in enumerate(itertools.product(JobState, JobEvent)):
+        job = await put_in_state(spool, f"o-{n}", state)
+        await operation(spool, job, event)()
+        after = await spool.get_job(job.id)
+        assert after is not None
+        expected = transition(state, event) if is_legal(state, event) else state
+        assert after.state is expected, (state, event)
+
+
+async def test_requeue_interrupted_for_one_printer(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.accept(make_order())
+    kitchen = await claim(spool, "kitchen")
+    counter = await claim(spool, "counter")
+    assert [j.id for j in await spool.requeue_interrupted(printer="kitchen")] == [kitchen.id]
+    still = await spool.get_job(counter.id)
+    assert still is not None
+    assert still.state is JobState.PRINTING
+    assert [j.id for j in await spool.requeue_interrupted()] == [counter.id]

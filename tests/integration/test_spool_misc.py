@@ -1,0 +1,196 @@
+"""Cursors, webhook dedupe, queue views, the alert outbox and pruning, on the virtual clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import trio
+import trio.testing
+
+from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, open_test_spool
+from wixprint.spool import JobState, QueueStats, Spool
+
+DAY = 24 * 3600.0
+
+
+@pytest.fixture
+async def spool(tmp_path: Path, thread_clock: trio.testing.MockClock) -> AsyncIterator[Spool]:
+    async with open_test_spool(tmp_path / "spool.db") as s:
+        yield s
+
+
+async def print_all(spool: Spool, printer: str) -> None:
+    while (job := await spool.claim_next(printer)) is not None:
+        assert await spool.mark_printed(job.id)
+
+
+async def test_cursors_and_meta_persist_across_reopen(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+        assert await spool.get_cursor("orders") is None
+        await spool.set_cursor("orders", "2025-06-13T16:00:00Z")
+        await spool.set_cursor("orders", "2025-06-13T17:00:00Z")
+        await spool.set_meta("first_start", "1750000000.0")
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+        assert await spool.get_cursor("orders") == "2025-06-13T17:00:00Z"
+        assert await spool.get_meta("first_start") == "1750000000.0"
+        assert await spool.get_meta("orders") is None  # separate namespaces
+
+
+async def test_seen_event_is_true_once(spool: Spool, thread_clock: trio.testing.MockClock) -> None:
+    assert await spool.seen_event("evt-1")
+    assert not await spool.seen_event("evt-1")
+    assert await spool.seen_event("evt-2")
+
+
+async def test_webhook_ids_are_forgotten_after_a_week(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.seen_event("evt-1")
+    await trio.sleep(6 * DAY)
+    await spool.prune(printed_older_than=30 * DAY)
+    assert not await spool.seen_event("evt-1")
+    await trio.sleep(2 * DAY)
+    await spool.prune(printed_older_than=30 * DAY)
+    assert await spool.seen_event("evt-1")
+
+
+async def test_queue_stats_age_on_the_clock(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    assert await spool.queue_stats(("kitchen",)) == {
+        "kitchen": QueueStats("kitchen", 0, None, 0, 0)
+    }
+    await spool.accept(make_order("o-1", targets=(KITCHEN,)))
+    await trio.sleep(90)
+    await spool.accept(make_order("o-2", targets=(KITCHEN,)))
+    await trio.sleep(30)
+    stats = await spool.queue_stats()
+    assert stats["kitchen"] == QueueStats("kitchen", 2, pytest.approx(120.0), 0, 0)  # type: ignore[arg-type]
+    await print_all(spool, "kitchen")
+    assert (await spool.queue_stats())["kitchen"] == QueueStats("kitchen", 0, None, 2, 0)
+
+
+async def test_unprinted_orders_after_their_grace(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.accept(make_order("o-1", number="101"))
+    await trio.sleep(300)
+    await spool.accept(make_order("o-2", number="102"))
+    await spool.accept(make_order("o-3", number="103", status="INITIALIZED"))
+    await trio.sleep(400)
+    late = await spool.unprinted_orders(600)
+    assert [number for number, _ in late] == ["101"]
+    assert late[0][1] == pytest.approx(700.0)
+    await print_all(spool, "kitchen")
+    # Still unprinted at the counter (driver slip and receipt).
+    assert [n for n, _ in await spool.unprinted_orders(600)] == ["101"]
+    await print_all(spool, "counter")
+    assert await spool.unprinted_orders(0) == []
+
+
+async def test_outbox_is_oldest_first_and_tracks_attempts(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    first = await spool.add_alert("printer:kitchen", "error", "Drucker", "offline", BASE_TIME)
+    second = await spool.add_alert("internet", "warning", "Internet", "down", BASE_TIME + 1)
+    pending = await spool.pending_alerts()
+    assert [a.id for a in pending] == [first, second]
+    await spool.mark_alert_failed(first, "SMTP refused")
+    await spool.mark_alert_sent(second)
+    (left,) = await spool.pending_alerts()
+    assert (left.id, left.key, left.attempts) == (first, "printer:kitchen", 1)
+    await spool.mark_alert_sent(first)
+    assert await spool.pending_alerts() == []
+    assert (await spool.statistics()).pending_alerts == 0
+
+
+async def test_prune_removes_old_printed_orders_and_keeps_unprinted(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.accept(make_order("done", number="1", targets=(KITCHEN,)))
+    await spool.accept(make_order("waiting", number="2", targets=(KITCHEN,)))
+    await spool.accept(make_order("ignored", number="3", status="INITIALIZED"))
+    job = await spool.claim_next("kitchen")
+    assert job is not None
+    assert job.order_id == "done"
+    assert await spool.mark_printed(job.id)
+    alert = await spool.add_alert("k", "info", "s", "b", BASE_TIME)
+    await spool.mark_alert_sent(alert)
+
+    assert await spool.prune(printed_older_than=30 * DAY) == 0
+    await trio.sleep(31 * DAY)
+    deleted = await spool.prune(printed_older_than=30 * DAY)
+    assert deleted > 0
+    assert await spool.order_raw("done") is None
+    assert await spool.order_raw("ignored") is None
+    assert await spool.order_raw("waiting") is not None
+    stats = await spool.statistics()
+    assert (stats.orders, stats.jobs[JobState.QUEUED.value], stats.jobs["printed"]) == (1, 1, 0)
+    assert [o.number for o in await spool.recent_orders()] == ["2"]
+    # The waiting order still prints.
+    job = await spool.claim_next("kitchen")
+    assert job is not None
+    assert job.order_id == "waiting"
+
+
+async def test_prune_keeps_failed_jobs_and_their_order(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.accept(make_order("poison", targets=(KITCHEN,)))
+    job = await spool.claim_next("kitchen")
+    assert job is not None
+    await spool.record_render_failure(job.id, "broken", max_failures=1)
+    await trio.sleep(60 * DAY)
+    await spool.prune(printed_older_than=30 * DAY)
+    assert await spool.order_raw("poison") is not None
+    failed = await spool.get_job(job.id)
+    assert failed is not None
+    assert failed.state is JobState.FAILED
+
+
+async def test_recent_orders_show_ticket_states_and_no_customer_details(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.accept(make_order("o-1", number="101", note="Erika Mustermann +49 30 123"))
+    await trio.sleep(1)
+    await spool.accept(make_order("o-2", number="102", source="webhook"))
+    await print_all(spool, "kitchen")
+    orders = await spool.recent_orders()
+    assert [(o.number, o.source, o.revision) for o in orders] == [
+        ("102", "webhook", 1),
+        ("101", "poll", 1),
+    ]
+    assert [(t.kind, t.state) for t in orders[1].tickets] == [
+        ("kitchen", JobState.PRINTED),
+        ("driver", JobState.QUEUED),
+        ("customer", JobState.QUEUED),
+    ]
+    assert "Erika" not in repr(orders)
+    assert len(await spool.recent_orders(limit=1)) == 1
+
+
+async def test_job_history_newest_first(spool: Spool, thread_clock: trio.testing.MockClock) -> None:
+    await spool.accept(make_order(targets=(KITCHEN,)))
+    job = await spool.claim_next("kitchen")
+    assert job is not None
+    await spool.release(job.id, outcome_unknown=True, error="no answer")
+    events = await spool.recent_job_events()
+    assert [(e.event, e.state, e.order_number) for e in events] == [
+        ("interrupted", JobState.QUEUED, "10001"),
+        ("claim", JobState.PRINTING, "10001"),
+        ("created", JobState.QUEUED, "10001"),
+    ]
+    assert events[0].detail == "no answer"
+
+
+async def test_statistics(spool: Spool, thread_clock: trio.testing.MockClock) -> None:
+    await spool.accept(make_order())
+    stats = await spool.statistics()
+    assert stats.schema_version == 2
+    assert stats.orders == 1
+    assert stats.jobs == {"queued": 3, "printing": 0, "printed": 0, "failed": 0}
+    assert stats.db_bytes > 0

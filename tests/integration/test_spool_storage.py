@@ -1,0 +1,233 @@
+"""The spool file itself: pragmas, migrations, refusal of newer files, integrity, backup,
+and write failures surfacing as SpoolError."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import trio
+import trio.testing
+
+from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, open_test_spool
+from wixprint.errors import SpoolError
+from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool, db_jobs, db_orders
+from wixprint.spool.schema import migrate
+
+
+def raw(spool: Spool) -> sqlite3.Connection:
+    conn = spool._conn
+    assert conn is not None
+    return conn
+
+
+def build_old_database(path: Path, version: int) -> None:
+    """A spool file at ``version`` (only the first migrations run), holding data if it can."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        migrate(conn, path, target=version)
+        if version >= 1:
+            db_orders.accept(conn, make_order("old", number="501"), BASE_TIME)
+            claimed = db_jobs.claim_next(conn, "kitchen", BASE_TIME + 1)
+            assert claimed is not None
+            db_jobs.mark_printed(conn, claimed.id, BASE_TIME + 2)
+            conn.execute("INSERT INTO cursors (name, value) VALUES ('orders', 'mark-1')")
+    finally:
+        conn.close()
+
+
+async def test_pragmas_on_every_open(tmp_path: Path, thread_clock: trio.testing.MockClock) -> None:
+    for _ in range(2):
+        async with open_test_spool(tmp_path / "spool.db") as spool:
+            conn = raw(spool)
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+            assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+            assert conn.isolation_level is None
+
+
+async def test_new_file_and_missing_directory(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    path = tmp_path / "state" / "spool.db"
+    async with open_test_spool(path) as spool:
+        assert spool.migration.old_version == 0
+        assert spool.migration.new_version == SCHEMA_VERSION
+        assert (await spool.statistics()).schema_version == SCHEMA_VERSION
+    assert list(path.parent.glob("*.bak")) == []
+
+
+@pytest.mark.parametrize("start", range(SCHEMA_VERSION))
+async def test_migrates_every_older_version_with_a_backup(
+    tmp_path: Path, thread_clock: trio.testing.MockClock, start: int
+) -> None:
+    path = tmp_path / "spool.db"
+    if start == 0:
+        path.touch()  # an empty file is version 0
+    else:
+        build_old_database(path, start)
+    async with open_test_spool(path) as spool:
+        assert (spool.migration.old_version, spool.migration.new_version) == (
+            start,
+            SCHEMA_VERSION,
+        )
+        assert (await spool.statistics()).schema_version == SCHEMA_VERSION
+        assert await spool.integrity_check()
+        if start >= 1:
+            assert spool.migration.backup == tmp_path / f"spool.db.v{start}.bak"
+            assert await spool.order_raw("old") == make_order("old", number="501").raw_json
+            assert await spool.get_cursor("orders") == "mark-1"
+            jobs = (await spool.statistics()).jobs
+            assert (jobs["printed"], jobs["queued"]) == (1, 2)
+            assert (await spool.accept(make_order("old", number="501"))).outcome is (
+                AcceptOutcome.DUPLICATE
+            )
+        else:
+            assert spool.migration.backup is None
+        # What the newest version added works.
+        assert await spool.seen_event("evt")
+        assert await spool.add_alert("k", "info", "s", "b", BASE_TIME) >= 1
+    if start >= 1:
+        backup = sqlite3.connect(tmp_path / f"spool.db.v{start}.bak")
+        try:
+            assert backup.execute("PRAGMA user_version").fetchone()[0] == start
+            assert backup.execute("SELECT number FROM orders").fetchall() == [("501",)]
+        finally:
+            backup.close()
+
+
+async def test_newer_database_is_refused_and_left_alone(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    path = tmp_path / "spool.db"
+    async with open_test_spool(path):
+        pass
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(SpoolError) as caught:
+        async with open_test_spool(path):
+            pass
+    message = str(caught.value)
+    assert f"version {SCHEMA_VERSION + 1}" in message
+    assert f"version {SCHEMA_VERSION} " in message
+    assert "downgrade" in message
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+    conn.close()
+
+
+async def test_unopenable_path_is_a_spool_error(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    (tmp_path / "spool.db").mkdir()
+    with pytest.raises(SpoolError, match="cannot open the spool database"):
+        async with open_test_spool(tmp_path / "spool.db"):
+            pass
+    (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(SpoolError, match="cannot open the spool database"):
+        async with open_test_spool(tmp_path / "junk.db"):
+            pass
+
+
+async def test_integrity_check_finds_a_damaged_file(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    path = tmp_path / "spool.db"
+    async with open_test_spool(path) as spool:
+        for n in range(40):
+            await spool.accept(make_order(f"o-{n}", note="x" * 2000))
+        assert await spool.integrity_check()
+        await spool.wal_checkpoint()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    assert len(data) > 8 * page
+    for offset in range(3 * page, 8 * page, 7):
+        data[offset] = 0xA5
+    path.write_bytes(bytes(data))
+    async with open_test_spool(path) as spool:
+        assert not await spool.integrity_check()
+
+
+async def test_backup_while_writes_continue_is_consistent(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    marks = (20, 60, 100)
+    copies = [tmp_path / "backups" / f"copy-{n}.db" for n in marks]
+    reached = {n: trio.Event() for n in marks}
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+
+        async def writer() -> None:
+            for n in range(1, 121):
+                await spool.accept(make_order(f"o-{n}"))
+                if n in reached:
+                    reached[n].set()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(writer)
+            for n, copy in zip(marks, copies, strict=True):
+                await reached[n].wait()
+                await spool.backup_to(copy)
+        total = (await spool.statistics()).orders
+    assert total == 120
+    seen = []
+    for copy in copies:
+        assert not copy.with_name(copy.name + "-wal").exists()
+        async with open_test_spool(copy) as backup:
+            assert await backup.integrity_check()
+            stats = await backup.statistics()
+            # Each order with all three of its jobs: never half an accept.
+            assert sum(stats.jobs.values()) == 3 * stats.orders
+            seen.append(stats.orders)
+    # Taken while the writer was still going, and in order.
+    assert seen == sorted(seen)
+    assert seen[0] >= 20
+    assert seen[-1] < total
+
+
+async def test_closed_spool_refuses_calls(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+        pass
+    with pytest.raises(SpoolError, match="closed"):
+        await spool.get_cursor("orders")
+
+
+async def test_read_only_database_raises_spool_error(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+        await spool.accept(make_order("o-1", targets=(KITCHEN,)))
+        raw(spool).execute("PRAGMA query_only = ON")  # the file turned read-only under us
+        order = make_order("o-2", note="Erika Mustermann")
+        with pytest.raises(SpoolError, match="readonly") as caught:
+            await spool.accept(order)
+        assert "Erika" not in str(caught.value)
+        with pytest.raises(SpoolError, match="spool claim failed"):
+            await spool.claim_next("kitchen")
+        # Reads still answer, for the status pages.
+        assert (await spool.statistics()).orders == 1
+        raw(spool).execute("PRAGMA query_only = OFF")
+        assert (await spool.accept(order)).outcome is AcceptOutcome.NEW
+
+
+async def test_disk_full_raises_spool_error_and_recovers(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+        await spool.accept(make_order("o-1"))
+        conn = raw(spool)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        big = make_order("o-2", note="x" * 50_000)
+        with pytest.raises(SpoolError, match="SQLITE_FULL"):
+            await spool.accept(big)
+        assert await spool.order_raw("o-2") is None
+        conn.execute("PRAGMA max_page_count = 1073741823")
+        assert (await spool.accept(big)).outcome is AcceptOutcome.NEW
+        job = await spool.claim_next("kitchen")
+        assert job is not None
+        assert job.state is JobState.PRINTING

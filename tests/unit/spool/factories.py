@@ -1,0 +1,60 @@
+"""Builders shared by the spool tests (unit and integration)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import trio
+
+from wixprint.spool import IncomingOrder, JobTarget, Spool, open_spool
+
+BASE_TIME = 1_750_000_000.0
+"""Wall-clock seconds at virtual time zero."""
+
+KITCHEN = JobTarget("kitchen", "kitchen")
+BAR = JobTarget("kitchen", "bar")
+DRIVER = JobTarget("driver", "counter")
+CUSTOMER = JobTarget("customer", "counter")
+TARGETS = (KITCHEN, DRIVER, CUSTOMER)
+
+
+def virtual_wall() -> float:
+    """Wall-clock seconds that follow Trio's (mock) clock."""
+    return BASE_TIME + trio.current_time()
+
+
+def make_order(
+    order_id: str = "o-1",
+    *,
+    number: str = "10001",
+    status: str = "APPROVED",
+    updated: str = "2025-06-13T16:47:23.905Z",
+    fingerprint: str = "fp-1",
+    printable: bool | None = None,
+    targets: tuple[JobTarget, ...] = TARGETS,
+    source: str = "poll",
+    note: str = "",
+) -> IncomingOrder:
+    raw = json.dumps({"id": order_id, "number": number, "status": status, "note": note})
+    return IncomingOrder(
+        order_id=order_id,
+        number=number,
+        status=status,
+        created="2025-06-13T16:47:21.482Z",
+        updated=updated,
+        fingerprint=fingerprint,
+        printable=status == "APPROVED" if printable is None else printable,
+        raw_json=raw,
+        targets=targets,
+        source=source,
+    )
+
+
+@asynccontextmanager
+async def open_test_spool(path: Path) -> AsyncIterator[Spool]:
+    """A spool on a real file, timed by the virtual clock."""
+    async with open_spool(path, clock=virtual_wall) as spool:
+        yield spool

@@ -1,0 +1,68 @@
+"""The pure job state machine."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from wixprint.spool.machine import (
+    FINAL_STATES,
+    JobEvent,
+    is_legal,
+    render_failure_event,
+    sources,
+    target,
+    transition,
+)
+from wixprint.spool.types import JobState
+
+Q, P, DONE, FAILED = JobState.QUEUED, JobState.PRINTING, JobState.PRINTED, JobState.FAILED
+
+
+def test_happy_path() -> None:
+    assert transition(Q, JobEvent.CLAIM) is P
+    assert transition(P, JobEvent.PRINTED) is DONE
+
+
+@pytest.mark.parametrize("event", [JobEvent.RELEASE, JobEvent.INTERRUPTED, JobEvent.RENDER_FAILED])
+def test_printing_goes_back_to_the_queue(event: JobEvent) -> None:
+    assert transition(P, event) is Q
+
+
+@pytest.mark.parametrize("state", [Q, P])
+def test_quarantine_from_queued_or_printing(state: JobState) -> None:
+    assert transition(state, JobEvent.QUARANTINE) is FAILED
+
+
+@pytest.mark.parametrize(
+    ("state", "event"),
+    list(itertools.product(sorted(FINAL_STATES, key=lambda s: s.value), JobEvent)),
+)
+def test_final_states_accept_nothing(state: JobState, event: JobEvent) -> None:
+    with pytest.raises(ValueError, match="illegal job transition"):
+        transition(state, event)
+
+
+def test_a_queued_job_cannot_be_printed_without_claim() -> None:
+    with pytest.raises(ValueError, match="printed in state queued"):
+        transition(Q, JobEvent.PRINTED)
+    assert not is_legal(Q, JobEvent.RELEASE)
+    assert not is_legal(P, JobEvent.CLAIM)
+
+
+def test_sources_and_target_describe_the_table() -> None:
+    for state, event in itertools.product(JobState, JobEvent):
+        assert is_legal(state, event) == (state in sources(event))
+        if is_legal(state, event):
+            assert transition(state, event) is target(event)
+    assert sources(JobEvent.QUARANTINE) == (Q, P)
+
+
+def test_render_failure_limit() -> None:
+    assert render_failure_event(1, 3) is JobEvent.RENDER_FAILED
+    assert render_failure_event(2, 3) is JobEvent.RENDER_FAILED
+    assert render_failure_event(3, 3) is JobEvent.QUARANTINE
+    assert render_failure_event(1, 1) is JobEvent.QUARANTINE
+    with pytest.raises(ValueError, match="at least 1"):
+        render_failure_event(1, 0)

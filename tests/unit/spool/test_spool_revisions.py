@@ -1,0 +1,144 @@
+"""The pure revision rules: what an incoming order prints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.unit.spool.factories import BAR, CUSTOMER, DRIVER, KITCHEN, TARGETS, make_order
+from wixprint.spool.revisions import StoredOrder, is_newer, parse_wix_time, plan_accept
+from wixprint.spool.types import AcceptOutcome, JobTarget, Variant
+
+T0 = "2025-06-13T16:47:23.905Z"
+T1 = "2025-06-13T16:50:00.000Z"
+
+
+def stored(
+    *,
+    status: str = "APPROVED",
+    updated: str = T0,
+    fingerprint: str = "fp-1",
+    revision: int = 1,
+    targets: tuple[JobTarget, ...] = TARGETS,
+) -> StoredOrder:
+    return StoredOrder(status, updated, fingerprint, revision, targets)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-06-13T16:47:23.905Z", datetime(2025, 6, 13, 16, 47, 23, 905000, tzinfo=UTC)),
+        ("2025-06-13T16:47:23Z", datetime(2025, 6, 13, 16, 47, 23, tzinfo=UTC)),
+        ("2025-06-13T18:47:23+02:00", datetime(2025, 6, 13, 16, 47, 23, tzinfo=UTC)),
+        ("2025-06-13 16:47:23", datetime(2025, 6, 13, 16, 47, 23, tzinfo=UTC)),
+        ("2025-06-13T16:47:23.9051234Z", datetime(2025, 6, 13, 16, 47, 23, 905123, tzinfo=UTC)),
+        ("yesterday", None),
+    ],
+)
+def test_parse_wix_time(text: str, expected: datetime | None) -> None:
+    assert parse_wix_time(text) == expected
+
+
+def test_is_newer_compares_instants_not_text() -> None:
+    assert not is_newer("2025-06-13T16:47:23.905+00:00", "2025-06-13T16:47:23.905Z")
+    assert not is_newer("2025-06-13T18:47:23.905+02:00", "2025-06-13T16:47:23.905Z")
+    assert is_newer("2025-06-13T16:47:24Z", "2025-06-13T16:47:23.905Z")
+    # Text order would say the opposite here ("18" > "16"): the instant is earlier.
+    assert not is_newer("2025-06-13T18:00:00+03:00", "2025-06-13T16:00:00Z")
+
+
+def test_is_newer_falls_back_to_text_for_garbage() -> None:
+    assert is_newer("b", "a")
+    assert not is_newer("a", "a")
+
+
+def test_new_printable_order_gets_one_job_per_target() -> None:
+    plan = plan_accept(None, make_order())
+    assert (plan.outcome, plan.revision, plan.variant) == (AcceptOutcome.NEW, 1, Variant.NEW)
+    assert plan.targets == TARGETS
+
+
+def test_duplicate_targets_are_collapsed() -> None:
+    plan = plan_accept(None, make_order(targets=(KITCHEN, KITCHEN, DRIVER)))
+    assert plan.targets == (KITCHEN, DRIVER)
+
+
+def test_not_printable_is_ignored() -> None:
+    plan = plan_accept(None, make_order(status="INITIALIZED"))
+    assert (plan.outcome, plan.revision, plan.targets) == (AcceptOutcome.IGNORED, 0, ())
+
+
+@pytest.mark.parametrize("updated", [T0, "2025-06-13T16:47:23.905+00:00", "2025-06-13T16:00:00Z"])
+def test_same_or_older_update_is_a_duplicate(updated: str) -> None:
+    plan = plan_accept(
+        stored(), make_order(updated=updated, fingerprint="other", status="CANCELED")
+    )
+    assert plan.outcome is AcceptOutcome.DUPLICATE
+    assert not plan.store
+
+
+def test_approved_later_prints_revision_one() -> None:
+    plan = plan_accept(stored(status="INITIALIZED", revision=0, targets=()), make_order(updated=T1))
+    assert (plan.outcome, plan.revision, plan.variant) == (AcceptOutcome.REVISED, 1, Variant.NEW)
+    assert plan.targets == TARGETS
+
+
+def test_still_not_printable_stays_ignored() -> None:
+    before = stored(status="INITIALIZED", revision=0, targets=())
+    plan = plan_accept(before, make_order(status="CANCELED", updated=T1))
+    assert (plan.outcome, plan.targets) == (AcceptOutcome.IGNORED, ())
+
+
+def test_cancel_goes_to_every_station_but_the_customer() -> None:
+    plan = plan_accept(stored(), make_order(status="CANCELED", updated=T1))
+    assert (plan.outcome, plan.revision, plan.variant) == (
+        AcceptOutcome.REVISED,
+        2,
+        Variant.CANCELED,
+    )
+    assert plan.targets == (KITCHEN, DRIVER)
+
+
+def test_cancel_twice_prints_once() -> None:
+    plan = plan_accept(
+        stored(status="CANCELED", revision=2), make_order(status="CANCELED", updated=T1)
+    )
+    assert plan.outcome is AcceptOutcome.UPDATED
+
+
+def test_changed_items_go_to_old_stations_and_new_kitchens() -> None:
+    plan = plan_accept(
+        stored(), make_order(fingerprint="fp-2", updated=T1, targets=(BAR, CUSTOMER))
+    )
+    assert (plan.outcome, plan.revision, plan.variant) == (
+        AcceptOutcome.REVISED,
+        2,
+        Variant.CHANGED,
+    )
+    assert plan.targets == (KITCHEN, DRIVER, BAR)
+
+
+def test_newer_without_kitchen_relevant_change_is_updated() -> None:
+    plan = plan_accept(stored(), make_order(updated=T1))
+    assert (plan.outcome, plan.revision, plan.targets) == (AcceptOutcome.UPDATED, 1, ())
+
+
+def test_reapproved_after_cancel_prints_changed() -> None:
+    plan = plan_accept(stored(status="CANCELED", revision=2), make_order(updated=T1))
+    assert (plan.outcome, plan.revision, plan.variant) == (
+        AcceptOutcome.REVISED,
+        3,
+        Variant.CHANGED,
+    )
+
+
+def test_customer_only_order_gets_no_update_tickets() -> None:
+    plan = plan_accept(stored(targets=(CUSTOMER,)), make_order(status="CANCELED", updated=T1))
+    assert (plan.outcome, plan.revision) == (AcceptOutcome.UPDATED, 1)
+
+
+def test_jobs_pruned_falls_back_to_current_targets() -> None:
+    plan = plan_accept(stored(targets=()), make_order(status="CANCELED", updated=T1))
+    assert plan.targets == (KITCHEN, DRIVER)
+    assert plan.revision == 2

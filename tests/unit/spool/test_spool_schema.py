@@ -1,0 +1,103 @@
+"""Schema migrations on a raw sqlite3 connection."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wixprint.errors import SpoolError
+from wixprint.spool import schema
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "spool.db"
+
+
+@pytest.fixture
+def conn(db_path: Path) -> Iterator[sqlite3.Connection]:
+    connection = sqlite3.connect(db_path, isolation_level=None)
+    yield connection
+    connection.close()
+
+
+def tables(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {r[0] for r in rows} - {"sqlite_sequence"}
+
+
+def test_fresh_database_gets_every_migration_and_no_backup(
+    conn: sqlite3.Connection, db_path: Path
+) -> None:
+    report = schema.migrate(conn, db_path)
+    assert (report.old_version, report.new_version, report.backup) == (0, 2, None)
+    assert schema.read_version(conn) == schema.SCHEMA_VERSION == 2
+    assert tables(conn) == {
+        "orders",
+        "jobs",
+        "cursors",
+        "meta",
+        "job_events",
+        "webhook_events",
+        "alert_outbox",
+    }
+    assert list(db_path.parent.glob("*.bak")) == []
+
+
+def test_each_version_adds_its_tables(conn: sqlite3.Connection, db_path: Path) -> None:
+    schema.migrate(conn, db_path, target=1)
+    assert schema.read_version(conn) == 1
+    assert "alert_outbox" not in tables(conn)
+    assert "jobs" in tables(conn)
+    report = schema.migrate(conn, db_path)
+    assert (report.old_version, report.new_version) == (1, 2)
+    assert report.backup == db_path.with_name("spool.db.v1.bak")
+    backup = sqlite3.connect(report.backup)
+    try:
+        assert schema.read_version(backup) == 1
+        assert "alert_outbox" not in tables(backup)
+    finally:
+        backup.close()
+
+
+def test_up_to_date_database_is_left_alone(conn: sqlite3.Connection, db_path: Path) -> None:
+    schema.migrate(conn, db_path)
+    report = schema.migrate(conn, db_path)
+    assert (report.old_version, report.new_version, report.backup) == (2, 2, None)
+
+
+def test_failed_migration_leaves_the_previous_version(
+    conn: sqlite3.Connection, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema.migrate(conn, db_path)
+    broken = (*schema.MIGRATIONS, ("CREATE TABLE extra (x)", "INSERT INTO missing VALUES (1)"))
+    monkeypatch.setattr(schema, "MIGRATIONS", broken)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(broken))
+    with pytest.raises(sqlite3.OperationalError, match="no such table: missing"):
+        schema.migrate(conn, db_path, target=3)
+    assert schema.read_version(conn) == 2
+    assert "extra" not in tables(conn)
+    assert not conn.in_transaction
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_newer_database_is_refused(conn: sqlite3.Connection, db_path: Path) -> None:
+    schema.migrate(conn, db_path)
+    conn.execute("PRAGMA user_version = 7")
+    with pytest.raises(SpoolError, match=r"version 7, newer than version 2"):
+        schema.migrate(conn, db_path)
+    assert schema.read_version(conn) == 7
+
+
+def test_foreign_database_is_refused(conn: sqlite3.Connection, db_path: Path) -> None:
+    conn.execute("CREATE TABLE something_else (x)")
+    with pytest.raises(SpoolError, match="not a spool file"):
+        schema.migrate(conn, db_path)
+
+
+def test_unknown_target_is_a_bug(conn: sqlite3.Connection, db_path: Path) -> None:
+    with pytest.raises(ValueError, match="no schema version 9"):
+        schema.migrate(conn, db_path, target=9)
