@@ -1,0 +1,61 @@
+"""Everything the web layer needs from the rest of the service, as plain callables.
+
+The web layer never imports actors: ``app.py`` builds a ``WebDeps`` from the live handles
+(health registry, spool handle, bus, ...). Tests build one from fakes, so every route can be
+exercised without a spool, a bus or a printer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+import trio
+
+from wixprint.events import Event
+from wixprint.health import HealthSnapshot
+from wixprint.web.metrics import Metrics
+
+__all__ = ["EventSubscription", "WebDeps"]
+
+
+class EventSubscription(Protocol):
+    """One subscriber's view of the event bus.
+
+    The bus never waits for a subscriber: when this subscriber's buffer is full the bus drops
+    the event for it and counts it in ``dropped``. A websocket whose subscription has dropped
+    anything is too slow and gets closed.
+    """
+
+    @property
+    def dropped(self) -> int: ...
+
+    def __aiter__(self) -> AsyncIterator[Event]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebDeps:
+    health: Callable[[], HealthSnapshot]
+    """The cached health aggregate: no I/O, so ``/health`` answers while the spool is busy."""
+    recovery: Callable[[], Mapping[str, object]]
+    """JSON-ready: supervision tree, queues, recent recovery events, persisted history."""
+    connectivity: Callable[[], Mapping[str, object]]
+    """JSON-ready: internet and each printer (online, since, paper, cover, last check)."""
+    orders: Callable[[int], Awaitable[Sequence[Mapping[str, object]]]]
+    """Recent orders, newest first, at most ``limit``; no names, phones or addresses."""
+    reprint: Callable[[str, str | None], Awaitable[Sequence[int]]]
+    """(order id or number, receipt kind or None for all) -> new job ids.
+    Raises KeyError for an unknown order, ValueError for a bad receipt kind."""
+    subscribe: Callable[[], AbstractContextManager[EventSubscription]]
+    """Opens one bus subscription; leaving the context unsubscribes."""
+    metrics: Metrics
+    admin_token: str
+    """Empty disables admin actions (reprint answers 403)."""
+    shutdown: trio.Event
+    """The HTTP server's shutdown trigger; websockets close with 1001 when it is set."""
+    webhook: Callable[[bytes], Awaitable[None]] | None = None
+    """Verifies and spools a raw webhook body; raises ``WebhookRejected``. None: 404."""
+    recent_events: Callable[[], Sequence[Mapping[str, object]]] = lambda: ()
+    """Recent events as JSON dicts, oldest first: the dashboard's initial state."""
