@@ -1,1 +1,48 @@
-"""wixprint.printing."""
+"""Printer transports (network, device, virtual) and the ESC/POS status protocol.
+
+Import what you need from here; the submodules stay importable for the details.
+"""
+
+from __future__ import annotations
+
+from wixprint.printing.base import StatusCallback, Transport
+from wixprint.printing.decode import DecodedTicket, TicketDecoder, Tokenizer, decode_tickets
+from wixprint.printing.device import DeviceTransport, DeviceTransportStatistics
+from wixprint.printing.factory import make_transport, virtual_directory
+from wixprint.printing.network import NetworkTransport, NetworkTransportStatistics
+from wixprint.printing.protocol import (
+    ProcessIdReply,
+    ReplyParser,
+    StatusByte,
+    job_tag,
+    parse_status,
+    process_id_request,
+)
+from wixprint.printing.status import UNKNOWN, PrinterStatus
+from wixprint.printing.virtual import VirtualTransport, VirtualTransportStatistics, render_preview
+
+__all__ = [
+    "UNKNOWN",
+    "DecodedTicket",
+    "DeviceTransport",
+    "DeviceTransportStatistics",
+    "NetworkTransport",
+    "NetworkTransportStatistics",
+    "PrinterStatus",
+    "ProcessIdReply",
+    "ReplyParser",
+    "StatusByte",
+    "StatusCallback",
+    "TicketDecoder",
+    "Tokenizer",
+    "Transport",
+    "VirtualTransport",
+    "VirtualTransportStatistics",
+    "decode_tickets",
+    "job_tag",
+    "make_transport",
+    "parse_status",
+    "process_id_request",
+    "render_preview",
+    "virtual_directory",
+]

@@ -1,0 +1,240 @@
+"""ESC/POS status protocol, sans-IO: request bytes, status tables and a reply stream parser.
+
+Everything here is pure: the transports own sockets and deadlines, this module only turns
+bytes into meaning. See the ESC/POS reference for the bit tables (DLE EOT n, ASB, GS ( H).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wixprint.printing.status import Paper, PrinterStatus
+
+__all__ = [
+    "DLE_EOT_ERROR",
+    "DLE_EOT_OFFLINE",
+    "DLE_EOT_PAPER",
+    "DLE_EOT_PRINTER",
+    "AsbReply",
+    "ProcessIdReply",
+    "Reply",
+    "ReplyParser",
+    "StatusByte",
+    "dle_eot",
+    "is_asb_first_byte",
+    "is_status_byte",
+    "job_id_from_tag",
+    "job_tag",
+    "parse_status",
+    "process_id_request",
+]
+
+DLE_EOT_PRINTER = b"\x10\x04\x01"
+DLE_EOT_OFFLINE = b"\x10\x04\x02"
+DLE_EOT_ERROR = b"\x10\x04\x03"
+DLE_EOT_PAPER = b"\x10\x04\x04"
+
+XON = 0x11
+XOFF = 0x13
+
+_FIXED_MASK = 0b1001_0011  # bits 0, 1, 4, 7 are fixed in status bytes
+_STATUS_PATTERN = 0b0001_0010  # 0xx1xx10b
+_ASB_PATTERN = 0b0001_0000  # 0xx1xx00b
+_ASB_TAIL_MASK = 0b1001_0000  # bytes 2-4 of ASB: bits 4 and 7 are 0
+
+_PROCESS_ID_HEADER = b"\x37\x22"
+_PROCESS_ID_LENGTH = 7  # 37 22 d1 d2 d3 d4 00
+
+# Filename- and log-safe; 64**4 = 16.7 million distinct tags before they repeat.
+_TAG_ALPHABET = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+_TAG_BASE = len(_TAG_ALPHABET)
+_TAG_LENGTH = 4
+TAG_SPACE = _TAG_BASE**_TAG_LENGTH
+"""Job ids are unique as tags within any window of this many consecutive ids."""
+
+
+def dle_eot(n: int) -> bytes:
+    """The real-time status request ``DLE EOT n`` for n = 1..4."""
+    if n not in (1, 2, 3, 4):
+        raise ValueError(f"DLE EOT n must be 1-4, got {n}")
+    return bytes((0x10, 0x04, n))
+
+
+def is_status_byte(value: int) -> bool:
+    """True when *value* has the DLE EOT reply pattern ``0xx1xx10b``."""
+    return 0 <= value <= 0xFF and value & _FIXED_MASK == _STATUS_PATTERN
+
+
+def is_asb_first_byte(value: int) -> bool:
+    """True when *value* has the first-byte ASB pattern ``0xx1xx00b``."""
+    return 0 <= value <= 0xFF and value & _FIXED_MASK == _ASB_PATTERN
+
+
+def _check(name: str, value: int) -> int:
+    if not is_status_byte(value):
+        raise ValueError(f"{name} reply {value!r} is not a DLE EOT status byte (0xx1xx10b)")
+    return value
+
+
+def parse_status(eot1: int, eot2: int, eot3: int | None, eot4: int | None) -> PrinterStatus:
+    """Combine DLE EOT 1-4 replies into a :class:`PrinterStatus`.
+
+    ``eot3`` and ``eot4`` may be ``None`` when they were not asked for: without EOT 4 the
+    paper state is only known when EOT 2 says the printer stopped at paper end. The drawer
+    pin 3 bit is ignored (a real Epson reports it high with no drawer fitted).
+
+    Raises:
+        ValueError: a byte does not have the fixed status pattern.
+    """
+    _check("DLE EOT 1", eot1)
+    _check("DLE EOT 2", eot2)
+    online = not eot1 & 0x08
+    cover_open = bool(eot2 & 0x04)
+    error = bool(eot2 & 0x40)
+    if eot3 is not None:
+        error = error or bool(_check("DLE EOT 3", eot3) & 0x6C)
+    paper: Paper
+    if eot4 is not None:
+        _check("DLE EOT 4", eot4)
+        if eot4 & 0x60 or eot2 & 0x20:
+            paper = "out"
+        elif eot4 & 0x0C:
+            paper = "near_end"
+        else:
+            paper = "ok"
+    else:
+        paper = "out" if eot2 & 0x20 else "unknown"
+    return PrinterStatus(online=online, paper=paper, cover_open=cover_open, error=error)
+
+
+def _check_tag(tag: bytes) -> bytes:
+    if len(tag) != _TAG_LENGTH or any(not 0x20 <= b <= 0x7E for b in tag):
+        raise ValueError("a process id tag is 4 bytes, each 0x20-0x7E")
+    return bytes(tag)
+
+
+def process_id_request(tag: bytes) -> bytes:
+    """``GS ( H fn 48``: ask the printer to answer ``37 22 tag 00`` once the data before it
+    is printed.
+
+    Raises:
+        ValueError: *tag* is not 4 bytes in 0x20-0x7E.
+    """
+    return b"\x1d\x28\x48\x06\x00\x30\x30" + _check_tag(tag)
+
+
+def job_tag(job_id: int) -> bytes:
+    """A 4-character process id for *job_id* (base 64, letters, digits, ``-`` and ``_``).
+
+    Distinct for any :data:`TAG_SPACE` consecutive ids, so a late reply to an old job can
+    never be taken for the current one.
+    """
+    if job_id < 0:
+        raise ValueError("job ids are not negative")
+    n = job_id % TAG_SPACE
+    digits = bytearray()
+    for _ in range(_TAG_LENGTH):
+        n, digit = divmod(n, _TAG_BASE)
+        digits.append(_TAG_ALPHABET[digit])
+    return bytes(reversed(digits))
+
+
+def job_id_from_tag(tag: bytes) -> int:
+    """The inverse of :func:`job_tag` (modulo :data:`TAG_SPACE`)."""
+    if len(tag) != _TAG_LENGTH:
+        raise ValueError("not a job tag")
+    n = 0
+    for b in tag:
+        index = _TAG_ALPHABET.find(bytes((b,)))
+        if index < 0:
+            raise ValueError("not a job tag")
+        n = n * _TAG_BASE + index
+    return n
+
+
+@dataclass(frozen=True, slots=True)
+class StatusByte:
+    """One DLE EOT reply byte."""
+
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessIdReply:
+    """``37 22 d1 d2 d3 d4 00``: the data before the matching GS ( H has been printed."""
+
+    tag: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AsbReply:
+    """Four Automatic Status Back bytes."""
+
+    data: bytes
+
+
+Reply = StatusByte | ProcessIdReply | AsbReply
+
+
+class ReplyParser:
+    """Splits the printer's reply stream into typed replies.
+
+    Feed it whatever ``receive_some`` returned; replies split across reads are reassembled.
+    XON/XOFF and bytes that fit no reply pattern are dropped (counted in :attr:`junk`).
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self.junk = 0
+
+    def feed(self, data: bytes) -> list[Reply]:
+        self._buf += data
+        replies: list[Reply] = []
+        buf = self._buf
+        while buf:
+            first = buf[0]
+            if first == _PROCESS_ID_HEADER[0]:
+                verdict = _match_process_id(buf)
+                if verdict is None:
+                    break
+                if verdict:
+                    replies.append(ProcessIdReply(bytes(buf[2:6])))
+                    del buf[:_PROCESS_ID_LENGTH]
+                    continue
+            elif is_status_byte(first):
+                replies.append(StatusByte(first))
+                del buf[:1]
+                continue
+            elif is_asb_first_byte(first):
+                verdict = _match_asb(buf)
+                if verdict is None:
+                    break
+                if verdict:
+                    replies.append(AsbReply(bytes(buf[:4])))
+                    del buf[:4]
+                    continue
+            if first not in (XON, XOFF):
+                self.junk += 1
+            del buf[:1]
+        return replies
+
+
+def _match_process_id(buf: bytearray) -> bool | None:
+    """True: a whole reply is at the start; False: it cannot be one; None: need more bytes."""
+    for i, b in enumerate(buf[:_PROCESS_ID_LENGTH]):
+        if i < 2:
+            ok = b == _PROCESS_ID_HEADER[i]
+        elif i < 6:
+            ok = 0x20 <= b <= 0x7E
+        else:
+            ok = b == 0
+        if not ok:
+            return False
+    return True if len(buf) >= _PROCESS_ID_LENGTH else None
+
+
+def _match_asb(buf: bytearray) -> bool | None:
+    for b in buf[1:4]:
+        if b & _ASB_TAIL_MASK:
+            return False
+    return True if len(buf) >= 4 else None

@@ -1,0 +1,146 @@
+"""DLE EOT status tables, process-id requests, job tags and the reply stream parser."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wixprint.printing.protocol import (
+    TAG_SPACE,
+    AsbReply,
+    ProcessIdReply,
+    ReplyParser,
+    StatusByte,
+    dle_eot,
+    job_id_from_tag,
+    job_tag,
+    parse_status,
+    process_id_request,
+)
+from wixprint.printing.status import PrinterStatus
+
+# The reference table (escpos.md §5.1): EOT 1, 2, 3, 4 per state.
+TABLE = {
+    "all ok": ((0x12, 0x12, 0x12, 0x12), PrinterStatus(online=True, paper="ok")),
+    "near end": ((0x12, 0x12, 0x12, 0x1E), PrinterStatus(online=True, paper="near_end")),
+    "paper out": ((0x1A, 0x32, 0x12, 0x7E), PrinterStatus(online=False, paper="out")),
+    "cover open": (
+        (0x1A, 0x16, 0x12, 0x12),
+        PrinterStatus(online=False, paper="ok", cover_open=True),
+    ),
+}
+
+
+@pytest.mark.parametrize("state", TABLE)
+def test_status_table(state: str) -> None:
+    replies, expected = TABLE[state]
+    assert parse_status(*replies) == expected
+
+
+def test_drawer_pin_3_is_ignored() -> None:
+    # A real Epson answers EOT 1 with 16 (pin 3 high) and no drawer fitted.
+    assert parse_status(0x16, 0x12, 0x12, 0x12) == PrinterStatus(online=True, paper="ok")
+
+
+def test_what_can_print() -> None:
+    assert parse_status(0x12, 0x12, 0x12, 0x1E).can_print  # near end still prints
+    assert not parse_status(0x1A, 0x32, 0x12, 0x7E).can_print
+    assert not parse_status(0x1A, 0x16, 0x12, 0x12).can_print
+    assert not parse_status(0x12, 0x52, None, 0x12).can_print  # error occurred
+
+
+def test_error_causes_from_eot3() -> None:
+    for bit in (0x04, 0x08, 0x20, 0x40):
+        assert parse_status(0x12, 0x12, 0x12 | bit, 0x12).error
+
+
+def test_without_eot4_paper_is_known_only_at_paper_end() -> None:
+    assert parse_status(0x12, 0x12, None, None).paper == "unknown"
+    assert parse_status(0x1A, 0x32, None, None).paper == "out"
+
+
+@pytest.mark.parametrize("bad", [0x00, 0x10, 0x13, 0x92, 0x37, 256, -1])
+def test_invalid_status_byte_is_refused(bad: int) -> None:
+    with pytest.raises(ValueError):
+        parse_status(bad, 0x12, 0x12, 0x12)
+    with pytest.raises(ValueError):
+        parse_status(0x12, 0x12, 0x12, bad)
+
+
+def test_request_bytes() -> None:
+    assert dle_eot(1) == b"\x10\x04\x01"
+    assert dle_eot(4) == b"\x10\x04\x04"
+    with pytest.raises(ValueError):
+        dle_eot(5)
+    assert process_id_request(b"AB12") == bytes.fromhex("1d 28 48 06 00 30 30 41 42 31 32")
+
+
+@pytest.mark.parametrize("tag", [b"ABC", b"ABCDE", b"AB\x1f1", b"AB\x7f1", b""])
+def test_process_id_request_refuses_bad_tags(tag: bytes) -> None:
+    with pytest.raises(ValueError):
+        process_id_request(tag)
+
+
+@given(st.integers(min_value=0, max_value=TAG_SPACE - 1))
+def test_job_tag_round_trip(job_id: int) -> None:
+    tag = job_tag(job_id)
+    assert len(tag) == 4
+    assert all(0x20 <= b <= 0x7E for b in tag)
+    assert job_id_from_tag(tag) == job_id
+    process_id_request(tag)  # always a valid process id
+
+
+def test_job_tags_are_distinct_over_a_large_range() -> None:
+    tags = {job_tag(i) for i in range(200_000)}
+    assert len(tags) == 200_000
+    assert TAG_SPACE >= 16_000_000
+    assert job_tag(TAG_SPACE + 5) == job_tag(5)
+
+
+def test_parser_tells_replies_apart() -> None:
+    parser = ReplyParser()
+    stream = b"\x12" + b"\x37\x22AB12\x00" + b"\x10\x00\x03\x00" + b"\x7e"
+    assert parser.feed(stream) == [
+        StatusByte(0x12),
+        ProcessIdReply(b"AB12"),
+        AsbReply(b"\x10\x00\x03\x00"),
+        StatusByte(0x7E),
+    ]
+
+
+def test_parser_ignores_xon_xoff_and_junk() -> None:
+    parser = ReplyParser()
+    replies = parser.feed(b"\x11\x13\x00\xff\x12\x13\x37\x22AB12\x00")
+    assert replies == [StatusByte(0x12), ProcessIdReply(b"AB12")]
+    assert parser.junk == 2  # 00 and FF; XON/XOFF are not junk
+
+
+def test_broken_process_id_does_not_swallow_a_status() -> None:
+    parser = ReplyParser()
+    # A stray 37 22 then a status byte that cannot be part of a tag.
+    assert parser.feed(b"\x37\x22\x12") == [StatusByte(0x12)]
+
+
+@given(st.data())
+def test_replies_split_across_reads(data: st.DataObject) -> None:
+    stream = b"\x1a" + b"\x37\x22x-_9\x00" + b"\x18\x00\x0f\x00" + b"\x11" + b"\x32"
+    expected = [
+        StatusByte(0x1A),
+        ProcessIdReply(b"x-_9"),
+        AsbReply(b"\x18\x00\x0f\x00"),
+        StatusByte(0x32),
+    ]
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=8)))
+    parser = ReplyParser()
+    got = []
+    start = 0
+    for cut in [*cuts, len(stream)]:
+        got += parser.feed(stream[start:cut])
+        start = cut
+    assert got == expected
+
+
+@given(st.binary(max_size=200))
+def test_parser_never_raises(data: bytes) -> None:
+    ReplyParser().feed(data)
