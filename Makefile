@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SEED   ?= 1
 
-.PHONY: demo test lint typecheck pytest bench chaos clean install
+.PHONY: demo test lint typecheck pytest bench chaos clean install ops-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# The unit tests lint ops/systemd with systemd-analyze (Debian's systemd package).
+ops-deps:
+	command -v systemd-analyze >/dev/null || (apt-get update && apt-get install -y --no-install-recommends systemd)
+
+pytest: $(STAMP) ops-deps
 	$(BIN)/python -m pytest -q -m "not chaos"
 
 test: lint typecheck pytest
