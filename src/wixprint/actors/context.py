@@ -1,0 +1,185 @@
+"""What every actor is handed by ``app.py``: configuration, the bus, health, metrics and
+the handles of lower layers. Actors know each other only through these handles.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import trio
+
+from wixprint.config import Config
+from wixprint.events import (
+    Event,
+    InternetState,
+    JobsQueued,
+    PrinterState,
+    RecoveryRecorded,
+    ResourceSample,
+)
+from wixprint.health import Health, HealthRegistry
+from wixprint.links import Hysteresis
+from wixprint.printing.base import Transport
+from wixprint.printing.status import PrinterStatus
+from wixprint.supervisor import Bus
+from wixprint.web.metrics import Metrics
+
+if TYPE_CHECKING:
+    from wixprint.spool import Spool
+    from wixprint.spool.types import QueueStats
+
+
+RECENT_EVENTS = 200
+
+
+class Doorbell:
+    """An in-memory wake-up: "there may be new jobs". The queue itself is only the database.
+
+    A ring between two waits is not lost: ``wait`` returns at once if rung since the last wait.
+    """
+
+    def __init__(self) -> None:
+        self._rung = False
+        self._event = trio.Event()
+
+    def ring(self) -> None:
+        self._rung = True
+        self._event.set()
+
+    async def wait(self) -> None:
+        """Return once rung (at once if rung since the last wait). Bound it with
+        ``trio.move_on_after``."""
+        if not self._rung:
+            await self._event.wait()
+        self._rung = False
+        self._event = trio.Event()
+
+
+class SpoolRef:
+    """The current spool handle. Set by the spool actor; the root is rest_for_one, so every
+    actor that read it restarts when the spool restarts."""
+
+    def __init__(self) -> None:
+        self._spool: Spool | None = None
+        self._ready = trio.Event()
+
+    def set(self, spool: Spool | None) -> None:
+        self._spool = spool
+        if spool is not None:
+            self._ready.set()
+        else:
+            self._ready = trio.Event()
+
+    def get(self) -> Spool:
+        if self._spool is None:
+            raise RuntimeError("the spool is not open")
+        return self._spool
+
+    async def wait_open(self) -> Spool:
+        await self._ready.wait()
+        return self.get()
+
+
+@dataclass
+class ActorContext:
+    config: Config
+    bus: Bus[Event]
+    health: HealthRegistry
+    metrics: Metrics
+    transports: dict[str, Transport]
+    spool: SpoolRef = field(default_factory=SpoolRef)
+    doorbells: dict[str, Doorbell] = field(default_factory=dict)
+    queue_cache: dict[str, QueueStats] = field(default_factory=dict)
+    """Per-printer queue statistics, refreshed by the spool actor (no DB on request paths)."""
+    wall: Callable[[], float] = time.time
+    """Wall-clock source; tests pass one that follows Trio's virtual clock."""
+    poll_now: trio.Event = field(default_factory=trio.Event)
+    """Set to make the fetcher poll at once (internet back). The fetcher replaces it."""
+    recent: deque[Event] = field(default_factory=lambda: deque(maxlen=RECENT_EVENTS))
+    """Recent notable events for the status pages and the dashboard's first paint."""
+    last_printer_state: dict[str, PrinterState] = field(default_factory=dict)
+    last_internet: InternetState | None = None
+    web_url: str | None = None
+    """Where the web actor listens (known only after binding; port 0 in tests)."""
+    tree_status: Callable[[], dict[str, object]] | None = None
+    """The supervision tree as JSON (set by app.py once the root exists)."""
+    printer_links: dict[str, Hysteresis[PrinterStatus]] = field(default_factory=dict)
+    """Confirmed state per printer, fed by both the connectivity and the printer actors."""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.config.service.timezone)
+
+    def publish(self, event: Event) -> None:
+        self.bus.publish(event)
+        self.metrics.observe(event)
+        if isinstance(event, PrinterState):
+            self.last_printer_state[event.printer] = event
+        elif isinstance(event, InternetState):
+            self.last_internet = event
+        if not isinstance(event, (JobsQueued, ResourceSample)):
+            self.recent.append(event)
+
+    def ring(self, printers: tuple[str, ...] | None = None) -> None:
+        for name, bell in self.doorbells.items():
+            if printers is None or name in printers:
+                bell.ring()
+
+    def report_printer(
+        self, name: str, status: PrinterStatus, *, reason: str = "", force: bool = False
+    ) -> None:
+        """Feed one observation of a printer; publish and update health on a confirmed change.
+
+        ``force`` skips hysteresis: a ticket just printed is proof enough that it is up.
+        """
+        link = self.printer_links.setdefault(name, Hysteresis(self.config.connectivity.confirm))
+        now = self.wall()
+        prev_since = link.since
+        change = link.force(status, now) if force else link.observe(status, now)
+        if change is None:
+            return
+        self.publish(
+            PrinterState(
+                at=now,
+                printer=name,
+                online=status.online,
+                paper=status.paper,
+                cover_open=status.cover_open,
+                since=change.since,
+                reason=reason,
+            )
+        )
+        self.health.set(f"printer:{name}", *printer_health(status, reason))
+        if status.can_print:
+            self.ring((name,))
+            if change.old is not None and not change.old.can_print and prev_since is not None:
+                queue = self.queue_cache.get(name)
+                self.publish(
+                    RecoveryRecorded(
+                        at=now,
+                        what=f"printer:{name}",
+                        down_since=prev_since,
+                        duration=now - prev_since,
+                        held=queue.depth if queue else 0,
+                    )
+                )
+
+
+def printer_health(status: PrinterStatus, reason: str = "") -> tuple[Health, str]:
+    """A printer problem degrades the service; it never makes it down."""
+    if not status.online:
+        return Health.DEGRADED, reason or "printer offline"
+    if status.cover_open:
+        return Health.DEGRADED, "cover open"
+    if status.paper == "out":
+        return Health.DEGRADED, "paper out"
+    if status.error:
+        return Health.DEGRADED, "printer error"
+    if status.paper == "near_end":
+        return Health.READY, "paper near end"
+    return Health.READY, ""

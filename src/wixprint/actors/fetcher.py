@@ -1,0 +1,125 @@
+"""Fetcher actor: polls Wix, the source of truth, from a persisted high-water mark.
+
+Per ferd's rule the actor starts "disconnected": it is ready at once and a Wix outage is a
+state (backoff, degraded health), never a crash loop. The mark advances only after the spool
+committed every order of a page, so a crash between fetch and commit refetches, never skips.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import trio
+
+from wixprint.actors.context import ActorContext
+from wixprint.errors import WixAuthError, WixRequestError, WixUnavailable
+from wixprint.events import WixAuthFailed, WixReachable
+from wixprint.health import Health
+from wixprint.intake import accept_raw, not_before_of
+from wixprint.logs import get_logger
+from wixprint.supervisor import current_child, faults
+from wixprint.wix.client import WixClient, next_poll_delay, open_wix_client
+from wixprint.wix.intake import POLL_SORT, advance_mark, build_search_filter, initial_mark
+
+MARK = "poll_mark"
+AUTH_RETRY = 300.0
+"""Seconds between polls while Wix rejects our key: a human must fix the configuration."""
+
+
+async def run_fetcher(
+    ctx: ActorContext, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+) -> None:
+    log = get_logger("fetcher")
+    cfg = ctx.config.wix
+    spool = await ctx.spool.wait_open()
+    ctx.health.register("fetcher")
+    not_before = not_before_of(ctx, await spool.get_meta("first_start"))
+    mark = await spool.get_cursor(MARK)
+    if mark is None:
+        mark = initial_mark(not_before, datetime.fromtimestamp(ctx.wall(), UTC))
+    rng = random.Random()
+    failures = 0
+    auth_failed = False
+    async with open_wix_client(
+        cfg.base_url, cfg.api_key, cfg.site_id, request_timeout=cfg.request_timeout
+    ) as client:
+        task_status.started()
+        me = current_child()
+        while not me.stop_requested.is_set():
+            delay = cfg.poll_interval
+            try:
+                mark = await _poll_once(ctx, client, mark, not_before)
+            except WixUnavailable as exc:
+                failures += 1
+                delay = next_poll_delay(
+                    failures, base=cfg.poll_interval, retry_after=exc.retry_after, rng=rng
+                )
+                ctx.health.set("fetcher", Health.DEGRADED, f"Wix unreachable: {exc}")
+                ctx.metrics.count_wix_request("unavailable")
+                log.warning("wix_unavailable", failures=failures, retry_in=round(delay, 1))
+            except WixAuthError as exc:
+                delay = AUTH_RETRY
+                ctx.health.set(
+                    "fetcher", Health.DEGRADED, f"Wix rejected the API key ({exc.status_code})"
+                )
+                ctx.metrics.count_wix_request("auth")
+                if not auth_failed:
+                    ctx.publish(WixAuthFailed(at=ctx.wall(), status_code=exc.status_code))
+                    log.error("wix_auth_rejected", status=exc.status_code)
+                auth_failed = True
+            except WixRequestError as exc:
+                # Our request was refused: a bug, but polling again later is still right.
+                delay = AUTH_RETRY
+                ctx.health.set("fetcher", Health.DEGRADED, f"Wix refused the request: {exc}")
+                ctx.metrics.count_wix_request("rejected")
+                log.error("wix_request_rejected", status=exc.status_code, error=str(exc))
+            else:
+                if failures or auth_failed or ctx.health.get("fetcher") is None:
+                    ctx.publish(WixReachable(at=ctx.wall()))
+                failures = 0
+                auth_failed = False
+                ctx.health.set("fetcher", Health.READY)
+                ctx.metrics.count_wix_request("ok")
+            await _wait_next(ctx, delay)
+
+
+async def _poll_once(ctx: ActorContext, client: WixClient, mark: str, not_before: str) -> str:
+    cfg = ctx.config.wix
+    spool = ctx.spool.get()
+    search_filter = build_search_filter(
+        mark,
+        overlap=cfg.overlap,
+        statuses=cfg.print_statuses,
+        restaurants_app_only=cfg.restaurants_app_only,
+    )
+    log = get_logger("fetcher")
+    async for page in client.search_orders(
+        filter=search_filter, sort=POLL_SORT, limit=cfg.page_limit
+    ):
+        faults.point("fetcher.after_fetch")
+        for problem in page.malformed:
+            log.warning("order_malformed", source="poll", problem=problem)
+        for raw in page.orders:
+            await accept_raw(ctx, raw, source="poll", not_before=not_before)
+        new_mark = advance_mark(mark, page.orders)
+        if new_mark is not None and new_mark != mark:
+            await spool.set_cursor(MARK, new_mark)
+            mark = new_mark
+    return mark
+
+
+async def _wait_next(ctx: ActorContext, delay: float) -> None:
+    """Sleep until the next poll, or until someone asks for one now (internet back)."""
+    stop = current_child().stop_requested
+    with trio.move_on_after(delay):
+        async with trio.open_nursery() as nursery:
+
+            async def on(event: trio.Event) -> None:
+                await event.wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(on, ctx.poll_now)
+            nursery.start_soon(on, stop)
+    if ctx.poll_now.is_set():
+        ctx.poll_now = trio.Event()

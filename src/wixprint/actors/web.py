@@ -1,0 +1,164 @@
+"""Web actor: serves the status surface and the webhook receiver with hypercorn.
+
+The routes (``wixprint.web``) know nothing of actors; this shell hands them callables over the
+actor context. It is stopped by setting hypercorn's shutdown trigger, never by cancelling it,
+so in-flight requests finish and websockets close with 1001.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import partial
+
+import trio
+
+from wixprint.actors.context import ActorContext
+from wixprint.events import ActorRestarted, AlertEvent, RecoveryRecorded
+from wixprint.intake import accept_raw, not_before_of
+from wixprint.logs import get_logger
+from wixprint.spool.types import OrderSummary
+from wixprint.supervisor import current_child
+from wixprint.web.app import create_app
+from wixprint.web.deps import WebDeps
+from wixprint.web.serve import serve_web
+from wixprint.wix.webhook import load_public_key, verify_webhook
+
+
+def order_json(order: OrderSummary) -> dict[str, object]:
+    return {
+        "order_id": order.order_id,
+        "number": order.number,
+        "status": order.status,
+        "created": order.created,
+        "received_at": order.received_at,
+        "source": order.source,
+        "revision": order.revision,
+        "tickets": [
+            {
+                "job_id": t.job_id,
+                "receipt": t.kind,
+                "printer": t.printer,
+                "revision": t.revision,
+                "variant": t.variant.value,
+                "state": t.state.value,
+                "reprint": t.reprint,
+                "updated_at": t.updated_at,
+            }
+            for t in order.tickets
+        ],
+    }
+
+
+def connectivity_json(ctx: ActorContext) -> dict[str, object]:
+    internet = ctx.last_internet
+    printers: dict[str, object] = {}
+    for printer in ctx.config.printers:
+        state = ctx.last_printer_state.get(printer.name)
+        printers[printer.name] = (
+            {"online": None, "since": None, "paper": "unknown", "cover_open": None}
+            if state is None
+            else {
+                "online": state.online,
+                "since": state.since,
+                "paper": state.paper,
+                "cover_open": state.cover_open,
+                "last_check": state.at,
+                "reason": state.reason,
+            }
+        )
+    return {
+        "internet": None
+        if internet is None
+        else {"online": internet.online, "since": internet.since, "target": internet.target},
+        "printers": printers,
+    }
+
+
+def recovery_json(ctx: ActorContext) -> dict[str, object]:
+    now = ctx.wall()
+    queues = {
+        name: {
+            "depth": q.depth,
+            "oldest_age": q.oldest_age,
+            "printed": q.printed,
+            "failed": q.failed,
+        }
+        for name, q in ctx.queue_cache.items()
+    }
+    recent = [
+        e.to_json()
+        for e in ctx.recent
+        if isinstance(e, (ActorRestarted, RecoveryRecorded, AlertEvent))
+    ]
+    return {
+        "at": now,
+        "tree": ctx.tree_status() if ctx.tree_status else None,
+        "queues": queues,
+        "recent": recent[-50:],
+    }
+
+
+async def run_web(
+    ctx: ActorContext,
+    *,
+    extra_status: Mapping[str, object] | None = None,
+    task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    log = get_logger("web")
+    cfg = ctx.config
+    spool = await ctx.spool.wait_open()
+    not_before = not_before_of(ctx, await spool.get_meta("first_start"))
+    # Loaded once: config validation already proved the PEM parses.
+    public_key = load_public_key(cfg.wix.webhook_public_key) if cfg.wix.webhook_public_key else None
+
+    async def orders(limit: int) -> Sequence[Mapping[str, object]]:
+        return [order_json(o) for o in await spool.recent_orders(limit)]
+
+    async def reprint(key: str, kind: str | None) -> Sequence[int]:
+        if kind is not None and kind not in ("kitchen", "driver", "customer"):
+            raise ValueError(f"unknown receipt kind {kind!r}")
+        job_ids = await spool.reprint(key, kind)
+        log.info("operator_reprint", order=key, jobs=len(job_ids))
+        ctx.ring()
+        return job_ids
+
+    async def webhook(body: bytes) -> None:
+        assert public_key is not None
+        event = verify_webhook(body, public_key, now=ctx.wall())
+        if event.order is None:
+            log.info("webhook_without_order", event_type=event.event_type)
+            return
+        await accept_raw(ctx, event.order, source="webhook", not_before=not_before)
+        if not await spool.seen_event(event.event_id):
+            log.info("webhook_duplicate", event_type=event.event_type)
+
+    def recovery() -> Mapping[str, object]:
+        data = recovery_json(ctx)
+        if extra_status:
+            data.update(extra_status)
+        return data
+
+    shutdown = trio.Event()
+    deps = WebDeps(
+        health=ctx.health.snapshot,
+        recovery=recovery,
+        connectivity=lambda: connectivity_json(ctx),
+        orders=orders,
+        reprint=reprint,
+        webhook=webhook if public_key is not None else None,
+        subscribe=ctx.bus.subscribe,
+        metrics=ctx.metrics,
+        admin_token=cfg.http.admin_token,
+        shutdown=shutdown,
+        recent_events=lambda: [e.to_json() for e in list(ctx.recent)[-50:]],
+    )
+    app = create_app(deps)
+    async with trio.open_nursery() as nursery:
+        url = await nursery.start(
+            partial(serve_web, app, host=cfg.http.host, port=cfg.http.port, shutdown=shutdown)
+        )
+        ctx.web_url = url
+        log.info("web_listening", url=url)
+        task_status.started(url)
+        await current_child().stop_requested.wait()
+        shutdown.set()

@@ -1,0 +1,220 @@
+"""Operator commands that talk to a running service over HTTP, or act on the config.
+
+``check`` is what a systemd timer and monitoring run: exit 0 healthy, 1 degraded, 2 down or
+unreachable, a readable table or ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from wixprint.config import Config, load_config, resolve_config_path
+
+TIMEOUT = 5.0
+CHECK_CODES = {"ok": 0, "degraded": 1, "down": 2}
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(resolve_config_path(getattr(args, "config", None), os.environ), os.environ)
+
+
+def base_url(args: argparse.Namespace) -> str:
+    url: str | None = getattr(args, "url", None)
+    if url:
+        return url.rstrip("/")
+    try:
+        http = _config(args).http
+    except Exception:  # no config: fall back to the default bind
+        return "http://127.0.0.1:8000"
+    host = "127.0.0.1" if http.host in ("0.0.0.0", "::", "") else http.host
+    return f"http://{host}:{http.port}"
+
+
+def dispatch(command: str, args: argparse.Namespace) -> int:
+    handlers = {
+        "check": cmd_check,
+        "status": cmd_status,
+        "orders": cmd_orders,
+        "watch": cmd_watch,
+        "reprint": cmd_reprint,
+        "test-print": cmd_test_print,
+        "test-alert": cmd_test_alert,
+        "backup": cmd_backup,
+        "restore": cmd_restore,
+    }
+    return handlers[command](args)
+
+
+def format_health(body: Mapping[str, Any]) -> str:
+    lines = [f"status: {body.get('status', '?')}"]
+    checks = body.get("checks") or {}
+    width = max((len(name) for name in checks), default=0)
+    for name, check in sorted(checks.items()):
+        reason = check.get("reason") or ""
+        lines.append(f"  {name.ljust(width)}  {check.get('status', '?'):8}  {reason}".rstrip())
+    return "\n".join(lines)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    url = base_url(args)
+    try:
+        response = httpx.get(f"{url}/health", timeout=TIMEOUT)
+        body = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        if args.json:
+            print(json.dumps({"status": "down", "error": f"unreachable: {type(exc).__name__}"}))
+        else:
+            print(f"status: down (cannot reach {url}: {type(exc).__name__})")
+        return 2
+    status = str(body.get("status", "down"))
+    print(json.dumps(body, indent=2) if args.json else format_health(body))
+    return CHECK_CODES.get(status, 2)
+
+
+def _get(args: argparse.Namespace, path: str) -> Any:
+    response = httpx.get(f"{base_url(args)}{path}", timeout=TIMEOUT)
+    response.raise_for_status()
+    return response.json()
+
+
+def format_tree(node: Mapping[str, Any], indent: int = 0) -> list[str]:
+    pad = "  " * indent
+    lines = [f"{pad}{node.get('name')} [{node.get('strategy', '')}] {node.get('state', '')}"]
+    for child in node.get("children", []):
+        err = child.get("last_error") or {}
+        extra = f"  last error: {err.get('type')}: {err.get('message')}" if err else ""
+        lines.append(
+            f"{pad}  - {child.get('name')}: {child.get('state')}, "
+            f"restarts {child.get('restarts', 0)}{extra}"
+        )
+        if child.get("supervisor"):
+            lines.extend(format_tree(child["supervisor"], indent + 2))
+    return lines
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    try:
+        body = _get(args, "/recovery/status")
+    except httpx.HTTPError as exc:
+        print(f"cannot reach the service: {type(exc).__name__}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(body, indent=2))
+        return 0
+    if body.get("tree"):
+        print("\n".join(format_tree(body["tree"])))
+    for name, queue in sorted((body.get("queues") or {}).items()):
+        age = queue.get("oldest_age")
+        age_text = f", oldest {age:.0f} s" if isinstance(age, (int, float)) else ""
+        print(
+            f"queue {name}: {queue.get('depth')} waiting{age_text}, {queue.get('printed')} printed"
+        )
+    for event in body.get("recent", [])[-10:]:
+        print(f"recent: {event.get('event')} {event.get('actor') or event.get('what') or ''}")
+    return 0
+
+
+def cmd_orders(args: argparse.Namespace) -> int:
+    try:
+        orders = _get(args, "/orders")
+    except httpx.HTTPError as exc:
+        print(f"cannot reach the service: {type(exc).__name__}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(orders, indent=2))
+        return 0
+    for order in orders.get("orders", orders) if isinstance(orders, dict) else orders:
+        tickets = ", ".join(
+            f"{t['receipt']}@{t['printer']}:{t['state']}{' (reprint)' if t['reprint'] else ''}"
+            for t in order.get("tickets", [])
+        )
+        print(f"#{order['number']:>8}  {order['status']:10}  {tickets}")
+    return 0
+
+
+def cmd_reprint(args: argparse.Namespace) -> int:
+    token = os.environ.get("WIXPRINT_ADMIN_TOKEN", "")
+    if not token:
+        try:
+            token = _config(args).http.admin_token
+        except Exception:  # reported below as a missing token
+            token = ""
+    if not token:
+        print("no admin token: set http.admin_token or WIXPRINT_ADMIN_TOKEN", file=sys.stderr)
+        return 2
+    params = {"receipt": args.receipt} if args.receipt else {}
+    try:
+        response = httpx.post(
+            f"{base_url(args)}/orders/{args.order}/reprint",
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=TIMEOUT,
+        )
+    except httpx.HTTPError as exc:
+        print(f"cannot reach the service: {type(exc).__name__}", file=sys.stderr)
+        return 2
+    if response.status_code != 200:
+        print(f"reprint refused ({response.status_code}): {response.text}", file=sys.stderr)
+        return 1
+    print(f"reprint queued: {response.json()}")
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    import trio
+
+    from wixprint.watch import follow_events
+
+    try:
+        trio.run(follow_events, base_url(args))
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def cmd_test_print(args: argparse.Namespace) -> int:
+    import trio
+
+    from wixprint.testprint import print_test_tickets
+
+    return trio.run(print_test_tickets, _config(args), args.printer)
+
+
+def cmd_test_alert(args: argparse.Namespace) -> int:
+    import trio
+
+    from wixprint.alerts.mailer import SmtpSettings, diagnose_smtp
+
+    config = _config(args)
+    if not config.smtp.host:
+        print("smtp.host is not configured: e-mail alerts are off", file=sys.stderr)
+        return 1
+    result = trio.run(diagnose_smtp, SmtpSettings.from_config(config.smtp))
+    if result.ok:
+        print(f"test mail sent to {', '.join(config.smtp.recipients)}")
+        return 0
+    print(f"failed at {result.stage}: {result.message}", file=sys.stderr)
+    return 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    import trio
+
+    from wixprint.backup import backup
+
+    config_path = resolve_config_path(args.config, os.environ)
+    return trio.run(backup, _config(args), config_path, Path(args.dest))
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from wixprint.backup import restore
+
+    return restore(_config(args), Path(args.src))

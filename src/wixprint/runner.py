@@ -1,0 +1,90 @@
+"""The root of the process: signals, graceful stop, exit codes, restart history.
+
+Python's default SIGTERM ends the interpreter without running ``finally`` blocks, so the root
+opens a Trio signal receiver: the first SIGTERM/SIGINT sends ``STOPPING=1`` and stops the tree
+in reverse order within ``service.stop_timeout``; a second signal cancels at once.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import signal
+from pathlib import Path
+
+import trio
+
+from wixprint.app import Service, ServiceOptions, create_service
+from wixprint.config import Config
+from wixprint.errors import RestartIntensityExceeded
+from wixprint.logs import get_logger
+from wixprint.sdnotify import notify
+from wixprint.supervisor import HistoryStore
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_SOFTWARE = 70
+EXIT_CONFIG = 78
+HISTORY_FILE = "restart-history.json"
+
+
+def gave_up(exc: BaseException) -> bool:
+    """True if ``exc`` (or a group around it) is the root supervisor giving up."""
+    if isinstance(exc, RestartIntensityExceeded):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return any(gave_up(e) for e in exc.exceptions)
+    return False
+
+
+async def watch_signals(service: Service, stop_timeout: float, environ: dict[str, str]) -> None:
+    log = get_logger("root")
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            log.info("stop_requested", signal=signal.Signals(signum).name)
+            notify("STOPPING=1", environ=environ)
+            break
+        async with trio.open_nursery() as nursery:
+
+            async def second_signal() -> None:
+                async for _ in signals:
+                    log.warning("stop_forced")
+                    nursery.cancel_scope.cancel()
+                    return
+
+            nursery.start_soon(second_signal)
+            with trio.move_on_after(stop_timeout) as scope:
+                await service.stop()
+            if scope.cancelled_caught:
+                log.warning("stop_timeout_exceeded", timeout=stop_timeout)
+            nursery.cancel_scope.cancel()
+
+
+async def serve(config: Config, options: ServiceOptions) -> int:
+    """Run the service until a signal stops it (0) or the root gives up (70)."""
+    log = get_logger("root")
+    faulthandler.enable()
+    history = options.history or HistoryStore(Path(config.service.state_dir) / HISTORY_FILE)
+    options.history = history
+    history.record_process_start()
+    service = create_service(config, options)
+    code = EXIT_OK
+    reason = "stopped"
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(history.run)
+            await nursery.start(service.run)
+            log.info("service_ready", printers=[p.name for p in config.printers])
+
+            async def stopper() -> None:
+                await watch_signals(service, config.service.stop_timeout, dict(options.environ))
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(stopper)
+    except BaseException as exc:
+        if not gave_up(exc):
+            raise
+        code, reason = EXIT_SOFTWARE, "root supervisor gave up"
+        log.critical("root_gave_up", error=str(exc))
+    history.record_process_exit(code, reason)
+    await history.flush()
+    return code
