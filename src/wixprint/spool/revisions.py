@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from wixprint.spool.types import AcceptOutcome, IncomingOrder, JobTarget, Variant
+from wixprint.wixtime import parse_wix_time
 
 __all__ = [
     "CANCELED_STATUSES",
@@ -73,17 +73,6 @@ class AcceptPlan:
     def store(self) -> bool:
         """Whether the order row is written at all."""
         return self.outcome is not AcceptOutcome.DUPLICATE
-
-
-def parse_wix_time(text: str) -> datetime | None:
-    """Wix ISO time (``2025-06-13T16:47:23.905Z``, any fraction, offset or none) in UTC."""
-    try:
-        parsed = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def is_newer(incoming: str, stored: str) -> bool:

@@ -26,6 +26,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from wixprint.wixtime import format_wix_time, parse_wix_time
+
 __all__ = [
     "MAX_FUTURE_SKEW",
     "POLL_SORT",
@@ -50,30 +52,6 @@ MAX_FUTURE_SKEW: Final = timedelta(days=1)
 date must not push the mark into the future and hide every later order."""
 
 _ALWAYS_FETCHED: Final = "CANCELED"
-
-
-def parse_wix_time(value: object) -> datetime | None:
-    """An aware UTC datetime from a Wix timestamp, or None if absent or unreadable.
-
-    Accepts ``Z`` or an offset, with or without fractional seconds; a naive time is taken as UTC.
-    """
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def format_wix_time(moment: datetime) -> str:
-    """The form Wix uses and expects in filters: UTC, milliseconds, ``Z``."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def order_timestamp(raw: dict[str, Any], key: str) -> str | None:

@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from wixprint.wixtime import parse_wix_time
+
 
 class Fulfillment(enum.Enum):
     DELIVERY = "delivery"
@@ -209,13 +211,10 @@ class _Reader:
         raw = self.text(m, key, path)
         if raw is None or not raw.strip():
             return None
-        try:
-            parsed = datetime.fromisoformat(raw.strip())
-        except ValueError:
+        parsed = parse_wix_time(raw)
+        if parsed is None:
             self.warnings.append(f"{path}.{key}" if path else key)
             return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
         return parsed.astimezone(tz)
 
 
