@@ -1,0 +1,288 @@
+"""Configuration validation: the field walker that reports *every* error by key path, and the
+semantic rules no type can express. ``config.load_config`` is the entry point.
+
+msgspec stops at the first error, but an operator fixing a file wants every problem at once,
+so the walker converts the TOML field by field (``msgspec.convert`` on each leaf) and collects
+one line per problem. Semantic checks then run on the typed result; a check whose inputs
+already failed type conversion stays quiet, so each mistake is reported once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime
+import math
+import re
+import zoneinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
+
+import msgspec
+
+if TYPE_CHECKING:
+    from wixprint.config import Config
+
+_INVALID: Any = object()  # a value that failed conversion; its problem is already reported
+_ZEROS: tuple[object, ...] = ("", 0, 0.0, False, [], {})
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "table"
+    return "array" if isinstance(value, list) else type(value).__name__
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+class _Report:
+    """Collects problem lines and remembers which key paths failed conversion."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.bad: set[str] = set()
+
+    def error(self, path: str, message: str) -> None:
+        self.lines.append(f"{path}: {message}")
+        self.bad.add(path)
+
+    def is_bad(self, path: str) -> bool:
+        return any(path == b or path.startswith((b + ".", b + "[")) for b in self.bad)
+
+    def check(self, path: str, message: str, *, uses: tuple[str, ...] = ()) -> None:
+        """A semantic problem, dropped when *path* or an input in *uses* is already bad."""
+        if not any(self.is_bad(p) for p in (path, *uses)):
+            self.lines.append(f"{path}: {message}")
+
+    def value(self, raw: object, tp: Any, path: str) -> Any:
+        if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+            return self.struct(raw, tp, path)
+        origin = get_origin(tp)
+        if origin is list:
+            if not isinstance(raw, list):
+                self.error(path, f"expected array, got {_kind(raw)}")
+                return _INVALID
+            items = [self.value(x, get_args(tp)[0], f"{path}[{i}]") for i, x in enumerate(raw)]
+            return _INVALID if any(x is _INVALID for x in items) else items
+        if origin is dict:
+            if not isinstance(raw, dict):
+                self.error(path, f"expected table, got {_kind(raw)}")
+                return _INVALID
+            entries = {k: self.value(v, get_args(tp)[1], _join(path, k)) for k, v in raw.items()}
+            return _INVALID if _INVALID in entries.values() else entries
+        if origin is Literal:
+            choices = get_args(tp)
+            if isinstance(raw, str) and raw in choices:
+                return raw
+            got = repr(raw) if isinstance(raw, str) else _kind(raw)
+            self.error(path, f"expected one of {', '.join(map(repr, choices))}, got {got}")
+            return _INVALID
+        try:
+            return msgspec.convert(raw, tp)
+        except msgspec.ValidationError as exc:
+            message = str(exc).replace("`", "")
+            self.error(path, message[:1].lower() + message[1:])
+            return _INVALID
+
+    def struct(self, raw: object, cls: type[msgspec.Struct], path: str) -> Any:
+        if not isinstance(raw, dict):
+            self.error(path or "(top level)", f"expected table, got {_kind(raw)}")
+            return _INVALID
+        fields = {f.encode_name: f for f in msgspec.structs.fields(cls)}
+        converted: dict[str, Any] = {}
+        for key, item in raw.items():  # in file order, so problems read top to bottom
+            if key in fields:
+                converted[key] = self.value(item, fields[key].type, _join(path, key))
+            else:
+                self.lines.append(f"unknown key '{_join(path, key)}'")
+        kwargs: dict[str, Any] = {}
+        for key, field in fields.items():
+            value = converted.get(key, _INVALID)
+            if value is _INVALID:
+                if field.default is not msgspec.NODEFAULT:
+                    value = field.default
+                elif field.default_factory is not msgspec.NODEFAULT:
+                    value = field.default_factory()
+                else:
+                    if key not in raw:
+                        self.error(_join(path, key), "missing required key")
+                    value = _placeholder(field.type)
+                    if value is _INVALID:
+                        return _INVALID
+            kwargs[field.name] = value
+        return cls(**kwargs)
+
+
+def _placeholder(tp: Any) -> Any:
+    """A stand-in for a required field that failed, so the remaining checks can still run."""
+    for zero in _ZEROS:
+        try:
+            return msgspec.convert(zero, tp)
+        except msgspec.ValidationError:
+            continue
+    return _INVALID  # pragma: no cover - no required field of such a type exists
+
+
+_KNOWN_STATUSES = ("APPROVED", "CANCELED", "INITIALIZED")
+_QUIET_HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
+
+
+def _check(config: Config, report: _Report, base_dir: Path) -> Config:
+    """Rules no type can express. Returns *config* with a webhook key path replaced by its PEM."""
+
+    def positive(path: str, value: float) -> None:
+        if not (math.isfinite(value) and value > 0):
+            report.check(path, f"must be a positive number of seconds, got {value}")
+
+    def between(path: str, value: float, low: float, high: float) -> None:
+        if not (math.isfinite(value) and low <= value <= high):
+            report.check(path, f"must be between {low:g} and {high:g}, got {value}")
+
+    svc = config.service
+    try:
+        zoneinfo.ZoneInfo(svc.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        report.check("service.timezone", f"unknown time zone {svc.timezone!r}")
+    if not svc.state_dir.strip():
+        report.check("service.state_dir", "must not be empty")
+    between("service.retention_days", svc.retention_days, 1, 36500)
+    positive("service.stop_timeout", svc.stop_timeout)
+
+    if not config.http.host.strip():
+        report.check("http.host", "must not be empty")
+    between("http.port", config.http.port, 0, 65535)
+
+    wix = config.wix
+    if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", wix.base_url):
+        report.check("wix.base_url", "must be an http:// or https:// URL")
+    positive("wix.poll_interval", wix.poll_interval)
+    positive("wix.request_timeout", wix.request_timeout)
+    between("wix.overlap", wix.overlap, 0, 7 * 86400)
+    between("wix.page_limit", wix.page_limit, 1, 100)
+    if not wix.print_statuses:
+        report.check("wix.print_statuses", "must name at least one order status")
+    for i, status in enumerate(wix.print_statuses):
+        if status not in _KNOWN_STATUSES:
+            known = ", ".join(_KNOWN_STATUSES)
+            report.check(f"wix.print_statuses[{i}]", f"unknown status {status!r} (known: {known})")
+    if wix.not_before:
+        try:
+            datetime.datetime.fromisoformat(wix.not_before)
+        except ValueError:
+            report.check("wix.not_before", f"not an ISO-8601 time: {wix.not_before!r}")
+    pem = _webhook_key(wix.webhook_public_key, base_dir, report)
+
+    names: set[str] = set()
+    for i, p in enumerate(config.printers):
+        at = f"printers[{i}]"
+        if not p.name.strip():
+            report.check(f"{at}.name", "must not be empty")
+        elif p.name in names:
+            report.check(f"{at}.name", f"duplicate printer name {p.name!r}")
+        elif p.name != p.name.strip() or re.search(r"[/\\\x00-\x1f]", p.name):
+            report.check(f"{at}.name", "no slashes, control characters or outer spaces")
+        names.add(p.name)
+        if p.transport == "network" and not p.host.strip():
+            report.check(
+                f"{at}.host", 'required when transport = "network"', uses=(f"{at}.transport",)
+            )
+        if p.transport == "device" and not p.device.strip():
+            report.check(
+                f"{at}.device", 'required when transport = "device"', uses=(f"{at}.transport",)
+            )
+        between(f"{at}.port", p.port, 1, 65535)
+        if not p.receipts:
+            report.check(f"{at}.receipts", "must name at least one receipt kind")
+        between(f"{at}.columns", p.columns, 20, 100)
+        try:
+            codecs.lookup(p.codepage)
+        except LookupError:
+            report.check(f"{at}.codepage", f"unknown code page {p.codepage!r}")
+        for key in ("connect_timeout", "send_timeout", "reply_timeout", "probe_interval"):
+            positive(f"{at}.{key}", getattr(p, key))
+
+    from wixprint.config import RECEIPT_KINDS
+
+    for kind, copies in config.layout.copies.items():
+        if kind not in RECEIPT_KINDS:
+            report.check(
+                f"layout.copies.{kind}", f"not a receipt kind ({', '.join(RECEIPT_KINDS)})"
+            )
+        else:
+            between(f"layout.copies.{kind}", copies, 1, 5)
+
+    alerts = config.alerts
+    for key in ("printer_offline_after", "internet_offline_after", "unprinted_order_after"):
+        between(f"alerts.{key}", getattr(alerts, key), 0, 7 * 86400)
+    positive("alerts.repeat_every", alerts.repeat_every)
+    between("alerts.restarts_alert_after", alerts.restarts_alert_after, 1, 1000)
+    between("alerts.disk_percent", alerts.disk_percent, 1, 100)
+    between("alerts.memory_percent", alerts.memory_percent, 1, 100)
+    between("alerts.temperature_c", alerts.temperature_c, 1, 150)
+    quiet = _QUIET_HOURS.fullmatch(alerts.quiet_hours)
+    if alerts.quiet_hours and not quiet:
+        report.check("alerts.quiet_hours", f'expected "HH:MM-HH:MM", got {alerts.quiet_hours!r}')
+    elif quiet and quiet.group(1, 2) == quiet.group(3, 4):
+        report.check("alerts.quiet_hours", "start and end must differ")
+
+    smtp = config.smtp
+    between("smtp.port", smtp.port, 1, 65535)
+    positive("smtp.timeout", smtp.timeout)
+    if smtp.host:
+        if not smtp.sender:
+            report.check("smtp.sender", "required when smtp.host is set", uses=("smtp.host",))
+        if not smtp.recipients:
+            report.check("smtp.recipients", "at least one recipient required when smtp.host is set")
+        if smtp.username and not smtp.password:
+            report.check(
+                "smtp.password", "required when smtp.username is set (or WIXPRINT_SMTP_PASSWORD)"
+            )
+    for path, address in [("smtp.sender", smtp.sender)] + [
+        (f"smtp.recipients[{i}]", r) for i, r in enumerate(smtp.recipients)
+    ]:
+        if address and not re.fullmatch(r"[^@\s]+@[^@\s]+", address):
+            report.check(path, f"not an e-mail address: {address!r}")
+
+    conn = config.connectivity
+    if conn.internet_target and not re.fullmatch(r"[^\s:]+:\d{1,5}", conn.internet_target):
+        report.check("connectivity.internet_target", 'expected "host:port"')
+    positive("connectivity.interval", conn.interval)
+    positive("connectivity.interval_down", conn.interval_down)
+    between("connectivity.confirm", conn.confirm, 1, 100)
+    positive("monitor.interval", config.monitor.interval)
+
+    if pem != wix.webhook_public_key:
+        config = msgspec.structs.replace(
+            config, wix=msgspec.structs.replace(wix, webhook_public_key=pem)
+        )
+    return config
+
+
+def _webhook_key(value: str, base_dir: Path, report: _Report) -> str:
+    """Empty, PEM text, or a path to a PEM file: returns the PEM text (or *value* on error)."""
+    path = "wix.webhook_public_key"
+    if not value.strip():
+        return ""
+    pem = value
+    if not value.lstrip().startswith("-----BEGIN"):
+        file = base_dir / Path(value).expanduser()
+        try:
+            pem = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            report.check(path, f"neither PEM text nor a readable file: {value} ({reason})")
+            return value
+    # Imported here: cryptography costs start-up time and only matters with webhooks on.
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        key = load_pem_public_key(pem.strip().encode("utf-8"))
+    except (ValueError, TypeError):
+        report.check(path, "not a PEM public key (expected -----BEGIN PUBLIC KEY-----)")
+        return value
+    if not isinstance(key, RSAPublicKey):
+        report.check(path, "not an RSA public key (Wix signs webhooks with RS256)")
+        return value
+    return pem
