@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from wixprint.config_rules import _check, _Report
 from wixprint.errors import ConfigError
 
 ReceiptKind = Literal["kitchen", "driver", "customer"]
@@ -301,6 +302,3 @@ def _apply_secrets(data: dict[str, Any], environ: Mapping[str, str], report: _Re
         table = data.setdefault(section, {})
         if value is not None and isinstance(table, dict):
             table[key] = value
-
-
-from wixprint.config_rules import _check, _Report  # noqa: E402 - after the structs it validates
