@@ -18,7 +18,7 @@ from wixprint.receipts.routing import plan_targets
 from wixprint.spool.types import AcceptOutcome, AcceptResult, IncomingOrder
 from wixprint.supervisor import faults
 from wixprint.wix.intake import is_before
-from wixprint.wix.model import kitchen_fingerprint, parse_order
+from wixprint.wix.parse import kitchen_fingerprint, parse_order
 
 log = get_logger("intake")
 

@@ -33,7 +33,7 @@ from wixprint.receipts import TicketRequest, render_ticket
 from wixprint.spool import Spool
 from wixprint.spool.types import Job, JobState
 from wixprint.supervisor import current_child, faults
-from wixprint.wix.model import parse_order
+from wixprint.wix.parse import parse_order
 
 RETRY_MIN = 0.5
 RETRY_MAX = 2.0

@@ -11,7 +11,8 @@ import pytest
 from wixprint.config import Config, LayoutConfig, PrinterConfig, ServiceConfig
 from wixprint.receipts import Ticket, TicketRequest, render_ticket
 from wixprint.spool.types import Variant
-from wixprint.wix.model import Order, parse_order
+from wixprint.wix.model import Order
+from wixprint.wix.parse import parse_order
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "wix"
 ORDERS = (

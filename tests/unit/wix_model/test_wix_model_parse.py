@@ -18,9 +18,8 @@ from wixprint.wix.model import (
     Fulfillment,
     Modifier,
     TaxLine,
-    kitchen_fingerprint,
-    parse_order,
 )
+from wixprint.wix.parse import kitchen_fingerprint, parse_order
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
