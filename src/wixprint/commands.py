@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,10 @@ def format_tree(node: Mapping[str, Any], indent: int = 0) -> list[str]:
     lines = [f"{pad}{node.get('name')} [{node.get('strategy', '')}] {node.get('state', '')}"]
     for child in node.get("children", []):
         err = child.get("last_error") or {}
-        extra = f"  last error: {err.get('type')}: {err.get('message')}" if err else ""
+        backoff = child.get("backoff_delay")
+        extra = f", backoff {backoff:.1f} s" if isinstance(backoff, (int, float)) else ""
+        if err:
+            extra += f"  last error: {err.get('error_type')}: {err.get('message')}"
         lines.append(
             f"{pad}  - {child.get('name')}: {child.get('state')}, "
             f"restarts {child.get('restarts', 0)}{extra}"
@@ -100,7 +104,36 @@ def format_tree(node: Mapping[str, Any], indent: int = 0) -> list[str]:
     return lines
 
 
+def _local(at: object) -> str:
+    if not isinstance(at, (int, float)):
+        return "?"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
+
+
+def format_history(history: Mapping[str, Any], last: int = 3) -> list[str]:
+    """Earlier processes (how each ended) and the restarts on record across processes."""
+    lines = []
+    earlier = [p for p in history.get("processes") or [] if not p.get("current")]
+    for process in earlier[-last:]:
+        if process.get("exited_at") is None:
+            ended = "ended without a word (killed or power cut)"
+        else:
+            ended = f"exited {process.get('exit_code')} ({process.get('reason') or '-'})"
+        lines.append(
+            f"earlier process {process.get('pid')}: started {_local(process.get('started_at'))}"
+            f", {ended}"
+        )
+    restarts = [e for e in history.get("events") or [] if e.get("action") == "restart"]
+    lines.append(
+        f"restarts on record: {len(restarts)} "
+        f"({history.get('earlier_events', 0)} events from earlier processes)"
+    )
+    return lines
+
+
 def cmd_status(args: argparse.Namespace) -> int:
+    from wixprint.watch import format_event  # trio-websocket: not for every ``check``
+
     try:
         body = _get(args, "/recovery/status")
     except httpx.HTTPError as exc:
@@ -118,7 +151,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"queue {name}: {queue.get('depth')} waiting{age_text}, {queue.get('printed')} printed"
         )
     for event in body.get("recent", [])[-10:]:
-        print(f"recent: {event.get('event')} {event.get('actor') or event.get('what') or ''}")
+        print(f"recent: {format_event(event)}")
+    if body.get("history"):
+        print("\n".join(format_history(body["history"])))
     return 0
 
 

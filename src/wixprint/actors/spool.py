@@ -14,7 +14,7 @@ from pathlib import Path
 
 import trio
 
-from wixprint.actors.context import ActorContext
+from wixprint.actors.context import ActorContext, Doorbell
 from wixprint.errors import SpoolError
 from wixprint.health import Health
 from wixprint.logs import get_logger
@@ -23,6 +23,8 @@ from wixprint.supervisor import current_child
 
 CACHE_EVERY = 2.0
 WRITE_CHECK_EVERY = 300.0
+WRITE_RETRY_EVERY = 5.0
+"""While the spool cannot write: how often to try again (health goes back to ready at once)."""
 PRUNE_EVERY = 24 * 3600.0
 FIRST_START = "first_start"
 
@@ -58,24 +60,67 @@ async def run_spool(
 
 
 async def _maintain(ctx: ActorContext, spool: Spool) -> None:
-    log = get_logger("spool")
+    """Refresh the queue cache, prove now and then that the spool can write, prune daily.
+
+    A spool that cannot write (disk full, read-only file) makes the service *down* with the
+    reason, and this actor keeps running: crashing it would restart the whole tree, web
+    server included, and hide the reason from ``/health`` while nothing gets better.
+    """
     last_write = last_prune = trio.current_time()
     retention = ctx.config.service.retention_days * 86400.0
     stop = current_child().stop_requested
+    writable = True
     while True:
-        with trio.move_on_after(CACHE_EVERY):
-            await stop.wait()
+        rung = await _wait(stop, ctx.spool_check, CACHE_EVERY)
         if stop.is_set():
             return  # closing the connection is the async-with's job, uncancelled
         await _refresh(ctx, spool)
         now = trio.current_time()
-        if now - last_write >= WRITE_CHECK_EVERY:
-            await spool.set_meta("alive", str(ctx.wall()))
+        due = WRITE_CHECK_EVERY if writable else WRITE_RETRY_EVERY
+        if rung or now - last_write >= due:
+            writable = await _check_write(ctx, spool, was_writable=writable)
             last_write = now
-        if now - last_prune >= PRUNE_EVERY:
+        if writable and now - last_prune >= PRUNE_EVERY:
             pruned = await spool.prune(printed_older_than=retention)
-            log.info("spool_pruned", rows=pruned)
+            get_logger("spool").info("spool_pruned", rows=pruned)
             last_prune = now
+
+
+async def _wait(stop: trio.Event, bell: Doorbell, seconds: float) -> bool:
+    """Sleep until stopped, rung or ``seconds`` passed; True if rung."""
+    rung = False
+    with trio.move_on_after(seconds):
+        async with trio.open_nursery() as nursery:
+
+            async def ring_waiter() -> None:
+                nonlocal rung
+                await bell.wait()
+                rung = True
+                nursery.cancel_scope.cancel()
+
+            async def stop_waiter() -> None:
+                await stop.wait()
+                nursery.cancel_scope.cancel()
+
+            nursery.start_soon(ring_waiter)
+            nursery.start_soon(stop_waiter)
+    return rung
+
+
+async def _check_write(ctx: ActorContext, spool: Spool, *, was_writable: bool) -> bool:
+    """One small committed write; health follows the outcome. True if it was written."""
+    log = get_logger("spool")
+    try:
+        await spool.set_meta("alive", str(ctx.wall()))
+    except SpoolError as exc:
+        ctx.health.set("spool", Health.DOWN, f"cannot write: {exc}")
+        if was_writable:
+            log.error("spool_not_writable", error=str(exc))
+        return False
+    if not was_writable:
+        ctx.health.set("spool", Health.READY)
+        log.info("spool_writable_again")
+    return True
 
 
 async def _refresh(ctx: ActorContext, spool: Spool) -> None:

@@ -8,6 +8,7 @@ so in-flight requests finish and websockets close with 1001.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from functools import partial
 
 import trio
@@ -17,7 +18,7 @@ from wixprint.events import ActorRestarted, AlertEvent, RecoveryRecorded
 from wixprint.intake import accept_raw, not_before_of
 from wixprint.logs import get_logger
 from wixprint.spool.types import OrderSummary
-from wixprint.supervisor import current_child
+from wixprint.supervisor import HistoryStore, current_child
 from wixprint.web.app import create_app
 from wixprint.web.deps import WebDeps
 from wixprint.web.serve import serve_web
@@ -95,6 +96,26 @@ def recovery_json(ctx: ActorContext) -> dict[str, object]:
         "tree": ctx.tree_status() if ctx.tree_status else None,
         "queues": queues,
         "recent": recent[-50:],
+        "history": None if ctx.history is None else history_json(ctx.history),
+    }
+
+
+def history_json(history: HistoryStore, max_events: int = 50) -> dict[str, object]:
+    """Process starts and exits and restart events persisted across processes, oldest first.
+
+    ``earlier_*`` count what the file held when this process started: a process record
+    without ``exited_at`` that is not ``current`` died without saying so (killed, power cut).
+    """
+    snapshot, previous = history.snapshot(), history.previous()
+    current = snapshot.processes[-1] if snapshot.processes else None
+    return {
+        "processes": [
+            {**asdict(p), "current": p is current and p.exited_at is None}
+            for p in snapshot.processes
+        ],
+        "events": [e.to_json() for e in snapshot.events[-max_events:]],
+        "earlier_processes": len(previous.processes),
+        "earlier_events": len(previous.events),
     }
 
 
