@@ -8,6 +8,7 @@ each followed by a cut. escpos is imported on first use: its import configures l
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -82,6 +83,18 @@ def preview(sheet: Sheet, copies: int = 1) -> str:
             lines.append(center("[QR]", sheet.columns))
     lines.append(CUT_MARK)
     return "\n".join(lines * copies) + "\n"
+
+
+def import_escpos() -> None:
+    """Import python-escpos now; meant for a worker thread right after start-up.
+
+    The import loads escpos's printer database: tens of milliseconds from its pickle, a YAML
+    parse of a quarter second at the very first start. Done at the first ticket instead, it
+    would stall the event loop, webhooks and ``/health`` included. A failure is left for
+    that first render to report.
+    """
+    with contextlib.suppress(Exception):
+        import escpos.printer  # noqa: F401
 
 
 def _encode(sheet: Sheet, codepage: str, copies: int) -> bytes:

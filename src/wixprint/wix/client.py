@@ -12,8 +12,10 @@ contains it (any text Wix sends back is scrubbed of it too).
 
 from __future__ import annotations
 
+import functools
 import json
 import random
+import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
@@ -198,6 +200,14 @@ class WixClient:
             raise WixUnavailable(f"{what}: {type(exc).__name__}") from None
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context per process. httpx otherwise builds one per client, reading the whole CA
+    bundle on the event loop (40 ms here, several times that on a Pi) at every fetcher
+    restart."""
+    return httpx.create_ssl_context()
+
+
 @asynccontextmanager
 async def open_wix_client(
     base_url: str,
@@ -221,6 +231,7 @@ async def open_wix_client(
         timeout=httpx.Timeout(request_timeout),
         transport=transport,
         follow_redirects=False,
+        verify=tls_context(),
     ) as http:
         yield WixClient(http, api_key=api_key, request_timeout=request_timeout)
 

@@ -2,8 +2,11 @@
 
 Only RS256 is accepted, whatever the token's header says: that closes ``alg: none`` and the
 HS256-with-the-public-key-as-secret confusion. The token is verified exactly as received, never
-re-serialised. Rejections carry a short fixed reason and never any part of the token, so a
-hostile body cannot put text into our logs.
+re-serialised. The compact JWS is checked here with ``cryptography`` directly rather than with
+PyJWT, which validates every character of every segment in a Python loop, twice per token
+with the header check: 1.3 to 3.6 ms of event-loop time for an order webhook of 12 to 33 kB,
+six times what this takes. Rejections carry a short fixed reason and never any part of the
+token, so a hostile body cannot put text into our logs.
 
 After verification the claims are unwrapped layer by layer. Wix documents each ``data`` and
 ``identity`` as stringified JSON but draws them as objects, so both forms are accepted. A token
@@ -15,14 +18,17 @@ Dedupe by event id is the spool's job, not this module's.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Final
 
-import jwt
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from wixprint.errors import WebhookRejected
@@ -38,6 +44,7 @@ MAX_WEBHOOK_BODY: Final = 1024 * 1024
 """Bytes; the web route answers 413 above this before reading further."""
 
 _ALGORITHM: Final = "RS256"
+_BASE64URL: Final = re.compile(rb"[A-Za-z0-9_-]*")
 _MIN_KEY_BITS: Final = 2048
 
 # Where each event type carries the order (§8.1 of the Wix reference).
@@ -131,38 +138,51 @@ def _verified_claims(
     body: bytes, key: RSAPublicKey, *, now: float, leeway: float
 ) -> dict[str, Any]:
     try:
-        token = body.decode("ascii")
+        body.decode("ascii")
     except UnicodeDecodeError:
         raise WebhookRejected("not a token", status_code=401) from None
+    parts = body.split(b".")
+    if len(parts) != 3:
+        raise WebhookRejected("not a token", status_code=401)
+    header_b64, payload_b64, signature_b64 = parts
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.InvalidTokenError:
+        header = json.loads(_segment(header_b64))
+    except ValueError:
         raise WebhookRejected("not a token", status_code=401) from None
+    if not isinstance(header, dict) or not isinstance(header.get("kid", ""), str):
+        raise WebhookRejected("not a token", status_code=401)
     if header.get("alg") != _ALGORITHM:
         raise WebhookRejected("algorithm not allowed", status_code=401)
+    if "crit" in header or header.get("b64", True) is not True:
+        # JWS extensions we do not implement must not be ignored (RFC 7515 §4.1.11).
+        raise WebhookRejected("invalid token", status_code=401)
     try:
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=[_ALGORITHM],
-            # Times are checked below against ``now``; Wix sends no aud/iss/nbf.
-            options={
-                "verify_signature": True,
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "verify_aud": False,
-                "verify_iss": False,
-            },
-        )
-    except jwt.InvalidSignatureError:
+        signature = _segment(signature_b64)
+        key.verify(signature, header_b64 + b"." + payload_b64, padding.PKCS1v15(), hashes.SHA256())
+    except (ValueError, InvalidSignature):
         raise WebhookRejected("bad signature", status_code=401) from None
-    except jwt.InvalidAlgorithmError:
-        raise WebhookRejected("algorithm not allowed", status_code=401) from None
-    except jwt.InvalidTokenError:
+    try:
+        claims = json.loads(_segment(payload_b64))
+    except ValueError:
         raise WebhookRejected("invalid token", status_code=401) from None
+    if not isinstance(claims, dict):
+        raise WebhookRejected("invalid token", status_code=401)
     _check_times(claims, now=now, leeway=leeway)
     return claims
+
+
+def _segment(data: bytes) -> bytes:
+    """Decode one base64url segment strictly: the URL-safe alphabet only, padding optional.
+
+    ``ValueError`` (``binascii.Error`` included) for anything else.
+    """
+    stripped = data.rstrip(b"=")
+    padded = len(data) - len(stripped)
+    if padded > 2 or (padded and len(data) % 4) or len(stripped) % 4 == 1:
+        raise ValueError("bad base64url padding")
+    if _BASE64URL.fullmatch(stripped) is None:
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(stripped + b"=" * (-len(stripped) % 4))
 
 
 def _check_times(claims: dict[str, Any], *, now: float, leeway: float) -> None:

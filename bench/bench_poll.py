@@ -1,0 +1,62 @@
+"""Order to bytes on the polling path, at the default 10 s poll interval (no webhook).
+
+The whole service runs in this process on the real clock, with the default configuration,
+against the simulated shop and fake network printers on 127.0.0.1. Each order appears in the
+shop at a random moment of the poll cycle (after a random pause, uniform over one interval);
+the clock runs until its first ticket byte reaches the kitchen printer. Expect about half an
+interval on average and at most one interval plus the print path.
+
+    python bench/bench_poll.py [--orders 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+
+import trio
+from _common import emit, open_rig, percentile, quiet_logging, summary_ms, temp_dir
+
+POLL_INTERVAL = 10.0
+"""The default ``wix.poll_interval``."""
+
+
+async def run(orders: int) -> dict[str, object]:
+    latencies: list[float] = []
+    with temp_dir("bench-poll-") as tmp:
+        async with open_rig(tmp) as rig:
+            await rig.start()
+            kitchen = rig.printers["kitchen"]
+            for _ in range(orders):
+                await trio.sleep(random.uniform(0, POLL_INTERVAL))
+                before = kitchen.job_bytes
+                rig.new_order()
+                started = time.perf_counter()
+                with trio.fail_after(POLL_INTERVAL * 3):
+                    await kitchen.wait_job_bytes(before + 1)
+                latencies.append(time.perf_counter() - started)
+    worst = max(latencies)
+    return {
+        "bench": "poll_latency",
+        "what": "order appears in the shop -> first ticket byte at the kitchen printer (polling)",
+        "poll_interval_s": POLL_INTERVAL,
+        "orders": orders,
+        "order_to_bytes_ms": summary_ms(latencies),
+        "target": f"within one poll interval ({POLL_INTERVAL:g} s) plus 1 s",
+        "met": worst < POLL_INTERVAL + 1.0 and percentile(latencies, 0.5) < POLL_INTERVAL,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=12, help="orders (about 10 s each)")
+    args = parser.parse_args(argv)
+    quiet_logging()
+    emit(trio.run(run, args.orders))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
