@@ -4,10 +4,10 @@
 root            rest_for_one   (the spool first: if it restarts, everything after it restarts)
 ├── spool
 └── services    one_for_one
+    ├── alerter      first: subscribed before anything can report a problem
     ├── connectivity
     ├── fetcher
     ├── printers     one_for_one, printer:<name> per [[printers]] entry
-    ├── alerter
     ├── monitor
     ├── web
     └── watchdog     starts last: READY=1 means the whole tree is up
@@ -84,12 +84,15 @@ def build_context(config: Config, options: ServiceOptions) -> ActorContext:
         wall=options.wall,
     )
     ctx.doorbells.update({p.name: Doorbell() for p in config.printers})
+    ctx.history = options.history
     return ctx
 
 
 def build_tree(ctx: ActorContext, options: ServiceOptions) -> Supervisor:
     def on_event(event: RestartEvent) -> None:
         # The supervisor library logs every decision itself; here we only publish.
+        if event.error_type == "SpoolError":
+            ctx.spool_check.ring()  # the spool actor confirms and reports "down" with why
         if event.action == "restart":
             ctx.publish(
                 ActorRestarted(
@@ -120,10 +123,12 @@ def build_tree(ctx: ActorContext, options: ServiceOptions) -> Supervisor:
         history=options.history,
     )
     services_children = [
+        # The alerter first: it must be subscribed before anything can go wrong (a rejected
+        # Wix key is reported by the fetcher's very first poll).
+        ChildSpec(name="alerter", fn=partial(run_alerter, ctx)),
         ChildSpec(name="connectivity", fn=partial(run_connectivity, ctx)),
         ChildSpec(name="fetcher", fn=partial(run_fetcher, ctx), shutdown=2.0),
         supervisor_spec(printers),
-        ChildSpec(name="alerter", fn=partial(run_alerter, ctx)),
     ]
     if options.with_monitor:
         services_children.append(ChildSpec(name="monitor", fn=partial(run_monitor, ctx)))

@@ -8,13 +8,18 @@ grace periods and queue ages run on the same clock as everything else.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+import re
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
+import httpx
 import trio
+import trio.testing
 
 from tests.fakes.fake_printer import FakePrinter
 from wixprint.app import Service, ServiceOptions, create_service
@@ -33,6 +38,11 @@ class VirtualWall:
 
     def __call__(self) -> float:
         return EPOCH + trio.current_time()
+
+
+def virtual_now() -> datetime:
+    """The virtual wall clock as an aware UTC datetime (what the simulated shop stamps)."""
+    return datetime.fromtimestamp(VirtualWall()(), UTC)
 
 
 def config_text(
@@ -151,7 +161,8 @@ class Rig:
 async def open_rig(
     tmp: Path, printer_names: Sequence[str] = ("kitchen", "bar", "counter")
 ) -> AsyncIterator[Rig]:
-    shop = FakeWixShop(api_key=API_KEY, site_id=SITE_ID)
+    # The shop stamps updates and cancellations on the same virtual wall clock as the service.
+    shop = FakeWixShop(api_key=API_KEY, site_id=SITE_ID, clock=virtual_now)
     async with trio.open_nursery() as nursery:
         url = await nursery.start(partial(serve_shop, shop))
         printers = {name: FakePrinter(print_delay=0.05) for name in printer_names}
@@ -176,3 +187,197 @@ async def wait_for(predicate: Callable[[], bool], limit: float = 60.0) -> None:
     with trio.fail_after(limit):
         while not predicate():  # noqa: ASYNC110 - the fakes have no event for every condition
             await trio.sleep(0.5)
+
+
+# -- additions for the service-level suites -------------------------------------------------
+
+FAST_AUTOJUMP = 0.001
+"""Real idle seconds before a jump while :func:`pass_time` runs (the fixture uses 0.1)."""
+
+
+def tune(text: str, section: str, **values: object) -> str:
+    """Set ``key = value`` in every ``[section]`` / ``[[section]]`` table of a config text.
+
+    Existing keys are replaced, missing ones appended to the table, so a test can change what
+    :func:`config_text` already wrote (TOML forbids defining a key or table twice).
+    """
+    rendered = {key: _toml_value(value) for key, value in values.items()}
+    out: list[str] = []
+    pending: dict[str, str] | None = None
+
+    def flush() -> None:
+        if pending:
+            while out and not out[-1].strip():
+                out.pop()
+            out.extend(f"{key} = {value}" for key, value in pending.items())
+            out.append("")
+
+    for line in text.splitlines():
+        header = re.fullmatch(r"\s*\[\[?([^\]]+)\]\]?\s*", line)
+        if header:
+            flush()
+            pending = dict(rendered) if header.group(1).strip() == section else None
+        elif pending is not None:
+            key = line.partition("=")[0].strip()
+            if key in pending:
+                line = f"{key} = {pending.pop(key)}"
+        out.append(line)
+    flush()
+    return "\n".join(out) + "\n"
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML form for {value!r}")
+
+
+async def pass_time(
+    clock: trio.testing.MockClock, seconds: float, *, threshold: float = FAST_AUTOJUMP
+) -> None:
+    """Let ``seconds`` of virtual time pass, jumping after ``threshold`` real idle seconds.
+
+    For long steady stretches (a printer unplugged for half an hour): every timer still fires
+    in order, only the real wait before each jump is shorter. Do not use it across a start-up
+    or a moment whose timing a test asserts; worker threads may see time move while they run.
+    """
+    before = clock.autojump_threshold
+    clock.autojump_threshold = threshold
+    try:
+        await trio.sleep(seconds)
+    finally:
+        clock.autojump_threshold = before
+
+
+async def wait_fast(
+    clock: trio.testing.MockClock,
+    predicate: Callable[[], bool],
+    limit: float = 600.0,
+    *,
+    threshold: float = FAST_AUTOJUMP,
+) -> None:
+    """:func:`wait_for` with :func:`pass_time`'s short jumps: for long catch-ups (backoff)."""
+    before = clock.autojump_threshold
+    clock.autojump_threshold = threshold
+    try:
+        await wait_for(predicate, limit)
+    finally:
+        clock.autojump_threshold = before
+
+
+_NUMBER = re.compile(r"#(\d{3,})")
+
+
+def ticket_numbers(rig: Rig, printer: str) -> list[str]:
+    """The order number of every ticket on ``printer``'s paper, in print order."""
+    numbers = []
+    for text in rig.tickets(printer):
+        found = _NUMBER.search(text)
+        numbers.append(found.group(1) if found else "?")
+    return numbers
+
+
+def new_order(rig: Rig) -> dict[str, Any]:
+    """A fresh APPROVED order in the shop, created now on the virtual wall clock."""
+    return rig.shop.new_demo_order(virtual_now())
+
+
+async def new_orders(
+    rig: Rig, n: int, *, every: float = 1.0, clock: trio.testing.MockClock | None = None
+) -> list[str]:
+    """``n`` fresh orders, ``every`` virtual seconds apart (Wix sorts ties arbitrarily);
+    returns their numbers in the order they were placed. With ``clock`` the gaps pass
+    with :func:`pass_time`."""
+    numbers = []
+    for i in range(n):
+        if i:
+            if clock is None:
+                await trio.sleep(every)
+            else:
+                await pass_time(clock, every)
+        numbers.append(str(new_order(rig)["number"]))
+    return numbers
+
+
+async def get_json(rig: Rig, path: str) -> Any:
+    """GET one of the service's JSON endpoints, as an operator's script would."""
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        response = await client.get(f"{rig.web_url}{path}")
+    return response.json()
+
+
+def jobs_of(orders: Mapping[str, Any], number: str) -> list[dict[str, Any]]:
+    """The tickets ``GET /orders`` lists for order ``number``."""
+    for order in orders["orders"]:
+        if order["number"] == number:
+            tickets: list[dict[str, Any]] = order["tickets"]
+            return tickets
+    raise KeyError(number)
+
+
+def child_status(recovery: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """One actor's entry in the supervision tree of ``GET /recovery/status``."""
+    stack = [recovery["tree"]]
+    while stack:
+        node = stack.pop()
+        for child in node.get("children", []):
+            if child.get("name") == name:
+                found: dict[str, Any] = child
+                return found
+            if child.get("supervisor"):
+                stack.append(child["supervisor"])
+    raise KeyError(name)
+
+
+class TcpTarget:
+    """A TCP port on 127.0.0.1 the test switches on and off: the "internet" the connectivity
+    actor probes. Down closes the listener (connection refused); up listens again on the
+    same port."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._up = True
+        self._changed = trio.Event()
+        self._scope: trio.CancelScope | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def set_up(self, up: bool) -> None:
+        self._up = up
+        if not up and self._scope is not None:
+            self._scope.cancel()
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def serve(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+        listener: trio.SocketListener | None = (await trio.open_tcp_listeners(0, host="127.0.0.1"))[
+            0
+        ]
+        assert listener is not None
+        self.port = listener.socket.getsockname()[1]
+        task_status.started(self.port)
+        try:
+            while True:
+                while not self._up:
+                    await self._changed.wait()
+                if listener is None:
+                    listener = (await trio.open_tcp_listeners(self.port, host="127.0.0.1"))[0]
+                with trio.CancelScope() as scope:
+                    self._scope = scope
+                    while True:
+                        stream = await listener.accept()
+                        await stream.aclose()
+                self._scope = None
+                listener.socket.close()
+                listener = None
+        finally:
+            if listener is not None:
+                listener.socket.close()

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import trio
 
 from wixprint.actors.context import ActorContext
-from wixprint.errors import PrinterOffline
+from wixprint.errors import PrinterOffline, SpoolError
 from wixprint.events import InternetState, RecoveryRecorded
 from wixprint.health import Health
 from wixprint.links import Hysteresis
@@ -60,6 +60,8 @@ async def run_connectivity(
         online = await probe_internet(host, port)
         change = internet.observe(online, ctx.wall())
         if change is not None:
+            # Counted before the news goes out: the alerter flushes the outbox on it.
+            held = await _pending_alerts(ctx) if online else 0
             ctx.publish(
                 InternetState(at=ctx.wall(), online=online, since=change.since, target=host)
             )
@@ -67,7 +69,7 @@ async def run_connectivity(
             if online:
                 ctx.health.set("internet", Health.READY)
                 ctx.poll_now.set()
-                _recovered(ctx, "internet", down_since.pop("internet", None), held=0)
+                _recovered(ctx, "internet", down_since.pop("internet", None), held=held)
             else:
                 ctx.health.set("internet", Health.DEGRADED, f"cannot reach {host}")
                 down_since["internet"] = change.since
@@ -92,6 +94,15 @@ async def _probe_printer(ctx: ActorContext, name: str) -> None:
         status = PrinterStatus(online=False)
         reason = str(exc)
     ctx.report_printer(name, status, reason=reason)
+
+
+async def _pending_alerts(ctx: ActorContext) -> int:
+    """Alert mails waiting in the outbox: what an internet outage held back (orders wait in
+    Wix, where we cannot count them)."""
+    try:
+        return len(await ctx.spool.get().pending_alerts(limit=1000))
+    except (RuntimeError, SpoolError):  # spool not open or failing: report none held
+        return 0
 
 
 def _recovered(ctx: ActorContext, what: str, since: float | None, *, held: int) -> None:

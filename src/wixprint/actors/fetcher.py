@@ -8,6 +8,7 @@ committed every order of a page, so a crash between fetch and commit refetches, 
 from __future__ import annotations
 
 import random
+from contextlib import aclosing
 from datetime import UTC, datetime
 
 import trio
@@ -94,18 +95,22 @@ async def _poll_once(ctx: ActorContext, client: WixClient, mark: str, not_before
         restaurants_app_only=cfg.restaurants_app_only,
     )
     log = get_logger("fetcher")
-    async for page in client.search_orders(
-        filter=search_filter, sort=POLL_SORT, limit=cfg.page_limit
-    ):
-        faults.point("fetcher.after_fetch")
-        for problem in page.malformed:
-            log.warning("order_malformed", source="poll", problem=problem)
-        for raw in page.orders:
-            await accept_raw(ctx, raw, source="poll", not_before=not_before)
-        new_mark = advance_mark(mark, page.orders)
-        if new_mark is not None and new_mark != mark:
-            await spool.set_cursor(MARK, new_mark)
-            mark = new_mark
+    # aclosing: a crash mid-page (spool, fault) closes the page generator here and now,
+    # not whenever the garbage collector finds it.
+    pages = client.search_orders(filter=search_filter, sort=POLL_SORT, limit=cfg.page_limit)
+    async with aclosing(pages):
+        async for page in pages:
+            faults.point("fetcher.after_fetch")
+            for problem in page.malformed:
+                log.warning("order_malformed", source="poll", problem=problem)
+            for raw in page.orders:
+                await accept_raw(ctx, raw, source="poll", not_before=not_before)
+            # ``now`` caps the mark: one garbled far-future date must not hide later orders.
+            now = datetime.fromtimestamp(ctx.wall(), UTC)
+            new_mark = advance_mark(mark, page.orders, now=now)
+            if new_mark is not None and new_mark != mark:
+                await spool.set_cursor(MARK, new_mark)
+                mark = new_mark
     return mark
 
 

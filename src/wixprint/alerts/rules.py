@@ -141,12 +141,16 @@ class AlertEngine:
 
     def _on_printer(self, ev: PrinterState, now: float, out: list[AlertAction]) -> None:
         grace = self._cfg.printer_offline_after
+        # At paper end or with the cover open an Epson reports itself offline (DLE EOT 1
+        # bit 3), yet it answered: that is a paper or cover problem, not an unreachable
+        # printer (whose mail would send someone to check the cable).
+        answered = ev.online or ev.paper == "out" or ev.cover_open
         # (category, level, grace, active, ended): offline ends when the new state began;
         # paper and cover are seen per probe, so they end when observed.
         conditions: list[tuple[Category, Level, float, bool, float]] = [
-            ("printer_offline", "critical", grace, not ev.online, ev.since)
+            ("printer_offline", "critical", grace, not answered, ev.since)
         ]
-        if ev.online:  # while offline, paper and cover are unknown: leave those problems be
+        if answered:  # while unreachable, paper and cover are unknown: leave those be
             if ev.paper == "out":
                 self._book.drop(f"paper_near_end:{ev.printer}")  # superseded, no mail
             if ev.paper != "unknown":
