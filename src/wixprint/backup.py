@@ -1,12 +1,18 @@
 """``wixprint backup DEST`` and ``wixprint restore SRC``.
 
 The backup is online and consistent (SQLite's backup API, while the service runs) and holds
-the configuration *without* secrets, so a backup can be handed to a technician.
+the configuration *without* secrets, so a backup can be handed to a technician. It still holds
+customer orders, so its folder is created private (0700).
+
+A restore checks the file first (a spool, readable, intact, not newer than this program) and
+keeps the spool it replaces beside it as ``spool.sqlite3.before-restore``: restoring the wrong
+backup must not lose the only other copy.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import sqlite3
@@ -16,10 +22,14 @@ from pathlib import Path
 import trio
 
 from wixprint.config import Config
+from wixprint.errors import SpoolError
 from wixprint.spool import open_spool
+from wixprint.spool.db import describe
+from wixprint.spool.schema import SCHEMA_VERSION, read_version
 
 SPOOL_FILE = "spool.sqlite3"
 CONFIG_FILE = "config.toml"
+ASIDE_SUFFIX = ".before-restore"
 SECRET_KEYS = re.compile(r"^(\s*(api_key|password|admin_token)\s*=\s*).*$", re.MULTILINE)
 
 
@@ -34,14 +44,40 @@ async def backup(config: Config, config_path: Path, dest: Path) -> int:
         print(f"no spool at {source}", file=sys.stderr)
         return 1
     target = trio.Path(dest)
-    await target.mkdir(parents=True, exist_ok=True)
-    async with open_spool(Path(source)) as spool:
-        await spool.backup_to(Path(target / SPOOL_FILE))
+    await target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        async with open_spool(Path(source)) as spool:
+            await spool.backup_to(Path(target / SPOOL_FILE))
+    except SpoolError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 1
     config_file = trio.Path(config_path)
     if await config_file.exists():
         await (target / CONFIG_FILE).write_text(strip_secrets(await config_file.read_text()))
     print(f"backup written to {dest}")
     return 0
+
+
+def check_backup(path: Path) -> str | None:
+    """Why the spool file at ``path`` cannot be restored, or None if it can."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return f"cannot open it ({describe(exc)})"
+    with contextlib.closing(conn):
+        try:
+            problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+            version = read_version(conn)
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.Error as exc:
+            return f"it is not a readable SQLite database ({describe(exc)})"
+    if problems != ["ok"]:
+        return f"it fails the integrity check ({problems[0] if problems else 'no answer'})"
+    if version < 1 or "jobs" not in tables:
+        return "it is not a spool database"
+    if version > SCHEMA_VERSION:
+        return f"its schema version {version} is newer than this program's ({SCHEMA_VERSION})"
+    return None
 
 
 def restore(config: Config, src: Path) -> int:
@@ -50,15 +86,22 @@ def restore(config: Config, src: Path) -> int:
     if not backup_db.exists():
         print(f"no spool in {src}", file=sys.stderr)
         return 1
-    with contextlib.closing(sqlite3.connect(backup_db)) as conn:
-        ok = conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    if not ok:
-        print(f"{backup_db} fails the integrity check; nothing restored", file=sys.stderr)
+    problem = check_backup(backup_db)
+    if problem is not None:
+        print(f"{backup_db} cannot be restored: {problem}; nothing changed", file=sys.stderr)
         return 1
     target = Path(config.service.state_dir) / SPOOL_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("-wal", "-shm"):
-        Path(str(target) + suffix).unlink(missing_ok=True)
-    shutil.copy2(backup_db, target)
-    print(f"restored {target}")
+    aside = target.with_name(target.name + ASIDE_SUFFIX)
+    kept = target.exists()
+    # The database moves with its -wal/-shm, and no stale companion may attach to it.
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{aside}{suffix}").unlink(missing_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(f"{target}{suffix}", f"{aside}{suffix}")
+    tmp = target.with_name(target.name + ".restoring")
+    shutil.copy2(backup_db, tmp)
+    os.replace(tmp, target)
+    print(f"restored {target}" + (f" (the previous spool is kept as {aside})" if kept else ""))
     return 0

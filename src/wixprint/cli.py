@@ -7,10 +7,12 @@ Exit codes of ``run``: 0 clean stop, 2 usage, 78 bad configuration (nothing star
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from wixprint.errors import ConfigError
 
@@ -108,8 +110,9 @@ def _run(config_arg: str | None) -> int:
 
     from wixprint.app import ServiceOptions
     from wixprint.config import load_config, resolve_config_path, secret_values
-    from wixprint.logs import configure_logging
+    from wixprint.logs import configure_logging, escpos_env, get_logger
     from wixprint.runner import serve
+    from wixprint.supervisor import faults
 
     path = resolve_config_path(config_arg, os.environ)
     try:
@@ -118,7 +121,18 @@ def _run(config_arg: str | None) -> int:
         for problem in exc.problems:
             print(f"{path}: {problem}", file=sys.stderr)
         return EXIT_CONFIG
+    try:
+        faults.arm_from_env(os.environ)  # chaos runs only; unset in production
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
     configure_logging(secrets=secret_values(config))
+    # escpos parses its whole printer database (YAML) at import unless it finds its pickle:
+    # keep that in the state directory, not in a new temporary directory per start.
+    with contextlib.suppress(OSError):
+        escpos_env(Path(config.service.state_dir))
+    if armed := sorted(faults.statistics()):
+        get_logger("root").warning("fault_points_armed", points=armed)
     options = ServiceOptions(environ=dict(os.environ))
     return trio.run(serve, config, options)
 

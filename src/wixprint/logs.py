@@ -58,10 +58,15 @@ _QUIET_LOGGERS = ("httpx", "httpcore", "hypercorn.access")
 _secrets: list[str] = []  # longest first, so a secret containing another is cut whole
 
 
+MIN_SECRET_LENGTH = 4
+"""Shorter values are not cut out of log text: a one-letter "secret" would shred every line,
+and nothing that short protects anything."""
+
+
 def register_secrets(values: Sequence[str]) -> None:
-    """Cut these strings out of every future log line (empty strings are ignored)."""
+    """Cut these strings out of every future log line (values under 4 characters ignored)."""
     known = set(_secrets)
-    known.update(v for v in values if v)
+    known.update(v for v in values if len(v) >= MIN_SECRET_LENGTH)
     _secrets[:] = sorted(known, key=len, reverse=True)
 
 
@@ -130,6 +135,16 @@ _SHARED: list[Processor] = [
 ]
 
 
+def _default_actor(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Every line names an ``actor``; a library's or stdlib logger's line gets one from its
+    logger name (``hypercorn.error`` and ``wixprint.web.server``: web)."""
+    if "actor" not in event_dict:
+        name = str(event_dict.get("logger") or "")
+        parts = name.removeprefix(LOGGER_NAME + ".").split(".")
+        event_dict["actor"] = "web" if name.startswith("hypercorn") else parts[0] or "root"
+    return event_dict
+
+
 def _configure_structlog() -> None:
     structlog.configure(
         processors=[
@@ -166,7 +181,7 @@ def configure_logging(
     register_secrets(secrets)
     _configure_structlog()
     formatter: logging.Formatter = ProcessorFormatter(
-        foreign_pre_chain=[*_SHARED, ExtraAdder()],
+        foreign_pre_chain=[*_SHARED, ExtraAdder(), _default_actor],
         processors=[
             ProcessorFormatter.remove_processors_meta,
             ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),

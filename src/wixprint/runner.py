@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import faulthandler
 import signal
+from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import trio
@@ -17,6 +19,7 @@ from wixprint.app import Service, ServiceOptions, create_service
 from wixprint.config import Config
 from wixprint.errors import RestartIntensityExceeded
 from wixprint.logs import get_logger
+from wixprint.receipts.render import import_escpos
 from wixprint.sdnotify import notify
 from wixprint.supervisor import HistoryStore
 
@@ -36,31 +39,40 @@ def gave_up(exc: BaseException) -> bool:
     return False
 
 
-async def watch_signals(service: Service, stop_timeout: float, environ: dict[str, str]) -> None:
+def first_error(exc: BaseException) -> BaseException:
+    """The first leaf of an exception group (``exc`` itself if it is not a group)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+async def watch_signals(
+    signals: AsyncIterator[int], service: Service, stop_timeout: float, environ: dict[str, str]
+) -> None:
     log = get_logger("root")
-    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-        async for signum in signals:
-            log.info("stop_requested", signal=signal.Signals(signum).name)
-            notify("STOPPING=1", environ=environ)
-            break
-        async with trio.open_nursery() as nursery:
+    async for signum in signals:
+        log.info("stop_requested", signal=signal.Signals(signum).name)
+        notify("STOPPING=1", environ=environ)
+        break
+    async with trio.open_nursery() as nursery:
 
-            async def second_signal() -> None:
-                async for _ in signals:
-                    log.warning("stop_forced")
-                    nursery.cancel_scope.cancel()
-                    return
+        async def second_signal() -> None:
+            async for _ in signals:
+                log.warning("stop_forced")
+                nursery.cancel_scope.cancel()
+                return
 
-            nursery.start_soon(second_signal)
-            with trio.move_on_after(stop_timeout) as scope:
-                await service.stop()
-            if scope.cancelled_caught:
-                log.warning("stop_timeout_exceeded", timeout=stop_timeout)
-            nursery.cancel_scope.cancel()
+        nursery.start_soon(second_signal)
+        with trio.move_on_after(stop_timeout) as scope:
+            await service.stop()
+        if scope.cancelled_caught:
+            log.warning("stop_timeout_exceeded", timeout=stop_timeout)
+        nursery.cancel_scope.cancel()
 
 
 async def serve(config: Config, options: ServiceOptions) -> int:
-    """Run the service until a signal stops it (0) or the root gives up (70)."""
+    """Run the service until a signal stops it (0), or the root gives up or the tree cannot
+    start (70)."""
     log = get_logger("root")
     faulthandler.enable()
     history = options.history or HistoryStore(Path(config.service.state_dir) / HISTORY_FILE)
@@ -70,21 +82,34 @@ async def serve(config: Config, options: ServiceOptions) -> int:
     code = EXIT_OK
     reason = "stopped"
     try:
-        async with trio.open_nursery() as nursery:
-            await nursery.start(history.run)
-            await nursery.start(service.run)
-            log.info("service_ready", printers=[p.name for p in config.printers])
+        # Signals are ours before the tree starts: a SIGTERM during start-up or right after
+        # READY=1 must stop the tree gracefully, not end the interpreter mid-write.
+        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            async with trio.open_nursery() as nursery:
 
-            async def stopper() -> None:
-                await watch_signals(service, config.service.stop_timeout, dict(options.environ))
-                nursery.cancel_scope.cancel()
+                async def stopper() -> None:
+                    await watch_signals(
+                        signals, service, config.service.stop_timeout, dict(options.environ)
+                    )
+                    nursery.cancel_scope.cancel()
 
-            nursery.start_soon(stopper)
-    except BaseException as exc:
-        if not gave_up(exc):
-            raise
-        code, reason = EXIT_SOFTWARE, "root supervisor gave up"
-        log.critical("root_gave_up", error=str(exc))
+                nursery.start_soon(stopper)
+                await nursery.start(history.run)
+                await nursery.start(service.run)
+                log.info("service_ready", printers=[p.name for p in config.printers])
+                nursery.start_soon(
+                    partial(trio.to_thread.run_sync, import_escpos, abandon_on_cancel=True)
+                )
+    except Exception as exc:
+        # Giving up at run time and failing to start (a spool that will not open, a port in
+        # use) end the same way: 70, recorded, and systemd starts a fresh process.
+        code = EXIT_SOFTWARE
+        if gave_up(exc):
+            reason = "root supervisor gave up"
+            log.critical("root_gave_up", error=str(exc))
+        else:
+            reason = f"service failed: {type(first_error(exc)).__name__}"
+            log.critical("service_failed", exc_info=first_error(exc))
     history.record_process_exit(code, reason)
     await history.flush()
     return code

@@ -7,6 +7,7 @@ neither does a tree whose critical parts are down — systemd then restarts the 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 
@@ -36,19 +37,29 @@ async def run_watchdog(
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
+    """``READY=1`` now, ``WATCHDOG=1`` every half of ``WATCHDOG_USEC`` while not down, and a
+    ``STATUS=`` line every ``STATUS_EVERY`` seconds."""
     env = os.environ if environ is None else environ
     interval = watchdog_interval(env)
     notify("READY=1", f"STATUS={status_line(ctx)}", environ=env)
     task_status.started()
-    step = min(interval, STATUS_EVERY) if interval else STATUS_EVERY
-    last_status = trio.current_time()
+    now = trio.current_time()
+    next_ping = now + interval if interval else math.inf
+    next_status = now + STATUS_EVERY
     while True:
-        await trio.sleep(step)
+        await trio.sleep_until(min(next_ping, next_status))
+        now = trio.current_time()
         lines = []
-        if interval and ctx.health.snapshot().status != "down":
-            lines.append("WATCHDOG=1")
-        if trio.current_time() - last_status >= STATUS_EVERY:
+        if now >= next_ping:
+            assert interval is not None
+            # After a stall, ping once and keep the rhythm; never a burst of catch-up pings.
+            while next_ping <= now:
+                next_ping += interval
+            if ctx.health.snapshot().status != "down":
+                lines.append("WATCHDOG=1")
+        if now >= next_status:
+            while next_status <= now:
+                next_status += STATUS_EVERY
             lines.append(f"STATUS={status_line(ctx)}")
-            last_status = trio.current_time()
         if lines:
             notify(*lines, environ=env)
