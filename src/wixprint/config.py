@@ -132,7 +132,7 @@ class ConnectivityConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     """host:port probed for the internet; empty: the host of wix.base_url on 443."""
     interval: float = 30.0
     """Seconds between probes while all is well."""
-    interval_down: float = 5.0
+    interval_down: float = 2.0
     """Seconds between probes while something is down."""
     confirm: int = 2
     """Consecutive probes that must agree before a state change is published (hysteresis)."""

@@ -26,7 +26,7 @@ from wixprint.health import Health, HealthRegistry
 from wixprint.links import Hysteresis
 from wixprint.printing.base import Transport
 from wixprint.printing.status import PrinterStatus
-from wixprint.supervisor import Bus
+from wixprint.supervisor import Bus, HistoryStore
 from wixprint.web.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -110,6 +110,11 @@ class ActorContext:
     """The supervision tree as JSON (set by app.py once the root exists)."""
     printer_links: dict[str, Hysteresis[PrinterStatus]] = field(default_factory=dict)
     """Confirmed state per printer, fed by both the connectivity and the printer actors."""
+    spool_check: Doorbell = field(default_factory=Doorbell)
+    """Ring to make the spool actor prove at once that it can still write (app.py rings it
+    when an actor died of a ``SpoolError``)."""
+    history: HistoryStore | None = None
+    """Restart history persisted across processes (``runner.py`` passes one; tests may not)."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -140,8 +145,13 @@ class ActorContext:
         link = self.printer_links.setdefault(name, Hysteresis(self.config.connectivity.confirm))
         now = self.wall()
         prev_since = link.since
+        was_down = link.state is not None and not link.state.can_print
         change = link.force(status, now) if force else link.observe(status, now)
         if change is None:
+            if was_down and status.can_print:
+                # Not confirmed yet, but waiting jobs may try now: a real print is the best
+                # probe, and the kitchen wants its tickets within seconds of the return.
+                self.ring((name,))
             return
         self.publish(
             PrinterState(
@@ -171,13 +181,17 @@ class ActorContext:
 
 
 def printer_health(status: PrinterStatus, reason: str = "") -> tuple[Health, str]:
-    """A printer problem degrades the service; it never makes it down."""
-    if not status.online:
-        return Health.DEGRADED, reason or "printer offline"
+    """A printer problem degrades the service; it never makes it down.
+
+    Paper out and an open cover come first: the printer then also reports itself offline
+    (DLE EOT 1 bit 3), and "printer offline" would send someone to check the cable.
+    """
     if status.cover_open:
         return Health.DEGRADED, "cover open"
     if status.paper == "out":
         return Health.DEGRADED, "paper out"
+    if not status.online:
+        return Health.DEGRADED, reason or "printer offline"
     if status.error:
         return Health.DEGRADED, "printer error"
     if status.paper == "near_end":

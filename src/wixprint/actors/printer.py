@@ -3,7 +3,8 @@ and marks it printed only on proof.
 
 Outcomes of one attempt, and what happens to the job:
 
-* printer unreachable or not ready (nothing sent): back to the queue unchanged, back off;
+* printer unreachable or not ready (nothing sent): back to the queue unchanged; the actor then
+  only *probes* the printer (status, no spool writes) until it can print again;
 * bytes sent but no proof: back to the queue *marked as a possible duplicate*; the next copy
   carries a REPRINT banner (never a blind resend);
 * the order cannot be rendered: counted; after a few failures the job is quarantined and
@@ -16,6 +17,7 @@ REPRINT mark, so a restart never loses a ticket and never prints an unmarked sec
 
 from __future__ import annotations
 
+import enum
 import json
 import random
 
@@ -37,8 +39,23 @@ from wixprint.wix.parse import parse_order
 
 RETRY_MIN = 0.5
 RETRY_MAX = 2.0
-"""Seconds between attempts while the printer is down and jobs wait: short, because a LAN
-printer is cheap to ask and the kitchen wants its tickets within seconds of its return."""
+"""Seconds between attempts after an unknown outcome: doubles from RETRY_MIN, capped by the
+printer's ``probe_interval`` (at least RETRY_MAX)."""
+PROBE_WHILE_DOWN = 1.0
+"""Seconds between status probes while the printer is down and jobs wait: a probe is one TCP
+connect and a status read, no spool write, and the kitchen wants its tickets within seconds of
+the printer's return."""
+FAST_PROBING_FOR = 600.0
+"""After this long down, probe only every ``probe_interval`` (an unplugged printer overnight)."""
+
+
+class Attempt(enum.Enum):
+    DONE = "done"
+    """Printed, or quarantined: the job left ``printing`` for good."""
+    RETRY = "retry"
+    """Render failure or unknown outcome: the job is queued again."""
+    PRINTER_DOWN = "printer_down"
+    """Nothing was sent: the printer is unreachable or cannot print."""
 
 
 async def run_printer(
@@ -63,17 +80,55 @@ async def run_printer(
             failures = 0
             await _wait(bell, me.stop_requested, printer.probe_interval)
             continue
-        done = await _attempt(ctx, spool, printer, job, log)
-        if done:
+        outcome = await _attempt(ctx, spool, printer, job, log)
+        if outcome is Attempt.DONE:
             failures = 0
+        elif outcome is Attempt.PRINTER_DOWN:
+            failures = 0
+            await _wait_until_printable(ctx, printer, bell, me.stop_requested)
+        else:
+            failures += 1
+            await _wait(bell, me.stop_requested, retry_delay(failures, printer.probe_interval))
+
+
+async def _wait_until_printable(
+    ctx: ActorContext, printer: PrinterConfig, bell: Doorbell, stop: trio.Event
+) -> None:
+    """Probe until the printer can print (or we are asked to stop).
+
+    Claiming and releasing a job per retry would cost two commits on the SD card each time and
+    wake on every new order; a status probe costs neither. A ring (the connectivity actor saw
+    the printer back, or a new order) only makes the next probe come sooner.
+    """
+    transport = ctx.transports[printer.name]
+    down_since = trio.current_time()
+    while not stop.is_set():
+        fast = trio.current_time() - down_since < FAST_PROBING_FOR
+        await _wait(bell, stop, PROBE_WHILE_DOWN if fast else printer.probe_interval)
+        if stop.is_set():
+            return
+        try:
+            status = await transport.probe()
+        except PrinterOffline as exc:
+            ctx.report_printer(printer.name, PrinterStatus(online=False), reason=str(exc))
             continue
-        failures += 1
-        delay = min(RETRY_MAX, RETRY_MIN * 2 ** (failures - 1)) * (1 + random.random() * 0.2)
-        await _wait(bell, me.stop_requested, delay)
+        ctx.report_printer(printer.name, status)
+        if status.can_print:
+            return
+
+
+def retry_delay(failures: int, probe_interval: float) -> float:
+    """Seconds before the next attempt after ``failures`` unknown outcomes in a row (jittered).
+
+    Doubles from ``RETRY_MIN`` up to ``probe_interval`` (at least ``RETRY_MAX``): every attempt
+    claims and releases the job, two commits on the SD card.
+    """
+    ceiling = max(RETRY_MAX, probe_interval)
+    return min(ceiling, RETRY_MIN * 2.0 ** min(failures - 1, 16)) * (1 + random.random() * 0.2)
 
 
 async def _wait(bell: Doorbell, stop: trio.Event, delay: float) -> None:
-    """Sleep until rung, stopped, or ``timeout``."""
+    """Sleep until rung, stopped, or ``delay`` seconds."""
     async with trio.open_nursery() as nursery:
 
         async def stop_waiter() -> None:
@@ -88,8 +143,8 @@ async def _wait(bell: Doorbell, stop: trio.Event, delay: float) -> None:
 
 async def _attempt(
     ctx: ActorContext, spool: Spool, printer: PrinterConfig, job: Job, log: BoundLogger
-) -> bool:
-    """One try at one claimed job. True when the job left ``printing`` for good."""
+) -> Attempt:
+    """One try at one claimed job."""
     try:
         data = await _render(ctx, spool, printer, job)
     except Exception as exc:  # any render failure is a poison-order symptom
@@ -106,8 +161,8 @@ async def _attempt(
                     error=f"{type(exc).__name__}: {exc}",
                 )
             )
-            return True
-        return False
+            return Attempt.DONE
+        return Attempt.RETRY
 
     seen: list[PrinterStatus] = []
 
@@ -123,12 +178,12 @@ async def _attempt(
         status = exc.status if isinstance(exc, PrinterNotReady) and exc.status else None
         ctx.report_printer(printer.name, status or PrinterStatus(online=False), reason=str(exc))
         log.info("printer_unavailable", job=job.id, reason=str(exc))
-        return False
+        return Attempt.PRINTER_DOWN
     except PrintOutcomeUnknown as exc:
         await spool.release(job.id, outcome_unknown=True, error=str(exc))
         ctx.metrics.count_unknown_outcome(printer.name)
         log.warning("print_outcome_unknown", job=job.id, order=job.order_number, reason=str(exc))
-        return False
+        return Attempt.RETRY
     faults.point("printer.after_send")
     await spool.mark_printed(job.id)
     # A proven ticket proves the printer is up, whatever hysteresis still waits for.
@@ -150,7 +205,7 @@ async def _attempt(
             latency=latency,
         )
     )
-    return True
+    return Attempt.DONE
 
 
 async def _render(ctx: ActorContext, spool: Spool, printer: PrinterConfig, job: Job) -> bytes:
