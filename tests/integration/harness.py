@@ -7,6 +7,7 @@ grace periods and queue ages run on the same clock as everything else.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -22,6 +23,7 @@ import trio
 import trio.testing
 
 from tests.fakes.fake_printer import FakePrinter
+from tests.fakes.smtp import ReceivedMail
 from wixprint.app import Service, ServiceOptions, create_service
 from wixprint.config import Config, load_config_text
 from wixprint.sim.shop import FakeWixShop, serve_shop
@@ -381,3 +383,8 @@ class TcpTarget:
         finally:
             if listener is not None:
                 listener.socket.close()
+
+
+def sent_at(mail: ReceivedMail) -> float:
+    """A received mail's Date header as wall-clock seconds."""
+    return email.utils.parsedate_to_datetime(str(mail.message["Date"])).timestamp()

@@ -7,14 +7,11 @@ kitchen keeps printing.
 
 from __future__ import annotations
 
-import email.utils
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import trio.testing
 
-from tests.fakes.smtp import FakeSmtpServer, ReceivedMail
+from tests.fakes.smtp import FakeSmtpServer
 from tests.integration.harness import (
     TcpTarget,
     VirtualWall,
@@ -24,22 +21,12 @@ from tests.integration.harness import (
     new_orders,
     open_rig,
     pass_time,
+    sent_at,
     ticket_numbers,
     tune,
     wait_fast,
     wait_for,
 )
-
-
-@pytest.fixture
-def smtp() -> Iterator[FakeSmtpServer]:
-    with FakeSmtpServer() as server:
-        yield server
-
-
-def sent_at(mail: ReceivedMail) -> float:
-    """The mail's Date header as wall-clock seconds."""
-    return email.utils.parsedate_to_datetime(str(mail.message["Date"])).timestamp()
 
 
 def titles(smtp: FakeSmtpServer) -> list[str]:

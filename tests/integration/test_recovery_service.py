@@ -7,14 +7,11 @@ operator sees the recovery in ``/recovery/status``: what, how long, how much was
 
 from __future__ import annotations
 
-import email.utils
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import trio.testing
 
-from tests.fakes.smtp import FakeSmtpServer, ReceivedMail
+from tests.fakes.smtp import FakeSmtpServer
 from tests.integration.harness import (
     VirtualWall,
     config_text,
@@ -23,21 +20,11 @@ from tests.integration.harness import (
     new_orders,
     open_rig,
     pass_time,
+    sent_at,
     ticket_numbers,
     tune,
     wait_for,
 )
-
-
-@pytest.fixture
-def smtp() -> Iterator[FakeSmtpServer]:
-    with FakeSmtpServer() as server:
-        yield server
-
-
-def sent_at(mail: ReceivedMail) -> float:
-    """The mail's Date header as wall-clock seconds."""
-    return email.utils.parsedate_to_datetime(str(mail.message["Date"])).timestamp()
 
 
 async def test_a_printer_unplugged_for_ten_minutes_costs_two_mails_and_no_order(

@@ -1,0 +1,16 @@
+"""Fixtures shared by the service-level integration tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.smtp import FakeSmtpServer
+
+
+@pytest.fixture
+def smtp() -> Iterator[FakeSmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, collecting what it receives."""
+    with FakeSmtpServer() as server:
+        yield server
