@@ -135,13 +135,14 @@ async def demo_main(base: Path, port: int, every: float, duration: float) -> int
 
 
 def run_demo(directory: str, *, port: int = 8000, every: float = 8.0, duration: float = 0.0) -> int:
-    from wixprint.logs import configure_logging
+    from wixprint.logs import configure_logging, escpos_env
 
     base = Path(directory).resolve()
     base.mkdir(parents=True, exist_ok=True)
     log_path = base / "service.log"
     with log_path.open("a", encoding="utf-8") as log_file:
         configure_logging(stream=log_file)
+        escpos_env(base / "state")
         print(f"structured logs go to {log_path}", file=sys.stderr)
         started = time.monotonic()
         code = trio.run(demo_main, base, port, every, duration)
