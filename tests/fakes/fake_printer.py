@@ -311,8 +311,8 @@ class FakePrinter:
                 data = await session.stream.receive_some(room)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 return
-            if not data:
-                return
+            if not data or not session.open:
+                return  # a power cycle during the wait: what arrives now is lost
             if self._reset_arm is None:
                 await self._ingest(session, data)
                 continue
@@ -341,6 +341,8 @@ class FakePrinter:
                 if token.name == "DLE EOT" and 1 <= token.arg(0) <= 4:
                     await session.send(bytes((self.status_byte(token.arg(0)),)))
                 continue
+            if not session.open:
+                return  # lost power while answering: the rest never reaches the buffer
             session.job_bytes += token.size
             self.job_bytes += token.size
             self._enqueue(_Queued(token, session, token.size))

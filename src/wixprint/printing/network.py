@@ -29,6 +29,7 @@ from wixprint.printing.protocol import (
     process_id_request,
 )
 from wixprint.printing.status import PrinterStatus
+from wixprint.supervisor import faults
 
 __all__ = ["NetworkTransport", "NetworkTransportStatistics", "Proof"]
 
@@ -217,7 +218,12 @@ class NetworkTransport:
         self, conn: _Connection, payload: bytes, tag: bytes, on_status: StatusCallback
     ) -> None:
         with trio.move_on_after(self.send_timeout) as sending:
-            await conn.send(payload)
+            # Two writes so the ``printer.mid_send`` fault point sits where a crash leaves
+            # half a ticket at the printer (the chaos tests' hardest window).
+            half = len(payload) // 2
+            await conn.send(payload[:half])
+            faults.point("printer.mid_send")
+            await conn.send(payload[half:])
         if sending.cancelled_caught:
             raise _Lost("send timed out")
         if self.proof == "process_id":

@@ -37,7 +37,8 @@ def served(order: dict[str, Any]) -> dict[str, Any]:
     copied["extendedFields"] = {"namespaces": {"_user_fields": {}}}
     copied["tags"] = {"privateTags": {"tagIds": []}, "tags": {"tagIds": []}}
     copied["simFutureField"] = {"note": "unknown keys must be ignored"}
-    for item in copied.get("lineItems", []) or []:
+    items = copied.get("lineItems")
+    for item in items if isinstance(items, list) else []:  # any shape a test stored
         if isinstance(item, dict):
             item["simFutureField"] = 1
     return copied
