@@ -437,7 +437,7 @@ def promtool() -> str:
         "promtool", path=str(Path(sys.executable).parent)
     )
     if found is None:
-        pytest.skip("promtool is not installed (make promtool-deps)")
+        pytest.fail("promtool is not installed: `make test` fetches it (make promtool-deps)")
     return found
 
 
