@@ -131,13 +131,20 @@ def format_history(history: Mapping[str, Any], last: int = 3) -> list[str]:
     return lines
 
 
+def _fetch(args: argparse.Namespace, path: str) -> Any | None:
+    """GET a status route; None (after saying why on stderr) if the service cannot be reached."""
+    try:
+        return _get(args, path)
+    except httpx.HTTPError as exc:
+        print(f"cannot reach the service: {type(exc).__name__}", file=sys.stderr)
+        return None
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from wixprint.watch import format_event  # trio-websocket: not for every ``check``
 
-    try:
-        body = _get(args, "/recovery/status")
-    except httpx.HTTPError as exc:
-        print(f"cannot reach the service: {type(exc).__name__}", file=sys.stderr)
+    body = _fetch(args, "/recovery/status")
+    if body is None:
         return 2
     if args.json:
         print(json.dumps(body, indent=2))
@@ -158,10 +165,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_orders(args: argparse.Namespace) -> int:
-    try:
-        orders = _get(args, "/orders")
-    except httpx.HTTPError as exc:
-        print(f"cannot reach the service: {type(exc).__name__}", file=sys.stderr)
+    orders = _fetch(args, "/orders")
+    if orders is None:
         return 2
     if args.json:
         print(json.dumps(orders, indent=2))
