@@ -86,9 +86,11 @@ def test_a_clean_run_passes_and_a_marked_duplicate_is_fine(fixtures_dir: Path) -
         ticket(raw, "driver", "counter", job=3),
         ticket(raw, "customer", "counter", job=4),
     ]
+    printed.append(ticket(raw, "driver", "counter", job=3, reprint=True, cut_at=147))
+    assert printed[-1].order_number != "10231"  # cut inside the number
     report = compare(expected, printed[:1] + printed[2:], seed=5)
     assert report.ok, report.describe()
-    assert report.reprints == 1
+    assert (report.reprints, report.fragments) == (2, 1)
 
 
 def test_each_broken_promise_is_reported(fixtures_dir: Path) -> None:
