@@ -15,9 +15,15 @@ import time
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import trio
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    from wixprint.sim.shop import FakeWixShop
 
 DRINKS_SECTION = "89676f59-3d2a-57d8-9014-a466cfde357d"
 DEMO_KEY = "demo-api-key"
@@ -85,11 +91,11 @@ def echo_ticket(preview: str) -> None:
     print(preview, flush=True)
 
 
-async def _orders(shop: object, every: float, server_url: str, private_key: object) -> None:
-    from wixprint.sim.shop import FakeWixShop
+async def _orders(
+    shop: FakeWixShop, every: float, server_url: str, private_key: RSAPrivateKey
+) -> None:
     from wixprint.sim.webhooks import order_webhook_body
 
-    assert isinstance(shop, FakeWixShop)
     count = 0
     async with httpx.AsyncClient(timeout=5.0) as client:
         while True:

@@ -179,3 +179,32 @@ async def test_an_operator_reprint_needs_the_token_and_prints_marked_at_that_sta
         assert "REPRINT" in kitchen[1]
         assert "10231" in kitchen[1]
         assert len(rig.tickets("counter")) == 2  # only the kitchen ticket was asked for
+
+
+async def test_a_spool_read_failure_never_quarantines_the_order(
+    tmp_path: Path, thread_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poison order is one that cannot be rendered; a spool that fails to read the order is
+    the spool's problem: the actor restarts and the ticket still prints (marked REPRINT, since
+    the crash left it in ``printing``)."""
+    from wixprint.errors import SpoolError
+    from wixprint.spool import Spool
+
+    real = Spool.order_raw
+    failures = {"left": 4}
+
+    async def flaky(self: Spool, order_id: str) -> str | None:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise SpoolError("spool order_raw failed (SQLITE_IOERR)")
+        return await real(self, order_id)
+
+    monkeypatch.setattr(Spool, "order_raw", flaky)
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        printer = rig.printers["kitchen"]
+        await rig.start(kitchen_only(tmp_path, rig.shop_url, printer.port))
+        numbers = await new_orders(rig, 1)
+        await wait_for(lambda: ticket_numbers(rig, "kitchen") == numbers, limit=120)
+        orders = await get_json(rig, "/orders")
+        assert [t["state"] for t in jobs_of(orders, numbers[0])] == ["printed"]
+        assert failures["left"] == 0

@@ -145,8 +145,11 @@ async def _attempt(
     ctx: ActorContext, spool: Spool, printer: PrinterConfig, job: Job, log: BoundLogger
 ) -> Attempt:
     """One try at one claimed job."""
+    # Outside the poison-order catch: a spool that fails to read is a spool problem (the actor
+    # crashes and restarts), never a reason to quarantine somebody's order.
+    raw = await spool.order_raw(job.order_id)
     try:
-        data = await _render(ctx, spool, printer, job)
+        data = _render(ctx, raw, printer, job)
     except Exception as exc:  # any render failure is a poison-order symptom
         state = await spool.record_render_failure(job.id, f"{type(exc).__name__}: {exc}")
         log.error("render_failed", job=job.id, order=job.order_number, error=type(exc).__name__)
@@ -208,8 +211,8 @@ async def _attempt(
     return Attempt.DONE
 
 
-async def _render(ctx: ActorContext, spool: Spool, printer: PrinterConfig, job: Job) -> bytes:
-    raw = await spool.order_raw(job.order_id)
+def _render(ctx: ActorContext, raw: str | None, printer: PrinterConfig, job: Job) -> bytes:
+    """The ticket bytes of ``job`` from its stored order (pure: parse and render)."""
     if raw is None:
         raise LookupError(f"order {job.order_id} of job {job.id} is not in the spool")
     order = parse_order(json.loads(raw), ctx.tz).order

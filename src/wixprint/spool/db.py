@@ -96,27 +96,25 @@ def write_tx(conn: sqlite3.Connection, op: str) -> Iterator[sqlite3.Connection]:
 
     Fetch every ``RETURNING`` row inside the block: COMMIT fails while a statement is open.
     """
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error as exc:
-        raise SpoolError(f"spool {op} failed: cannot begin ({describe(exc)})") from exc
-    try:
+    with _transaction(conn, op, "BEGIN IMMEDIATE"):
         yield conn
-        conn.execute("COMMIT")
-    except sqlite3.Error as exc:
-        _rollback(conn)
-        raise SpoolError(f"spool {op} failed ({describe(exc)})") from exc
-    except BaseException:
-        _rollback(conn)
-        raise
 
 
 @contextmanager
 def read_tx(conn: sqlite3.Connection, op: str) -> Iterator[sqlite3.Connection]:
     """A deferred read transaction: several SELECTs see one snapshot."""
-    try:
-        conn.execute("BEGIN")
+    with _transaction(conn, op, "BEGIN"):
         yield conn
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, op: str, begin: str) -> Iterator[None]:
+    try:
+        conn.execute(begin)
+    except sqlite3.Error as exc:
+        raise SpoolError(f"spool {op} failed: cannot begin ({describe(exc)})") from exc
+    try:
+        yield
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         _rollback(conn)
