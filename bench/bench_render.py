@@ -24,7 +24,7 @@ from _common import emit, service_config
 from wixprint.config import RECEIPT_KINDS, load_config_text
 from wixprint.receipts import TicketRequest, plan_targets, render_ticket
 from wixprint.sim.samples import fixture_orders
-from wixprint.spool.types import Variant
+from wixprint.vocabulary import Variant
 from wixprint.wix.parse import parse_order
 
 

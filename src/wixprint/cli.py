@@ -86,19 +86,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command: str = args.command
     if command == "config":
-        from wixprint.configcheck import run_config_check
+        from wixprint.commands.configcheck import run_config_check
 
         return run_config_check(args.path, environ=os.environ, out=sys.stdout, err=sys.stderr)
     if command == "run":
         return _run(args.config)
     if command == "demo":
-        from wixprint.demo import run_demo
+        from wixprint.commands.demo import run_demo
 
         return run_demo(args.dir, port=args.port, every=args.every, duration=args.duration)
-    from wixprint import commands
+    from wixprint.commands.service import dispatch
 
     try:
-        return commands.dispatch(command, args)
+        return dispatch(command, args)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"config: {problem}", file=sys.stderr)

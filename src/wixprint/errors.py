@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from wixprint.printing.status import PrinterStatus
+    from wixprint.vocabulary import PrinterStatus
 
 __all__ = [
     "ConfigError",

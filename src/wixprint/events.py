@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from wixprint.printing.status import Paper
+from wixprint.vocabulary import Paper
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

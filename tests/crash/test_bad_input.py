@@ -40,7 +40,8 @@ from wixprint.config import Config, load_config_text
 from wixprint.errors import RenderError, WebhookRejected
 from wixprint.receipts import Ticket, TicketRequest, plan_targets, render_ticket
 from wixprint.sim.webhooks import generate_key_pair, order_event_envelope, sign_event
-from wixprint.spool.types import JobState, Variant
+from wixprint.spool.types import JobState
+from wixprint.vocabulary import Variant
 from wixprint.wix.intake import is_before
 from wixprint.wix.model import Order
 from wixprint.wix.parse import kitchen_fingerprint, parse_order

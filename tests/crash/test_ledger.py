@@ -14,7 +14,7 @@ from tests.integration.harness import config_text
 from wixprint.config import load_config_text
 from wixprint.printing.decode import decode_tickets
 from wixprint.receipts import TicketRequest, render_ticket
-from wixprint.spool.types import Variant
+from wixprint.vocabulary import Variant
 from wixprint.wix.parse import parse_order
 
 CONFIG = load_config_text(

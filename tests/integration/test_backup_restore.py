@@ -236,7 +236,7 @@ async def test_restore_keeps_the_spool_it_replaces(
 
 
 def test_the_config_copy_loads_once_secrets_come_from_the_environment(tmp_path: Path) -> None:
-    from wixprint.backup import strip_secrets
+    from wixprint.commands.backup import strip_secrets
 
     text = config_text(tmp_path, "http://127.0.0.1:9", {"kitchen": 9}, extra=SMTP_BLOCK)
     stripped = strip_secrets(text)

@@ -19,8 +19,8 @@ import trio.testing
 
 from tests.integration.harness import Rig, config_text, fixture_order, open_rig, tune, wait_for
 from wixprint.cli import main
+from wixprint.commands.watch import follow_events
 from wixprint.supervisor import faults
-from wixprint.watch import follow_events
 
 ORDER_01 = "order-01-delivery.json"
 ORDER_03 = "order-03-dine-in-pos.json"

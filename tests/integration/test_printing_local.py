@@ -15,8 +15,8 @@ from wixprint.printing.device import DeviceTransport
 from wixprint.printing.factory import make_transport
 from wixprint.printing.network import NetworkTransport
 from wixprint.printing.protocol import job_tag
-from wixprint.printing.status import PrinterStatus
 from wixprint.printing.virtual import VirtualTransport
+from wixprint.vocabulary import PrinterStatus
 
 
 def _names(folder: Path, pattern: str = "*") -> list[str]:

@@ -10,7 +10,7 @@ from tests.fakes.fake_printer import FakePrinter, sample_ticket
 from wixprint.errors import PrinterNotReady, PrinterOffline, PrintOutcomeUnknown
 from wixprint.printing.network import NetworkTransport, Proof
 from wixprint.printing.protocol import job_tag
-from wixprint.printing.status import PrinterStatus
+from wixprint.vocabulary import PrinterStatus
 
 STATUS_REQUESTS = b"\x10\x04\x01\x10\x04\x02\x10\x04\x04"
 OK = PrinterStatus(online=True, paper="ok")

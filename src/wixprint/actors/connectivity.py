@@ -18,7 +18,7 @@ from wixprint.events import InternetState, RecoveryRecorded
 from wixprint.health import Health
 from wixprint.links import Hysteresis
 from wixprint.logs import get_logger
-from wixprint.printing.status import PrinterStatus
+from wixprint.vocabulary import PrinterStatus
 
 PROBE_TIMEOUT = 5.0
 

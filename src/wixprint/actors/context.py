@@ -25,8 +25,8 @@ from wixprint.events import (
 from wixprint.health import Health, HealthRegistry
 from wixprint.links import Hysteresis
 from wixprint.printing.base import Transport
-from wixprint.printing.status import PrinterStatus
 from wixprint.supervisor import Bus, HistoryStore
+from wixprint.vocabulary import PrinterStatus
 from wixprint.web.metrics import Metrics
 
 if TYPE_CHECKING:

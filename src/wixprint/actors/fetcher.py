@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 import trio
 
 from wixprint.actors.context import ActorContext
+from wixprint.actors.intake import accept_raw, not_before_of
 from wixprint.errors import WixAuthError, WixRequestError, WixUnavailable
 from wixprint.events import WixAuthFailed, WixReachable
 from wixprint.health import Health
-from wixprint.intake import accept_raw, not_before_of
 from wixprint.logs import get_logger
 from wixprint.supervisor import current_child, faults
 from wixprint.wix.client import WixClient, next_poll_delay, open_wix_client

@@ -30,11 +30,11 @@ from wixprint.errors import PrinterNotReady, PrinterOffline, PrintOutcomeUnknown
 from wixprint.events import TicketPrinted, TicketQuarantined
 from wixprint.logs import get_logger
 from wixprint.printing.protocol import job_tag
-from wixprint.printing.status import PrinterStatus
 from wixprint.receipts import TicketRequest, render_ticket
 from wixprint.spool import Spool
 from wixprint.spool.types import Job, JobState
 from wixprint.supervisor import current_child, faults
+from wixprint.vocabulary import PrinterStatus
 from wixprint.wix.parse import parse_order
 
 RETRY_MIN = 0.5

@@ -14,8 +14,8 @@ from functools import partial
 import trio
 
 from wixprint.actors.context import ActorContext
+from wixprint.actors.intake import accept_raw, not_before_of
 from wixprint.events import ActorRestarted, AlertEvent, RecoveryRecorded
-from wixprint.intake import accept_raw, not_before_of
 from wixprint.logs import get_logger
 from wixprint.spool.types import OrderSummary
 from wixprint.supervisor import HistoryStore, current_child

@@ -18,8 +18,8 @@ from wixprint.printing.protocol import (
     parse_status,
     process_id_request,
 )
-from wixprint.printing.status import UNKNOWN, PrinterStatus
 from wixprint.printing.virtual import VirtualTransport, VirtualTransportStatistics, render_preview
+from wixprint.vocabulary import UNKNOWN, PrinterStatus
 
 __all__ = [
     "UNKNOWN",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from wixprint.printing.status import PrinterStatus
+from wixprint.vocabulary import PrinterStatus
 
 StatusCallback = Callable[[PrinterStatus], None]
 

@@ -16,7 +16,7 @@ import trio
 
 from wixprint.errors import PrinterOffline, PrintOutcomeUnknown
 from wixprint.printing.base import StatusCallback
-from wixprint.printing.status import PrinterStatus
+from wixprint.vocabulary import PrinterStatus
 
 __all__ = ["DeviceTransport", "DeviceTransportStatistics"]
 

@@ -28,8 +28,8 @@ from wixprint.printing.protocol import (
     parse_status,
     process_id_request,
 )
-from wixprint.printing.status import PrinterStatus
 from wixprint.supervisor import faults
+from wixprint.vocabulary import PrinterStatus
 
 __all__ = ["NetworkTransport", "NetworkTransportStatistics", "Proof"]
 

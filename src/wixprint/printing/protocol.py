@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wixprint.printing.status import Paper, PrinterStatus
+from wixprint.vocabulary import Paper, PrinterStatus
 
 __all__ = [
     "DLE_EOT_ERROR",

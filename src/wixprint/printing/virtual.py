@@ -17,7 +17,7 @@ import trio
 from wixprint.errors import PrinterNotReady
 from wixprint.printing.base import StatusCallback
 from wixprint.printing.decode import DecodedTicket, decode_tickets
-from wixprint.printing.status import PrinterStatus
+from wixprint.vocabulary import PrinterStatus
 
 __all__ = ["VirtualTransport", "VirtualTransportStatistics", "render_preview"]
 

@@ -17,7 +17,7 @@ from typing import Literal
 from wixprint.config import Config, PrinterConfig
 from wixprint.receipts.labels import Labels
 from wixprint.receipts.text import center, format_money, item_lines, transliterate, wrap
-from wixprint.spool.types import Variant
+from wixprint.vocabulary import Variant
 from wixprint.wix.model import Fulfillment, Order
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wixprint.config import Config, PrinterConfig
-from wixprint.spool.types import JobTarget
+from wixprint.vocabulary import JobTarget
 from wixprint.wix.model import Fulfillment, LineItem, Order
 
 

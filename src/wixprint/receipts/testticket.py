@@ -8,7 +8,7 @@ from datetime import datetime
 from wixprint.config import Config, PrinterConfig
 from wixprint.receipts.layout import TicketRequest
 from wixprint.receipts.render import render_ticket
-from wixprint.spool.types import Variant
+from wixprint.vocabulary import Variant
 from wixprint.wix.model import Fulfillment, LineItem, Modifier, Order
 
 

@@ -15,14 +15,13 @@ from wixprint.spool.types import (
     Job,
     JobHistoryEntry,
     JobState,
-    JobTarget,
     OrderSummary,
     OutboxAlert,
     QueueStats,
     SpoolStatistics,
     TicketSummary,
-    Variant,
 )
+from wixprint.vocabulary import JobTarget, Variant
 
 __all__ = [
     "SCHEMA_VERSION",

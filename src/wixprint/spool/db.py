@@ -21,7 +21,8 @@ from pathlib import Path
 from wixprint.errors import SpoolError
 from wixprint.spool.machine import JobEvent
 from wixprint.spool.schema import MigrationReport, migrate
-from wixprint.spool.types import Job, JobState, Variant
+from wixprint.spool.types import Job, JobState
+from wixprint.vocabulary import Variant
 
 __all__ = [
     "JOB_COLUMNS",

@@ -11,11 +11,10 @@ from wixprint.spool.types import (
     AcceptResult,
     IncomingOrder,
     JobState,
-    JobTarget,
     OrderSummary,
     TicketSummary,
-    Variant,
 )
+from wixprint.vocabulary import JobTarget, Variant
 
 __all__ = [
     "accept",

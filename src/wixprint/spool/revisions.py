@@ -26,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from wixprint.spool.types import AcceptOutcome, IncomingOrder, JobTarget, Variant
+from wixprint.spool.types import AcceptOutcome, IncomingOrder
+from wixprint.vocabulary import JobTarget, Variant
 from wixprint.wixtime import parse_wix_time
 
 __all__ = [

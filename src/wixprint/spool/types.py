@@ -6,6 +6,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from wixprint.vocabulary import JobTarget, Variant
+
 
 class JobState(enum.Enum):
     QUEUED = "queued"
@@ -13,14 +15,6 @@ class JobState(enum.Enum):
     PRINTED = "printed"
     FAILED = "failed"
     """Quarantined after repeated render errors (a poison order). Never for printer outages."""
-
-
-class Variant(enum.Enum):
-    """What a ticket announces."""
-
-    NEW = "new"
-    CHANGED = "changed"
-    CANCELED = "canceled"
 
 
 class AcceptOutcome(enum.Enum):
@@ -34,13 +28,6 @@ class AcceptOutcome(enum.Enum):
     """A new revision with jobs (approved later, changed items, canceled)."""
     IGNORED = "ignored"
     """Not printable and never printed (e.g. canceled before approval): stored, no jobs."""
-
-
-@dataclass(frozen=True, slots=True)
-class JobTarget:
-    kind: str
-    """Receipt kind: kitchen, driver or customer."""
-    printer: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from wixprint.alerts.messages import Language
 from wixprint.alerts.rules import AlertAction, AlertEngine
 from wixprint.config import AlertsConfig
 from wixprint.events import Event, PrinterState
-from wixprint.printing.status import Paper
+from wixprint.vocabulary import Paper
 
 TZ = ZoneInfo("Europe/Berlin")
 RESTAURANT = "Gasthaus Beispiel"

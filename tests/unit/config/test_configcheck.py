@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from tests.unit.config.helpers import MINIMAL
-from wixprint.configcheck import EX_CONFIG, run_config_check
+from wixprint.commands.configcheck import EX_CONFIG, run_config_check
 
 
 def _check(path: Path, environ: dict[str, str] | None = None) -> tuple[int, str, str]:

@@ -1,4 +1,4 @@
-"""``python -m wixprint.failmail UNIT`` against a real SMTP server (aiosmtpd) on 127.0.0.1."""
+"""``python -m wixprint.commands.failmail UNIT`` against a real SMTP server (aiosmtpd)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.smtp import FakeSmtpServer, make_certificate
-from wixprint import failmail
+from wixprint.commands import failmail
 
 UNIT = "wix-printer-service.service"
 NOW = 1_750_000_000.0  # 2025-06-15 15:06:40 UTC, 17:06:40 in Berlin
@@ -275,7 +275,7 @@ def test_module_entry_point_as_the_alert_unit_runs_it(tmp_path: Path, smtp: Fake
     }
 
     done = subprocess.run(
-        [sys.executable, "-m", "wixprint.failmail", UNIT],
+        [sys.executable, "-m", "wixprint.commands.failmail", UNIT],
         env=env,
         capture_output=True,
         text=True,

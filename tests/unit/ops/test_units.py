@@ -165,7 +165,7 @@ def test_service_failure_mails_through_the_alert_template() -> None:
     alert = parse(ALERT)
     assert one(alert, "Service", "Type") == "oneshot"
     command = one(alert, "Service", "ExecStart").split()
-    assert command == [f"{VENV_BIN}python", "-m", "wixprint.failmail", "%i"]
+    assert command == [f"{VENV_BIN}python", "-m", "wixprint.commands.failmail", "%i"]
     assert values(alert, "Unit", "OnFailure") == [], "an alert about the alert would loop"
 
 

@@ -18,7 +18,7 @@ from wixprint.printing.protocol import (
     parse_status,
     process_id_request,
 )
-from wixprint.printing.status import PrinterStatus
+from wixprint.vocabulary import PrinterStatus
 
 # The reference table (escpos.md §5.1): EOT 1, 2, 3, 4 per state.
 TABLE = {

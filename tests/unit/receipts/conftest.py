@@ -10,7 +10,7 @@ import pytest
 
 from wixprint.config import Config, LayoutConfig, PrinterConfig, ServiceConfig
 from wixprint.receipts import Ticket, TicketRequest, render_ticket
-from wixprint.spool.types import Variant
+from wixprint.vocabulary import Variant
 from wixprint.wix.model import Order
 from wixprint.wix.parse import parse_order
 

@@ -18,7 +18,7 @@ from wixprint.config import Config, LayoutConfig, PrinterConfig
 from wixprint.errors import RenderError
 from wixprint.receipts import TicketRequest, render_ticket
 from wixprint.receipts.text import format_money
-from wixprint.spool.types import Variant
+from wixprint.vocabulary import Variant
 from wixprint.wix.model import Discount, Fee, LineItem, Modifier, Order
 
 CASES = [(name, kind) for name in ORDERS for kind in KINDS]

@@ -7,7 +7,7 @@ from dataclasses import replace
 from tests.unit.receipts.conftest import DRINKS
 from wixprint.config import Config, LayoutConfig, PrinterConfig
 from wixprint.receipts import plan_targets, route_items
-from wixprint.spool.types import JobTarget
+from wixprint.vocabulary import JobTarget
 from wixprint.wix.model import Order
 
 KITCHEN = PrinterConfig(name="kueche", receipts=["kitchen"], station="Küche")

@@ -8,7 +8,8 @@ import pytest
 
 from tests.unit.spool.factories import BAR, CUSTOMER, DRIVER, KITCHEN, TARGETS, make_order
 from wixprint.spool.revisions import StoredOrder, is_newer, parse_wix_time, plan_accept
-from wixprint.spool.types import AcceptOutcome, JobTarget, Variant
+from wixprint.spool.types import AcceptOutcome
+from wixprint.vocabulary import JobTarget, Variant
 
 T0 = "2025-06-13T16:47:23.905Z"
 T1 = "2025-06-13T16:50:00.000Z"

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from wixprint.config import Config
 from wixprint.errors import PrinterNotReady, PrinterOffline, PrintOutcomeUnknown
 from wixprint.printing.factory import make_transport
-from wixprint.printing.status import PrinterStatus
 from wixprint.receipts.testticket import render_test_ticket
+from wixprint.vocabulary import PrinterStatus
 
 
 async def print_test_tickets(config: Config, only: str | None = None) -> int:

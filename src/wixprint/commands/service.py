@@ -141,7 +141,7 @@ def _fetch(args: argparse.Namespace, path: str) -> Any | None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from wixprint.watch import format_event  # trio-websocket: not for every ``check``
+    from wixprint.commands.watch import format_event  # trio-websocket: not for every ``check``
 
     body = _fetch(args, "/recovery/status")
     if body is None:
@@ -211,7 +211,7 @@ def cmd_reprint(args: argparse.Namespace) -> int:
 def cmd_watch(args: argparse.Namespace) -> int:
     import trio
 
-    from wixprint.watch import follow_events
+    from wixprint.commands.watch import follow_events
 
     try:
         trio.run(follow_events, base_url(args))
@@ -223,7 +223,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def cmd_test_print(args: argparse.Namespace) -> int:
     import trio
 
-    from wixprint.testprint import print_test_tickets
+    from wixprint.commands.testprint import print_test_tickets
 
     return trio.run(print_test_tickets, _config(args), args.printer)
 
@@ -248,13 +248,13 @@ def cmd_test_alert(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     import trio
 
-    from wixprint.backup import backup
+    from wixprint.commands.backup import backup
 
     config_path = resolve_config_path(args.config, os.environ)
     return trio.run(backup, _config(args), config_path, Path(args.dest))
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from wixprint.backup import restore
+    from wixprint.commands.backup import restore
 
     return restore(_config(args), Path(args.src))

@@ -1,4 +1,4 @@
-"""``python -m wixprint.failmail UNIT``: mail the owner that a systemd unit has failed.
+"""``python -m wixprint.commands.failmail UNIT``: mail the owner that a systemd unit has failed.
 
 Started by ``wix-printer-alert@.service`` through ``OnFailure=``, i.e. when
 wix-printer-service has used up its restart budget (or the health check found it down). The
@@ -205,7 +205,8 @@ def main(
 ) -> int:
     """Exit 0: sent (or mailed recently); 1: not sent, with the reason on *out*."""
     parser = argparse.ArgumentParser(
-        prog="python -m wixprint.failmail", description="Mail the owner that UNIT has failed."
+        prog="python -m wixprint.commands.failmail",
+        description="Mail the owner that UNIT has failed.",
     )
     parser.add_argument(
         "unit", metavar="UNIT", help="the failed unit, e.g. wix-printer-service.service"

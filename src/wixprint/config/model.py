@@ -1,0 +1,147 @@
+"""The configuration's shape: frozen msgspec structs, the contract every other module reads.
+
+Defaults live here; loading (``load``), the field walker (``walker``) and the semantic rules
+(``rules``) sit beside it and import it, never the other way round.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+ReceiptKind = Literal["kitchen", "driver", "customer"]
+RECEIPT_KINDS: tuple[ReceiptKind, ...] = ("kitchen", "driver", "customer")
+
+
+class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    state_dir: str = "/var/lib/wixprint"
+    timezone: str = "Europe/Berlin"
+    restaurant_name: str = "Restaurant"
+    retention_days: int = 90
+    """Printed jobs and their orders older than this are pruned."""
+    stop_timeout: float = 20.0
+    """Seconds a graceful stop may take before actors are cancelled (fits TimeoutStopSec)."""
+
+
+class HttpConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_token: str = ""
+    """Secret; or WIXPRINT_ADMIN_TOKEN. Empty disables admin actions (reprint over HTTP)."""
+
+
+class WixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    base_url: str = "https://www.wixapis.com"
+    site_id: str = ""
+    api_key: str = ""
+    """Secret; or WIXPRINT_WIX_API_KEY."""
+    poll_interval: float = 10.0
+    print_statuses: list[str] = msgspec.field(default_factory=lambda: ["APPROVED"])
+    webhook_public_key: str = ""
+    """PEM text or a path to a PEM file; empty disables POST /webhooks/wix."""
+    not_before: str = ""
+    """ISO time; orders created earlier are never printed. Empty: the first start."""
+    overlap: float = 600.0
+    """Seconds the poll window reaches back before the high-water mark."""
+    request_timeout: float = 20.0
+    """Overall deadline of one API call, seconds."""
+    page_limit: int = 100
+    restaurants_app_only: bool = False
+    """Only fetch orders with Wix Restaurants line items."""
+
+
+class PrinterConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: str
+    transport: Literal["network", "device", "virtual"] = "network"
+    host: str = ""
+    port: int = 9100
+    device: str = ""
+    """Character device for transport = "device", e.g. /dev/usb/lp0."""
+    directory: str = ""
+    """Folder for transport = "virtual"; default: <state_dir>/virtual/<name>."""
+    receipts: list[ReceiptKind] = msgspec.field(default_factory=lambda: ["kitchen"])
+    sections: list[str] = msgspec.field(default_factory=list)
+    """Menu section ids this printer takes (kitchen tickets only); empty: all the rest."""
+    station: str = ""
+    """Name printed on other tickets for items routed here (default: the printer name)."""
+    columns: int = 48
+    codepage: str = "CP858"
+    proof: Literal["process_id", "status", "none"] = "process_id"
+    """How a printed ticket is confirmed: GS ( H process ID, DLE EOT status, or not at all."""
+    connect_timeout: float = 5.0
+    send_timeout: float = 20.0
+    reply_timeout: float = 20.0
+    """Seconds to wait for proof while the printer reports no fault."""
+    probe_interval: float = 15.0
+
+
+class LayoutConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    delivery: list[ReceiptKind] = msgspec.field(
+        default_factory=lambda: ["kitchen", "driver", "customer"]
+    )
+    pickup: list[ReceiptKind] = msgspec.field(default_factory=lambda: ["kitchen", "customer"])
+    dine_in: list[ReceiptKind] = msgspec.field(default_factory=lambda: ["kitchen"])
+    copies: dict[str, int] = msgspec.field(default_factory=dict)
+    """Copies per receipt kind, e.g. {kitchen = 2}; default 1."""
+    header: list[str] = msgspec.field(default_factory=list)
+    footer: list[str] = msgspec.field(default_factory=list)
+    large_items: bool = True
+    show_prices: bool = True
+    """Prices on the customer receipt (kitchen tickets never show prices)."""
+    language: Literal["de", "en"] = "de"
+
+
+class AlertsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    printer_offline_after: float = 120.0
+    internet_offline_after: float = 300.0
+    unprinted_order_after: float = 600.0
+    repeat_every: float = 3600.0
+    language: Literal["de", "en"] = "de"
+    quiet_hours: str = ""
+    """Local "HH:MM-HH:MM" during which info-level mails wait; empty: none."""
+    restarts_alert_after: int = 3
+    """An actor restarting this often within an hour raises an alert."""
+    disk_percent: float = 90.0
+    memory_percent: float = 90.0
+    temperature_c: float = 80.0
+
+
+class SmtpConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    host: str = ""
+    """Empty disables e-mail (alerts still show in /health and the logs)."""
+    port: int = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password: str = ""
+    """Secret; or WIXPRINT_SMTP_PASSWORD."""
+    sender: str = ""
+    recipients: list[str] = msgspec.field(default_factory=list)
+    timeout: float = 20.0
+
+
+class ConnectivityConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    internet_target: str = ""
+    """host:port probed for the internet; empty: the host of wix.base_url on 443."""
+    interval: float = 30.0
+    """Seconds between probes while all is well."""
+    interval_down: float = 2.0
+    """Seconds between probes while something is down."""
+    confirm: int = 2
+    """Consecutive probes that must agree before a state change is published (hysteresis)."""
+
+
+class MonitorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    interval: float = 30.0
+
+
+class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    service: ServiceConfig = msgspec.field(default_factory=ServiceConfig)
+    http: HttpConfig = msgspec.field(default_factory=HttpConfig)
+    wix: WixConfig = msgspec.field(default_factory=WixConfig)
+    printers: list[PrinterConfig] = msgspec.field(default_factory=list)
+    layout: LayoutConfig = msgspec.field(default_factory=LayoutConfig)
+    alerts: AlertsConfig = msgspec.field(default_factory=AlertsConfig)
+    smtp: SmtpConfig = msgspec.field(default_factory=SmtpConfig)
+    connectivity: ConnectivityConfig = msgspec.field(default_factory=ConnectivityConfig)
+    monitor: MonitorConfig = msgspec.field(default_factory=MonitorConfig)
