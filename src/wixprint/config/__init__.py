@@ -8,8 +8,10 @@ anything of the service above ``errors``.
 
 from __future__ import annotations
 
+from wixprint.config.advice import config_warnings, file_warnings
 from wixprint.config.load import (
     CONFIG_PATH_ENV,
+    CREDSTORE_ENV,
     DEFAULT_CONFIG_PATH,
     SECRET_SOURCES,
     load_config,
@@ -35,6 +37,7 @@ from wixprint.config.model import (
 
 __all__ = [
     "CONFIG_PATH_ENV",
+    "CREDSTORE_ENV",
     "DEFAULT_CONFIG_PATH",
     "RECEIPT_KINDS",
     "SECRET_SOURCES",
@@ -49,6 +52,8 @@ __all__ = [
     "ServiceConfig",
     "SmtpConfig",
     "WixConfig",
+    "config_warnings",
+    "file_warnings",
     "load_config",
     "load_config_text",
     "resolve_config_path",
