@@ -9,7 +9,7 @@ CHAOS_ORDERS ?= 2000
 CHAOS_KILLS  ?= 20
 
 .PHONY: demo test lint typecheck pytest bench chaos clean install ops-deps browser-deps \
-	promtool-deps
+	promtool-deps pi-check wheelhouse
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,20 @@ bench: $(STAMP)
 chaos: $(STAMP)
 	WIXPRINT_CHAOS_SEED=$(SEED) WIXPRINT_CHAOS_ORDERS=$(CHAOS_ORDERS) \
 	  WIXPRINT_CHAOS_KILLS=$(CHAOS_KILLS) $(BIN)/python -m pytest -q -m chaos tests/crash
+
+# Install and smoke-test in emulated Raspberry Pi OS userlands (arm64, armhf); root, slow,
+# not part of `make test` (README: Raspberry Pi architectures).
+pi-check:
+	command -v debootstrap >/dev/null && command -v qemu-arm-static >/dev/null || \
+	  (apt-get update && apt-get install -y --no-install-recommends debootstrap \
+	  qemu-user-static binfmt-support)
+	bash ops/pi-check.sh
+
+# The offline install's wheelhouse for THIS machine's Python and architecture, build
+# requirements included (README: offline install).
+WHEELS ?= wheels
+wheelhouse: $(BIN)/python
+	$(BIN)/python -m pip wheel --wheel-dir $(WHEELS) . "setuptools>=68" wheel
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

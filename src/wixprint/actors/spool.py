@@ -19,6 +19,7 @@ from wixprint.errors import SpoolError
 from wixprint.health import Health
 from wixprint.logs import get_logger
 from wixprint.spool import Spool, open_spool
+from wixprint.spool.lock import hold_state_lock
 from wixprint.supervisor import current_child
 
 CACHE_EVERY = 2.0
@@ -41,19 +42,23 @@ async def run_spool(
     path = spool_path(ctx)
     await trio.Path(path.parent).mkdir(parents=True, exist_ok=True)
     try:
-        async with open_spool(path, clock=ctx.wall) as spool:
-            if await spool.get_meta(FIRST_START) is None:
-                first = datetime.fromtimestamp(ctx.wall(), UTC).isoformat().replace("+00:00", "Z")
-                await spool.set_meta(FIRST_START, first)
-                log.info("first_start_recorded", first_start=first)
-            await _refresh(ctx, spool)
-            ctx.spool.set(spool)
-            ctx.health.set("spool", Health.READY)
-            task_status.started()
-            try:
-                await _maintain(ctx, spool)
-            finally:
-                ctx.spool.set(None)
+        # The state folder's lock: a restore refuses while we hold it, and we never open a
+        # spool that a restore is replacing.
+        with hold_state_lock(path.parent, holder="service"):
+            async with open_spool(path, clock=ctx.wall) as spool:
+                if await spool.get_meta(FIRST_START) is None:
+                    first = datetime.fromtimestamp(ctx.wall(), UTC).isoformat()
+                    first = first.replace("+00:00", "Z")
+                    await spool.set_meta(FIRST_START, first)
+                    log.info("first_start_recorded", first_start=first)
+                await _refresh(ctx, spool)
+                ctx.spool.set(spool)
+                ctx.health.set("spool", Health.READY)
+                task_status.started()
+                try:
+                    await _maintain(ctx, spool)
+                finally:
+                    ctx.spool.set(None)
     except SpoolError as exc:
         ctx.health.set("spool", Health.DOWN, str(exc))
         raise
