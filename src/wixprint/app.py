@@ -65,6 +65,8 @@ class ServiceOptions:
     history: HistoryStore | None = None
     with_monitor: bool = True
     with_watchdog: bool = True
+    exit_reason: str = ""
+    """Set by ``runner.serve`` when the service ends: why (the demo says it)."""
 
 
 def build_context(config: Config, options: ServiceOptions) -> ActorContext:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -212,12 +213,12 @@ def test_prune_keeps_manual_backups_and_the_one_just_taken(
 
 
 @pytest.fixture
-def small_fs(tmp_path: Path) -> Path:
+def small_fs(tmp_path: Path) -> Iterator[Path]:
     """A real 24 MB filesystem (tmpfs): the test runs as root, as the installer does."""
     mount = tmp_path / "small"
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], check=True)
-    yield mount  # type: ignore[misc]
+    yield mount
     subprocess.run(["umount", "-l", str(mount)], check=True)
 
 

@@ -390,6 +390,7 @@ def test_config_check_good_and_bad_files(
             monkeypatch.delenv(name)
     good = tmp_path / "good.toml"
     good.write_text(service_config(tmp_path, "http://127.0.0.1:9"))
+    good.chmod(0o640)  # else a warning on stderr
     assert main(["config", "check", str(good)]) == 0
     out, err = capsys.readouterr()
     assert out.splitlines()[0] == "ok"

@@ -9,13 +9,14 @@ restarts with the new handle.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import trio
 
 from wixprint.actors.context import ActorContext, Doorbell
-from wixprint.errors import SpoolError
+from wixprint.errors import ConfigError, SpoolError
 from wixprint.health import Health
 from wixprint.logs import get_logger
 from wixprint.spool import Spool, open_spool
@@ -40,7 +41,10 @@ async def run_spool(
     log = get_logger("spool")
     ctx.health.register("spool", critical=True)
     path = spool_path(ctx)
-    await trio.Path(path.parent).mkdir(parents=True, exist_ok=True)
+    problem = state_dir_problem(path)  # a few quick calls, once at start
+    if problem:
+        ctx.health.set("spool", Health.DOWN, problem)
+        raise ConfigError([f"service.state_dir: {problem}"])
     try:
         # The state folder's lock: a restore refuses while we hold it, and we never open a
         # spool that a restore is replacing.
@@ -62,6 +66,21 @@ async def run_spool(
     except SpoolError as exc:
         ctx.health.set("spool", Health.DOWN, str(exc))
         raise
+
+
+def state_dir_problem(spool_file: Path) -> str:
+    """Why the service could never write its spool there (a configuration matter: a restart
+    changes nothing), or "". A full disk is not one: it passes, and is reported as down."""
+    folder = spool_file.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create {folder}: {exc.strerror}"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot write in {folder} (read-only, or not the service user's)"
+    if spool_file.exists() and not os.access(spool_file, os.R_OK | os.W_OK):
+        return f"cannot write {spool_file} (read-only, or not the service user's)"
+    return ""
 
 
 async def _maintain(ctx: ActorContext, spool: Spool) -> None:

@@ -15,6 +15,7 @@ import trio
 
 from wixprint.actors.context import ActorContext
 from wixprint.actors.intake import accept_raw, not_before_of
+from wixprint.errors import ConfigError
 from wixprint.events import ActorRestarted, AlertEvent, RecoveryRecorded
 from wixprint.logs import get_logger
 from wixprint.spool.types import OrderSummary
@@ -129,7 +130,7 @@ async def run_web(
     cfg = ctx.config
     spool = await ctx.spool.wait_open()
     not_before = not_before_of(ctx, await spool.get_meta("first_start"))
-    # Loaded once: config validation already proved the PEM parses.
+    # Loaded once, by the same function config validation used.
     public_key = load_public_key(cfg.wix.webhook_public_key) if cfg.wix.webhook_public_key else None
 
     async def orders(limit: int) -> Sequence[Mapping[str, object]]:
@@ -175,9 +176,13 @@ async def run_web(
     )
     app = create_app(deps)
     async with trio.open_nursery() as nursery:
-        url = await nursery.start(
-            partial(serve_web, app, host=cfg.http.host, port=cfg.http.port, shutdown=shutdown)
-        )
+        try:
+            url = await nursery.start(
+                partial(serve_web, app, host=cfg.http.host, port=cfg.http.port, shutdown=shutdown)
+            )
+        except OSError as exc:
+            # Port in use, address not on this machine: configuration, not a bug to restart.
+            raise ConfigError([f"http.port: {exc.strerror or exc}"]) from exc
         ctx.web_url = url
         log.info("web_listening", url=url)
         task_status.started(url)
