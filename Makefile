@@ -31,9 +31,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The unit tests lint ops/systemd with systemd-analyze (Debian's systemd package).
+# The unit tests lint ops/systemd with systemd-analyze (Debian's systemd package); the disk
+# tests make a small ext4 card on a loop device (e2fsprogs, mount).
 ops-deps:
 	command -v systemd-analyze >/dev/null || (apt-get update && apt-get install -y --no-install-recommends systemd)
+	command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null || \
+	  (apt-get update && apt-get install -y --no-install-recommends e2fsprogs mount)
 
 # The dashboard test drives Debian's chromium.
 browser-deps:

@@ -93,7 +93,7 @@ def build_context(config: Config, options: ServiceOptions) -> ActorContext:
 def build_tree(ctx: ActorContext, options: ServiceOptions) -> Supervisor:
     def on_event(event: RestartEvent) -> None:
         # The supervisor library logs every decision itself; here we only publish.
-        if event.error_type == "SpoolError":
+        if event.error_type in ("SpoolError", "SpoolUnwritable"):
             ctx.spool_check.ring()  # the spool actor confirms and reports "down" with why
         if event.action == "restart":
             ctx.publish(

@@ -8,7 +8,8 @@ The tree::
     │   ├── WixUnavailable          Wix API unreachable, 5xx, 429, timeout
     │   ├── PrinterOffline          printer unreachable (connect refused, timeout, reset)
     │   ├── PrinterNotReady         printer answers but cannot print now (paper out, cover open)
-    │   └── SmtpUnavailable         SMTP server unreachable or refusing for now
+    │   ├── SmtpUnavailable         SMTP server unreachable or refusing for now
+    │   └── SpoolUnwritable         the spool's disk is full or read-only (also a SpoolError)
     ├── WixAuthError                Wix rejected our credentials (401/403): configuration, alerted
     ├── WixRequestError             Wix rejected a request (other 4xx): a bug on our side
     ├── PrintOutcomeUnknown         bytes left for the printer but no proof came back: the job
@@ -42,6 +43,7 @@ __all__ = [
     "RestartIntensityExceeded",
     "SmtpUnavailable",
     "SpoolError",
+    "SpoolUnwritable",
     "WebhookRejected",
     "WixAuthError",
     "WixRequestError",
@@ -140,6 +142,22 @@ class WebhookRejected(WixprintError):
 
 class SpoolError(WixprintError):
     """The spool database failed (cannot open, cannot write, integrity problem)."""
+
+
+class SpoolUnwritable(SpoolError, DependencyUnavailable):
+    """The spool's storage refuses writes: the disk is full, read-only or failing.
+
+    An outage of the SD card, not a bug: restarting an actor (or the process) changes
+    nothing, so supervisors back off without counting it, and the spool actor reports it
+    and notices by itself when writing works again.
+
+    Attributes:
+        full: the disk has no room left (else it is read-only or failing).
+    """
+
+    def __init__(self, message: str, *, full: bool = False) -> None:
+        super().__init__(message)
+        self.full = full
 
 
 class InjectedFault(WixprintError):

@@ -83,6 +83,16 @@ class InternetState(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StorageState(Event):
+    """The spool's disk changed: can it write, are new orders taken (not while full)."""
+
+    writable: bool
+    intake: bool
+    since: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WixAuthFailed(Event):
     status_code: int
 

@@ -295,7 +295,7 @@ async def test_ready_watchdog_then_a_signal_stops_it_cleanly_with_exit_0(
             assert any(line.startswith("STATUS=") for line in ready)
             # The orders in the shop come out of the (virtual) printer.
             await child.wait_event("ticket_printed", START_LIMIT)
-            await notes.wait_for("WATCHDOG=1", 5.0)  # every 0.5 s while not down
+            await notes.wait_for("WATCHDOG=1", 5.0)  # every 0.5 s while the loop lives
             assert "STOPPING=1" not in notes.lines()
 
             child.process.send_signal(signum)

@@ -15,7 +15,7 @@ import trio
 
 from wixprint.actors.context import ActorContext
 from wixprint.actors.intake import accept_raw, not_before_of
-from wixprint.errors import WixAuthError, WixRequestError, WixUnavailable
+from wixprint.errors import SpoolUnwritable, WixAuthError, WixRequestError, WixUnavailable
 from wixprint.events import WixAuthFailed, WixReachable
 from wixprint.health import Health
 from wixprint.logs import get_logger
@@ -42,6 +42,7 @@ async def run_fetcher(
     rng = random.Random()
     failures = 0
     auth_failed = False
+    spool_refused = False
     async with open_wix_client(
         cfg.base_url, cfg.api_key, cfg.site_id, request_timeout=cfg.request_timeout
     ) as client:
@@ -69,6 +70,13 @@ async def run_fetcher(
                     ctx.publish(WixAuthFailed(at=ctx.wall(), status_code=exc.status_code))
                     log.error("wix_auth_rejected", status=exc.status_code)
                 auth_failed = True
+            except SpoolUnwritable as exc:
+                # Disk full or read-only: the orders wait in Wix (the mark did not move) and
+                # come with the first poll after the spool takes writes again.
+                ctx.health.set("fetcher", Health.DEGRADED, str(exc))
+                if not spool_refused:
+                    log.warning("intake_waits_for_spool", error=str(exc))
+                spool_refused = True
             except WixRequestError as exc:
                 # Our request was refused: a bug, but polling again later is still right.
                 delay = AUTH_RETRY
@@ -80,6 +88,7 @@ async def run_fetcher(
                     ctx.publish(WixReachable(at=ctx.wall()))
                 failures = 0
                 auth_failed = False
+                spool_refused = False
                 ctx.health.set("fetcher", Health.READY)
                 ctx.metrics.count_wix_request("ok")
             await _wait_next(ctx, delay)

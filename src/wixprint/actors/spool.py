@@ -11,16 +11,26 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import trio
 
 from wixprint.actors.context import ActorContext, Doorbell
-from wixprint.errors import ConfigError, SpoolError
+from wixprint.errors import ConfigError, SpoolError, SpoolUnwritable
+from wixprint.events import StorageState
 from wixprint.health import Health
 from wixprint.logs import get_logger
 from wixprint.spool import Spool, open_spool
 from wixprint.spool.lock import hold_state_lock
+from wixprint.spool.reserve import RESERVE_BYTES, hold_reserve, release_reserve
+from wixprint.spool.storage import (
+    StorageVerdict,
+    WriteCheck,
+    pause_reason,
+    storage_verdict,
+    write_check_of,
+)
 from wixprint.supervisor import current_child
 
 CACHE_EVERY = 2.0
@@ -86,25 +96,27 @@ def state_dir_problem(spool_file: Path) -> str:
 async def _maintain(ctx: ActorContext, spool: Spool) -> None:
     """Refresh the queue cache, prove now and then that the spool can write, prune daily.
 
-    A spool that cannot write (disk full, read-only file) makes the service *down* with the
+    A spool that cannot write (disk full, read-only card) makes the service *down* with the
     reason, and this actor keeps running: crashing it would restart the whole tree, web
     server included, and hide the reason from ``/health`` while nothing gets better.
     """
+    storage = _Storage(ctx, spool)
+    spool.on_unwritable = lambda _exc: ctx.spool_check.ring()
+    await storage.check()
     last_write = last_prune = trio.current_time()
     retention = ctx.config.service.retention_days * 86400.0
     stop = current_child().stop_requested
-    writable = True
     while True:
         rung = await _wait(stop, ctx.spool_check, CACHE_EVERY)
         if stop.is_set():
             return  # closing the connection is the async-with's job, uncancelled
         await _refresh(ctx, spool)
         now = trio.current_time()
-        due = WRITE_CHECK_EVERY if writable else WRITE_RETRY_EVERY
+        due = WRITE_CHECK_EVERY if storage.verdict.intake else WRITE_RETRY_EVERY
         if rung or now - last_write >= due:
-            writable = await _check_write(ctx, spool, was_writable=writable)
+            await storage.check()
             last_write = now
-        if writable and now - last_prune >= PRUNE_EVERY:
+        if storage.verdict.intake and now - last_prune >= PRUNE_EVERY:
             pruned = await spool.prune(printed_older_than=retention)
             get_logger("spool").info("spool_pruned", rows=pruned)
             last_prune = now
@@ -131,20 +143,75 @@ async def _wait(stop: trio.Event, bell: Doorbell, seconds: float) -> bool:
     return rung
 
 
-async def _check_write(ctx: ActorContext, spool: Spool, *, was_writable: bool) -> bool:
-    """One small committed write; health follows the outcome. True if it was written."""
-    log = get_logger("spool")
-    try:
-        await spool.set_meta("alive", str(ctx.wall()))
-    except SpoolError as exc:
-        ctx.health.set("spool", Health.DOWN, f"cannot write: {exc}")
-        if was_writable:
-            log.error("spool_not_writable", error=str(exc))
-        return False
-    if not was_writable:
-        ctx.health.set("spool", Health.READY)
-        log.info("spool_writable_again")
-    return True
+class _Storage:
+    """The spool's disk as this actor sees it: write checks, the reserve, intake, health."""
+
+    def __init__(self, ctx: ActorContext, spool: Spool) -> None:
+        self._ctx = ctx
+        self._spool = spool
+        self._folder = spool.path.parent
+        self._since = ctx.wall()
+        self.verdict = storage_verdict(WriteCheck.OK, "", intake_paused=False)
+
+    async def check(self) -> None:
+        """One small committed write; on a full disk the reserve goes, and intake waits
+        until it is back. Health and a ``StorageState`` event follow the outcome."""
+        log = get_logger("spool")
+        check, detail = await self._try_write()
+        if check is WriteCheck.FULL:
+            freed = await trio.to_thread.run_sync(release_reserve, self._folder)
+            if freed:
+                log.error("disk_full_reserve_released", freed_bytes=freed)
+                self._spool.intake_paused = pause_reason(WriteCheck.FULL)
+                check, detail = await self._try_write()
+        if check is not WriteCheck.OK:
+            self._spool.intake_paused = pause_reason(check)
+        elif await self._hold_reserve():
+            self._spool.intake_paused = ""
+        elif not self._spool.intake_paused:  # no room for the reserve: as full as can be
+            self._spool.intake_paused = pause_reason(WriteCheck.FULL)
+        self._report(storage_verdict(check, detail, intake_paused=bool(self._spool.intake_paused)))
+
+    async def _try_write(self) -> tuple[WriteCheck, str]:
+        try:
+            await self._spool.set_meta("alive", str(self._ctx.wall()))
+        except SpoolUnwritable as exc:
+            return write_check_of(exc), str(exc)
+        return WriteCheck.OK, ""
+
+    async def _hold_reserve(self) -> bool:
+        try:
+            return await trio.to_thread.run_sync(
+                partial(hold_reserve, self._folder, room=RESERVE_BYTES)
+            )
+        except OSError as exc:  # read-only again, or the card fails: the next check says
+            get_logger("spool").warning("disk_reserve_failed", error=exc.strerror or str(exc))
+            return False
+
+    def _report(self, verdict: StorageVerdict) -> None:
+        log = get_logger("spool")
+        ctx, old = self._ctx, self.verdict
+        ctx.health.set("spool", verdict.health, verdict.reason)
+        if (verdict.writable, verdict.intake) == (old.writable, old.intake):
+            self.verdict = verdict
+            return
+        self._since = ctx.wall()
+        self.verdict = verdict
+        if verdict.intake:
+            log.info("spool_writable_again")
+        elif verdict.writable:
+            log.error("spool_intake_paused", reason=verdict.reason)
+        else:
+            log.error("spool_not_writable", reason=verdict.reason)
+        ctx.publish(
+            StorageState(
+                at=ctx.wall(),
+                writable=verdict.writable,
+                intake=verdict.intake,
+                since=self._since,
+                reason=verdict.reason,
+            )
+        )
 
 
 async def _refresh(ctx: ActorContext, spool: Spool) -> None:

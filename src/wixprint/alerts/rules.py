@@ -7,7 +7,8 @@ thresholds with hysteresis, restart counting); ``problems.ProblemBook`` decides 
 Problem keys: ``printer_offline:<printer>``, ``paper_out:<printer>``, ``cover_open:<printer>``,
 ``paper_near_end:<printer>``, ``internet_down``, ``wix_auth``, ``unprinted_orders`` (one
 problem listing the late order numbers), ``quarantined:<job id>`` (one-shot),
-``restarts:<actor>``, ``disk``, ``memory``, ``temperature``, ``throttled``.
+``restarts:<actor>``, ``disk``, ``memory``, ``temperature``, ``throttled``, ``storage`` (the
+spool cannot write, or intake is paused for a full disk), ``clock``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from wixprint.events import (
     InternetState,
     PrinterState,
     ResourceSample,
+    StorageState,
     TicketQuarantined,
     WixAuthFailed,
     WixReachable,
@@ -95,6 +97,20 @@ class AlertEngine:
             self._on_restart(event, now)
         elif isinstance(event, ResourceSample):
             self._on_resources(event, now, out)
+        elif isinstance(event, StorageState):
+            self._condition(
+                "storage",
+                "storage",
+                "critical",
+                0.0,
+                active=not event.intake,
+                at=event.at,
+                since=event.since,
+                ended=event.since,
+                now=now,
+                out=out,
+                detail=event.reason,
+            )
         self._book.advance(now, out)
         return out
 
@@ -190,6 +206,8 @@ class AlertEngine:
         self._book.one_shot(facts, now, out)
 
     def _on_restart(self, ev: ActorRestarted, now: float) -> None:
+        if ev.error_type == "SpoolUnwritable":
+            return  # a full or read-only disk: the storage alert tells, once
         times = self._restarts.setdefault(ev.actor, deque())
         times.append(ev.at)
         while times and times[0] < ev.at - RESTART_WINDOW:
