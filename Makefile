@@ -9,7 +9,7 @@ CHAOS_ORDERS ?= 2000
 CHAOS_KILLS  ?= 20
 
 .PHONY: demo test lint typecheck pytest bench chaos clean install ops-deps browser-deps \
-	promtool-deps pi-check wheelhouse
+	promtool-deps faketime-deps pi-check wheelhouse
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ ops-deps:
 	command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null || \
 	  (apt-get update && apt-get install -y --no-install-recommends e2fsprogs mount)
 
+# The clock test runs `wixprint run` under libfaketime (Debian's faketime package).
+faketime-deps:
+	ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || \
+	  (apt-get update && apt-get install -y --no-install-recommends faketime)
+
 # The dashboard test drives Debian's chromium.
 browser-deps:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
@@ -50,7 +55,7 @@ promtool-deps: $(STAMP)
 	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -xO ./usr/bin/promtool > bin/promtool && \
 	  chmod +x bin/promtool && rm -f prometheus_*.deb)
 
-pytest: $(STAMP) ops-deps browser-deps promtool-deps
+pytest: $(STAMP) ops-deps browser-deps promtool-deps faketime-deps
 	$(BIN)/python -m pytest -q -m "not chaos"
 
 test: lint typecheck pytest

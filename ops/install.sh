@@ -50,6 +50,8 @@
 #   /etc/credstore/                                       0700 root: optional secrets, e.g.
 #                                                         wixprint.wix_api_key (see the unit)
 #   /etc/systemd/system/wix-printer-*                     the units from ops/systemd
+#   /etc/systemd/system/systemd-time-wait-sync.service.d/wixprint.conf
+#                                                         boot waits for NTP, 2 min at most
 #   /usr/local/bin/wixprint -> /opt/.../venv/bin/wixprint the operator's command
 #   /var/lib/wixprint/                                    0700 wixprint: the spool database
 #   /var/backups/wixprint/<UTC time>/                     0700 root: what an upgrade saved
@@ -64,6 +66,7 @@ umask 022
 
 SERVICE=wix-printer-service.service
 TIMER=wix-printer-healthcheck.timer
+TIME_WAIT=systemd-time-wait-sync.service
 SERVICE_USER=wixprint
 PACKAGES=(python3 python3-venv ca-certificates)
 
@@ -329,6 +332,12 @@ install_units() {
             log "installed unit $(basename -- "$unit")"
         fi
     done
+    install -d -m 0755 "$UNIT_DIR/$TIME_WAIT.d"
+    put "$SOURCE/ops/time-wait-sync.conf" "$UNIT_DIR/$TIME_WAIT.d/wixprint.conf" 0644
+    if ((PUT_CHANGED)); then
+        changed=1
+        log "installed $TIME_WAIT.d/wixprint.conf (boot waits for NTP, 2 minutes at most)"
+    fi
     if ((changed)); then
         sctl daemon-reload
     fi
@@ -348,6 +357,17 @@ link_command() {
 enable_units() {
     sctl enable "$SERVICE"
     sctl enable --now "$TIMER"
+    setup_time_sync
+}
+
+# The service is ordered After=time-sync.target, which waits for nothing unless a provider
+# holds it. systemd-time-wait-sync (part of systemd, disabled on Raspberry Pi OS) holds it
+# until the kernel reports NTP sync; our drop-in (install_units) bounds that wait to two
+# minutes, so a Pi booting without internet still prints what it has spooled. A failure
+# only warns: the service checks its clock itself.
+setup_time_sync() {
+    sctl enable "$TIME_WAIT" ||
+        log "warning: could not enable $TIME_WAIT: the service starts without waiting for NTP"
 }
 
 # -- upgrade -------------------------------------------------------------------------------

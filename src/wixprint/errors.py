@@ -9,7 +9,8 @@ The tree::
     │   ├── PrinterOffline          printer unreachable (connect refused, timeout, reset)
     │   ├── PrinterNotReady         printer answers but cannot print now (paper out, cover open)
     │   ├── SmtpUnavailable         SMTP server unreachable or refusing for now
-    │   └── SpoolUnwritable         the spool's disk is full or read-only (also a SpoolError)
+    │   ├── SpoolUnwritable         the spool's disk is full or read-only (also a SpoolError)
+    │   └── ClockUntrusted          no trustworthy time yet to record the first start
     ├── WixAuthError                Wix rejected our credentials (401/403): configuration, alerted
     ├── WixRequestError             Wix rejected a request (other 4xx): a bug on our side
     ├── PrintOutcomeUnknown         bytes left for the printer but no proof came back: the job
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from wixprint.vocabulary import PrinterStatus
 
 __all__ = [
+    "ClockUntrusted",
     "ConfigError",
     "DependencyUnavailable",
     "InjectedFault",
@@ -98,6 +100,12 @@ class PrinterNotReady(DependencyUnavailable):
 
 class SmtpUnavailable(DependencyUnavailable):
     """The SMTP server cannot take mail right now."""
+
+
+class ClockUntrusted(DependencyUnavailable):
+    """Nobody vouches for the clock yet (no NTP sync, no answer from Wix), so the first start
+    (the ``not_before`` gate) is not recorded and orders are not taken: a clock weeks behind
+    would print weeks of history, one ahead would drop new orders."""
 
 
 class WixAuthError(WixprintError):

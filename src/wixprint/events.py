@@ -93,6 +93,19 @@ class StorageState(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ClockState(Event):
+    """The wall clock's standing changed: trusted or not, and Wix's opinion of it."""
+
+    trusted: bool
+    skewed: bool
+    """It differs from Wix's time by more than ``service.clock_skew_limit``."""
+    offset: float | None
+    """Wix's time minus ours, seconds (None: no recent answer from Wix)."""
+    since: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WixAuthFailed(Event):
     status_code: int
 

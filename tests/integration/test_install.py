@@ -57,7 +57,11 @@ def test_fresh_install_lays_out_a_working_venv_config_and_units(
         "daemon-reload",
         "enable wix-printer-service.service",
         "enable --now wix-printer-healthcheck.timer",
+        "enable systemd-time-wait-sync.service",
     ]
+    # The boot waits for NTP (time-sync.target), but not forever.
+    drop_in = installer.path("etc/systemd/system/systemd-time-wait-sync.service.d/wixprint.conf")
+    assert "TimeoutStartSec=2min" in drop_in.read_text()
 
 
 def test_second_run_changes_nothing(installer: Installer, v1: Path) -> None:

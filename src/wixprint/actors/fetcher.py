@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import trio
 
 from wixprint.actors.context import ActorContext
-from wixprint.actors.intake import accept_raw, not_before_of
+from wixprint.actors.intake import accept_raw, wait_not_before
 from wixprint.errors import SpoolUnwritable, WixAuthError, WixRequestError, WixUnavailable
 from wixprint.events import WixAuthFailed, WixReachable
 from wixprint.health import Health
@@ -35,10 +35,6 @@ async def run_fetcher(
     cfg = ctx.config.wix
     spool = await ctx.spool.wait_open()
     ctx.health.register("fetcher")
-    not_before = not_before_of(ctx, await spool.get_meta("first_start"))
-    mark = await spool.get_cursor(MARK)
-    if mark is None:
-        mark = initial_mark(not_before, datetime.fromtimestamp(ctx.wall(), UTC))
     rng = random.Random()
     failures = 0
     auth_failed = False
@@ -47,6 +43,12 @@ async def run_fetcher(
         cfg.base_url, cfg.api_key, cfg.site_id, request_timeout=cfg.request_timeout
     ) as client:
         task_status.started()
+        if ctx.clock.first_start is None and not cfg.not_before:
+            ctx.health.set("fetcher", Health.DEGRADED, "waiting for a true clock (first start)")
+        not_before = await wait_not_before(ctx)
+        mark = await spool.get_cursor(MARK)
+        if mark is None:
+            mark = initial_mark(not_before, datetime.fromtimestamp(ctx.wall(), UTC))
         me = current_child()
         while not me.stop_requested.is_set():
             delay = cfg.poll_interval

@@ -10,7 +10,6 @@ restarts with the new handle.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -38,7 +37,6 @@ WRITE_CHECK_EVERY = 300.0
 WRITE_RETRY_EVERY = 5.0
 """While the spool cannot write: how often to try again (health goes back to ready at once)."""
 PRUNE_EVERY = 24 * 3600.0
-FIRST_START = "first_start"
 
 
 def spool_path(ctx: ActorContext) -> Path:
@@ -48,7 +46,6 @@ def spool_path(ctx: ActorContext) -> Path:
 async def run_spool(
     ctx: ActorContext, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
 ) -> None:
-    log = get_logger("spool")
     ctx.health.register("spool", critical=True)
     path = spool_path(ctx)
     problem = state_dir_problem(path)  # a few quick calls, once at start
@@ -60,11 +57,8 @@ async def run_spool(
         # spool that a restore is replacing.
         with hold_state_lock(path.parent, holder="service"):
             async with open_spool(path, clock=ctx.wall) as spool:
-                if await spool.get_meta(FIRST_START) is None:
-                    first = datetime.fromtimestamp(ctx.wall(), UTC).isoformat()
-                    first = first.replace("+00:00", "Z")
-                    await spool.set_meta(FIRST_START, first)
-                    log.info("first_start_recorded", first_start=first)
+                # The first start (the not_before gate) is the clock actor's: it records it
+                # only from a time someone vouches for.
                 await _refresh(ctx, spool)
                 ctx.spool.set(spool)
                 ctx.health.set("spool", Health.READY)

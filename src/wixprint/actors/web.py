@@ -14,7 +14,7 @@ from functools import partial
 import trio
 
 from wixprint.actors.context import ActorContext
-from wixprint.actors.intake import accept_raw, not_before_of
+from wixprint.actors.intake import accept_raw, not_before_now
 from wixprint.errors import ConfigError
 from wixprint.events import ActorRestarted, AlertEvent, RecoveryRecorded
 from wixprint.logs import get_logger
@@ -129,7 +129,6 @@ async def run_web(
     log = get_logger("web")
     cfg = ctx.config
     spool = await ctx.spool.wait_open()
-    not_before = not_before_of(ctx, await spool.get_meta("first_start"))
     # Loaded once, by the same function config validation used.
     public_key = load_public_key(cfg.wix.webhook_public_key) if cfg.wix.webhook_public_key else None
 
@@ -150,7 +149,7 @@ async def run_web(
         if event.order is None:
             log.info("webhook_without_order", event_type=event.event_type)
             return
-        await accept_raw(ctx, event.order, source="webhook", not_before=not_before)
+        await accept_raw(ctx, event.order, source="webhook", not_before=not_before_now(ctx))
         if not await spool.seen_event(event.event_id):
             log.info("webhook_duplicate", event_type=event.event_type)
 

@@ -38,6 +38,7 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
         report.check("service.state_dir", "must not be empty")
     between("service.retention_days", svc.retention_days, 1, 36500)
     positive("service.stop_timeout", svc.stop_timeout)
+    between("service.clock_skew_limit", svc.clock_skew_limit, 10, 86400)
 
     if not config.http.host.strip():
         report.check("http.host", "must not be empty")

@@ -7,6 +7,7 @@ import pytest
 from tests.unit.alerts.helpers import RESTAURANT, T0, engine, kinds, printer, simulate
 from wixprint.events import (
     ActorRestarted,
+    ClockState,
     InternetState,
     PrinterState,
     ResourceSample,
@@ -347,3 +348,26 @@ def test_a_full_disk_is_mailed_at_once_and_its_restarts_are_not_counted() -> Non
     assert "Speicherkarte voll oder schreibgeschützt" in raised.subject
     assert "SQLITE_FULL" in raised.body
     assert "Dauer: 30 Min." in resolved.body
+
+
+def clock(at: float, *, skewed: bool, reason: str = "") -> ClockState:
+    offset = -30 * 86400.0 if skewed else 1.0
+    return ClockState(
+        at=at, trusted=not skewed, skewed=skewed, offset=offset, since=at, reason=reason
+    )
+
+
+def test_a_clock_fixed_by_ntp_soon_after_boot_is_not_mailed_a_lasting_skew_is() -> None:
+    behind = "the clock is 30 d behind Wix's time"
+    eng = engine()
+    boot = [clock(T0, skewed=True, reason=behind), clock(T0 + 90, skewed=False)]
+    assert simulate(eng, boot, start=T0, end=T0 + 3000) == []
+
+    eng = engine()
+    lasting = [clock(T0, skewed=True, reason=behind), clock(T0 + 3600, skewed=False)]
+    actions = simulate(eng, lasting, start=T0, end=T0 + 4000)
+    assert kinds(actions) == [("raise", "clock"), ("resolve", "clock")]
+    assert actions[0].at == T0 + 900
+    assert actions[0].level == "warning"
+    assert "Uhr des Raspberry Pi falsch" in actions[0].subject
+    assert behind in actions[0].body

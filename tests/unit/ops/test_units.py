@@ -210,3 +210,33 @@ def test_health_check_every_few_minutes_degraded_is_not_a_failure() -> None:
     timer = parse(TIMER)
     assert 60 <= seconds(one(timer, "Timer", "OnUnitActiveSec")) <= 15 * 60
     assert one(timer, "Install", "WantedBy") == "timers.target"
+
+
+def test_the_service_waits_for_time_sync_and_may_read_the_kernel_clock() -> None:
+    """After=time-sync.target (held by systemd-time-wait-sync, which install.sh enables); the
+    adjtimex system call is allowed (read-only: no CAP_SYS_TIME), ProtectClock= would filter
+    it."""
+    unit = parse(SERVICE)
+    assert "time-sync.target" in one(unit, "Unit", "After").split()
+    assert values(unit, "Service", "ProtectClock") == []
+    filters = values(unit, "Service", "SystemCallFilter")
+    assert "adjtimex" in filters
+    assert filters.index("adjtimex") > filters.index("~@privileged @resources")  # allowed last
+    assert one(unit, "Service", "CapabilityBoundingSet") == ""
+
+
+def test_the_time_wait_drop_in_bounds_the_boot_wait(tmp_path: Path) -> None:
+    """Debian's systemd-time-wait-sync waits forever; our drop-in, verified on top of the
+    real unit, makes it give up after two minutes (time-sync.target is reached anyway)."""
+    base = Path("/lib/systemd/system/systemd-time-wait-sync.service")
+    if not base.exists():
+        pytest.fail("systemd-time-wait-sync.service is missing: install Debian's systemd package")
+    (tmp_path / base.name).write_text(base.read_text())
+    drop_ins = tmp_path / f"{base.name}.d"
+    drop_ins.mkdir()
+    conf = UNIT_DIR.parent / "time-wait-sync.conf"
+    (drop_ins / "wixprint.conf").write_text(conf.read_text())
+    code, stderr = verify(tmp_path / base.name)
+    assert code == 0, stderr
+    assert [line for line in stderr.splitlines() if "wixprint.conf" in line] == []
+    assert "TimeoutStartSec=2min" in conf.read_text().splitlines()
