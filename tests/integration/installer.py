@@ -59,11 +59,14 @@ def v2(tmp_path: Path, v1: Path) -> Path:
 def stub(tmp_path: Path) -> Path:
     """systemctl: logs each call except ``show``; ``restart`` runs $STUB_ON_RESTART and fails
     if asked to; ``show -p NRestarts`` answers the number in $STUB_NRESTARTS (a file);
+    ``show -p <Property>`` answers the file $STUB_SHOW_DIR/<Property> if there is one;
     $STUB_FAIL_ONCE=<verb> makes the first such call fail."""
     exe = tmp_path / "systemctl"
     exe.write_text(
         "#!/usr/bin/env bash\n"
         "if [[ $1 == show ]]; then\n"
+        "  shown=${STUB_SHOW_DIR:-/nonexistent}/$3\n"
+        '  [[ -f $shown ]] && cat "$shown" && exit 0\n'
         '  [[ $3 == NRestarts && -n ${STUB_NRESTARTS:-} ]] && cat "$STUB_NRESTARTS" && exit 0\n'
         "  [[ $3 == NRestarts ]] && echo 0\n"
         "  exit 0\n"

@@ -206,7 +206,11 @@ def test_health_check_every_few_minutes_degraded_is_not_a_failure() -> None:
     assert command[:2] == [f"{VENV_BIN}wixprint", "check"]
     assert one(check, "Service", "SuccessExitStatus") == "1"
     assert one(check, "Unit", "OnFailure") == "wix-printer-alert@%n.service"
-    assert "is-active" in one(check, "Service", "ExecCondition")
+    # The heal step runs as root ("+") and is not skipped for a failed service.
+    heal = one(check, "Service", "ExecCondition").split()
+    assert heal[:3] == [f"+{VENV_BIN}python", "-m", "wixprint.commands.heal"]
+    assert "is-active" not in heal
+    assert one(check, "Service", "StateDirectory") == "wixprint-health"
     timer = parse(TIMER)
     assert 60 <= seconds(one(timer, "Timer", "OnUnitActiveSec")) <= 15 * 60
     assert one(timer, "Install", "WantedBy") == "timers.target"
