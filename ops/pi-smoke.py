@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -59,7 +60,7 @@ async def smoke(wixprint: str, scratch: Path) -> dict[str, object]:
         order = shop.new_demo_order(datetime.now(UTC))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFY_", "WATCHDOG_"))}
         process = await trio.lowlevel.open_process(
-            [wixprint, "run", "--config", str(config)], env=env, stdout=trio.DEVNULL
+            [wixprint, "run", "--config", str(config)], env=env, stdout=subprocess.DEVNULL
         )
         health: dict[str, object] = {}
         with trio.fail_after(LIMIT):
