@@ -100,6 +100,8 @@ class FakeWixShop:
         self._demo_round = 0
         self.delay = 0.0
         self.down = False
+        self.key_lacks_read_orders = False
+        """Answer like Wix for a key without the "Read Orders" permission: 403, no description."""
         self._fail: list[int] = []
         self._rate_limit: list[str | None] = []
         self._garbage = 0
@@ -284,6 +286,9 @@ class FakeWixShop:
             return error(401, "Not authenticated", "MISSING_TOKEN" if not authorization else None)
         if site_id != self.site_id:
             return error(403, "Permission denied", "PERMISSION_DENIED")
+        if self.key_lacks_read_orders:
+            # Wix's permission 403s carry an empty description (wix/skills#1119).
+            return error(403, "", "PERMISSION_DENIED")
         return None
 
     def _garbage_reply(self) -> Reply | None:
