@@ -137,13 +137,16 @@ class WixClient:
     async def list_order_transactions(self, order_id: str) -> dict[str, Any] | None:
         """``orderTransactions`` of an order (payments, refunds), or None on 404.
 
-        Added beyond the intake brief: the only documented source of cash vs card.
+        The only documented source of cash vs card (``wix/payments.py`` maps it). An answer
+        without transactions (key absent or null) is an order without payments, not an outage.
         """
         path = TRANSACTIONS_PATH.format(quote(order_id, safe=""))
         payload = await self._call_json("GET", path, missing_ok=True)
         if payload is None:
             return None
-        transactions = payload.get("orderTransactions", {})
+        transactions = payload.get("orderTransactions")
+        if transactions is None:
+            return {}
         if not isinstance(transactions, dict):
             self._failures += 1
             raise WixUnavailable("Wix order transactions answer is malformed")
