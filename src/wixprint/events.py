@@ -85,6 +85,10 @@ class InternetState(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WixAuthFailed(Event):
     status_code: int
+    causes: tuple[str, ...] = ()
+    """Likely causes, most likely first (``AuthCause`` values: permission, site_id, ...)."""
+    wix_said: str = ""
+    """Wix's error message and code (never the key)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

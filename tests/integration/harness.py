@@ -29,7 +29,7 @@ from wixprint.config import Config, load_config_text
 from wixprint.sim.shop import FakeWixShop, serve_shop
 
 API_KEY = "test-api-key"
-SITE_ID = "test-site"
+SITE_ID = "7a3e0c52-1b9d-4f60-8e21-5c4d3b2a1f00"  # a GUID, as Wix site IDs are
 DRINKS = "89676f59-3d2a-57d8-9014-a466cfde357d"
 EPOCH = 1_750_000_000.0
 """Wall-clock seconds at virtual time 0 (mid-June 2025, after every fixture order)."""

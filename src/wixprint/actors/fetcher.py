@@ -21,6 +21,7 @@ from wixprint.health import Health
 from wixprint.logs import get_logger
 from wixprint.supervisor import current_child, faults
 from wixprint.wix.client import WixClient, next_poll_delay, open_wix_client
+from wixprint.wix.diagnosis import diagnose_auth
 from wixprint.wix.intake import POLL_SORT, advance_mark, build_search_filter, initial_mark
 
 MARK = "poll_mark"
@@ -61,13 +62,24 @@ async def run_fetcher(
                 log.warning("wix_unavailable", failures=failures, retry_in=round(delay, 1))
             except WixAuthError as exc:
                 delay = AUTH_RETRY
-                ctx.health.set(
-                    "fetcher", Health.DEGRADED, f"Wix rejected the API key ({exc.status_code})"
+                found = diagnose_auth(
+                    exc.status_code,
+                    message=exc.wix_message,
+                    code=exc.wix_code,
+                    site_id=cfg.site_id,
                 )
+                ctx.health.set("fetcher", Health.DEGRADED, found.reason)
                 ctx.metrics.count_wix_request("auth")
                 if not auth_failed:
-                    ctx.publish(WixAuthFailed(at=ctx.wall(), status_code=exc.status_code))
-                    log.error("wix_auth_rejected", status=exc.status_code)
+                    ctx.publish(
+                        WixAuthFailed(
+                            at=ctx.wall(),
+                            status_code=exc.status_code,
+                            causes=found.cause_names,
+                            wix_said=found.wix_said,
+                        )
+                    )
+                    log.error("wix_auth_rejected", status=exc.status_code, causes=found.cause_names)
                 auth_failed = True
             except WixRequestError as exc:
                 # Our request was refused: a bug, but polling again later is still right.

@@ -262,6 +262,57 @@ _LABELS: dict[Language, dict[str, str]] = {
 }
 
 
+# wix_auth: advice per likely cause (AuthCause values; the problem's target lists them).
+_AUTH_ADVICE: dict[Language, dict[str, str]] = {
+    "de": {
+        "permission": "Dem API-Schlüssel fehlt die Berechtigung „Read Orders“: im "
+        "API-Schlüssel-Manager (manage.wix.com/account/api-keys) den Schlüssel bearbeiten "
+        "und unter Wix eCommerce „Read Orders“ (Bestellungen lesen) anhaken.",
+        "site_id": "Die Site-ID ist falsch: es ist die lange Kennung nach /dashboard/ in der "
+        "Adresse des Wix-Dashboards dieser Website.",
+        "account": "Der Schlüssel stammt aus einem Konto, dem die Website nicht gehört: ihn "
+        "im Wix-Konto des Inhabers der Website erstellen.",
+        "key": "Der Schlüssel ist falsch kopiert, unvollständig oder widerrufen: im "
+        "API-Schlüssel-Manager einen neuen erstellen.",
+    },
+    "en": {
+        "permission": 'The API key lacks the "Read Orders" permission: in the API Keys '
+        "Manager (manage.wix.com/account/api-keys) edit the key and tick Wix eCommerce "
+        '"Read Orders".',
+        "site_id": "The site ID is wrong: it is the long ID after /dashboard/ in the address "
+        "of this site's Wix dashboard.",
+        "account": "The key comes from an account that does not own the site: create it in "
+        "the Wix account of the site's owner.",
+        "key": "The key is mistyped, incomplete or revoked: create a new one in the API Keys "
+        "Manager.",
+    },
+}
+_AUTH_FRAME: dict[Language, tuple[str, str]] = {
+    "de": (
+        "Wahrscheinliche Ursachen, die wahrscheinlichste zuerst:",
+        "Danach die Konfiguration anpassen und den Dienst neu starten. Bis dahin Bestellungen "
+        "im Wix-Dashboard ansehen.",
+    ),
+    "en": (
+        "Likely causes, most likely first:",
+        "Then fix the configuration and restart the service. Meanwhile watch orders in the "
+        "Wix dashboard.",
+    ),
+}
+
+
+def _advice(facts: AlertFacts, language: Language, todo: str) -> str:
+    """The category's advice; for ``wix_auth`` the advice for each likely cause, in order."""
+    if facts.category != "wix_auth":
+        return todo
+    causes = [c for c in facts.target.split(",") if c in _AUTH_ADVICE[language]]
+    if not causes:
+        return todo
+    head, tail = _AUTH_FRAME[language]
+    steps = [f"{i}. {_AUTH_ADVICE[language][c]}" for i, c in enumerate(causes, start=1)]
+    return "\n".join([head, *steps, tail])
+
+
 def format_time(ts: float, tz: tzinfo, language: Language) -> str:
     """Local wall-clock time as staff read it."""
     local = datetime.fromtimestamp(ts, tz)
@@ -377,7 +428,7 @@ def compose(
         ]
         if facts.held:
             lines.append(f"{labels['held']}: {labels['held_now'].format(n=facts.held)}")
-        lines += ["", f"{labels['todo']}: {todo}"]
+        lines += ["", f"{labels['todo']}: {_advice(facts, language, todo)}"]
     lines += [
         "",
         "-- ",

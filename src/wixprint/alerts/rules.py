@@ -85,8 +85,12 @@ class AlertEngine:
                 detail=event.target,
             )
         elif isinstance(event, WixAuthFailed):
-            detail = f"HTTP {event.status_code}"
-            self._book.open("wix_auth", "wix_auth", "critical", event.at, 0.0, now, detail=detail)
+            detail = f"HTTP {event.status_code}" + (f": {event.wix_said}" if event.wix_said else "")
+            # The target of a wix_auth problem is its likely causes (the mail's advice).
+            causes = ",".join(event.causes)
+            self._book.open(
+                "wix_auth", "wix_auth", "critical", event.at, 0.0, now, target=causes, detail=detail
+            )
         elif isinstance(event, WixReachable):
             self._book.close("wix_auth", event.at, now, out)
         elif isinstance(event, TicketQuarantined):

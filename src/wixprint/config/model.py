@@ -49,6 +49,10 @@ class WixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     page_limit: int = 100
     restaurants_app_only: bool = False
     """Only fetch orders with Wix Restaurants line items."""
+    print_apps: list[str] = msgspec.field(default_factory=lambda: ["restaurants", "custom"])
+    """Which line items print: kinds (restaurants, custom, stores, bookings, events,
+    pricing_plans, gift_cards, table_reservations) or Wix app ids. An allow-list: items of
+    any other app (reservations, gift cards, ...) never print."""
 
 
 class PrinterConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -82,6 +86,8 @@ class LayoutConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     )
     pickup: list[ReceiptKind] = msgspec.field(default_factory=lambda: ["kitchen", "customer"])
     dine_in: list[ReceiptKind] = msgspec.field(default_factory=lambda: ["kitchen"])
+    unknown: list[ReceiptKind] = msgspec.field(default_factory=lambda: ["kitchen", "customer"])
+    """Receipts for an order whose fulfilment Wix does not tell (never a driver slip)."""
     copies: dict[str, int] = msgspec.field(default_factory=dict)
     """Copies per receipt kind, e.g. {kitchen = 2}; default 1."""
     header: list[str] = msgspec.field(default_factory=list)

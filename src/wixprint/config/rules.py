@@ -13,8 +13,11 @@ import msgspec
 
 from wixprint.config.model import RECEIPT_KINDS, Config
 from wixprint.config.walker import Report
+from wixprint.vocabulary import ItemKind
 
-_KNOWN_STATUSES = ("APPROVED", "CANCELED", "INITIALIZED")
+_KNOWN_STATUSES = ("APPROVED", "CANCELED", "INITIALIZED", "PENDING", "REJECTED")
+_ITEM_KINDS = tuple(k.value for k in ItemKind if k is not ItemKind.OTHER)
+_APP_ID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _QUIET_HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
 
 
@@ -56,6 +59,14 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
         if status not in _KNOWN_STATUSES:
             known = ", ".join(_KNOWN_STATUSES)
             report.check(f"wix.print_statuses[{i}]", f"unknown status {status!r} (known: {known})")
+    if not wix.print_apps:
+        report.check("wix.print_apps", "must name at least one kind or app id, or nothing prints")
+    for i, app in enumerate(wix.print_apps):
+        if app not in _ITEM_KINDS and not _APP_ID.fullmatch(app):
+            known = ", ".join(_ITEM_KINDS)
+            report.check(
+                f"wix.print_apps[{i}]", f"{app!r} is neither a Wix app id nor a kind ({known})"
+            )
     if wix.not_before:
         try:
             datetime.datetime.fromisoformat(wix.not_before)
@@ -92,6 +103,8 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
         for key in ("connect_timeout", "send_timeout", "reply_timeout", "probe_interval"):
             positive(f"{at}.{key}", getattr(p, key))
 
+    if "driver" in config.layout.unknown:
+        report.check("layout.unknown", "no driver slip for an order without a delivery address")
     for kind, copies in config.layout.copies.items():
         if kind not in RECEIPT_KINDS:
             report.check(

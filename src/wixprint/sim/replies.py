@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final
 
 __all__ = [
@@ -45,10 +46,14 @@ def served(order: dict[str, Any]) -> dict[str, Any]:
 
 
 def transactions(order: dict[str, Any]) -> dict[str, Any]:
-    """``orderTransactions`` with one payment: cash when nothing is paid yet, else card."""
+    """``orderTransactions`` derived from the order: none for a free order, cash (offline,
+    pending) when nothing is paid yet, else a card paid online."""
     unpaid = order.get("paymentStatus") == "NOT_PAID"
     summary = order.get("priceSummary")
     total = summary.get("total") if isinstance(summary, dict) else None
+    amount = total.get("amount") if isinstance(total, dict) else None
+    if isinstance(amount, str) and _is_zero(amount):
+        return {"orderId": order.get("id"), "payments": [], "refunds": []}
     payment = {
         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"payment:{order.get('id')}")),
         "amount": total,
@@ -59,6 +64,13 @@ def transactions(order: dict[str, Any]) -> dict[str, Any]:
         },
     }
     return {"orderId": order.get("id"), "payments": [payment], "refunds": []}
+
+
+def _is_zero(amount: str) -> bool:
+    try:
+        return Decimal(amount) == 0
+    except ArithmeticError:
+        return False
 
 
 def opaque(token: str) -> str:

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from wixprint.wix.apps import RESTAURANTS_APP_ID
 from wixprint.wixtime import format_wix_time, parse_wix_time
 
 __all__ = [
@@ -40,9 +41,6 @@ __all__ = [
     "order_timestamp",
     "parse_wix_time",
 ]
-
-RESTAURANTS_APP_ID: Final = "9a5d83fd-8570-482e-81ab-cfa88942ee60"
-"""``catalogReference.appId`` of Wix Restaurants Orders (New) line items."""
 
 POLL_SORT: Final[list[dict[str, str]]] = [{"fieldName": "updatedDate", "order": "ASC"}]
 """Oldest change first, so the mark can advance page by page."""
