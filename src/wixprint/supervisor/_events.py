@@ -9,6 +9,7 @@ never frame locals.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Literal, get_args
@@ -117,4 +118,6 @@ def _number(data: Mapping[str, object], key: str) -> float:
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{key} must be a number")
+    if not math.isfinite(value):
+        raise ValueError(f"{key} must be finite")
     return float(value)
