@@ -310,12 +310,20 @@ def predicted_escalation(
     A counted decision (a restart or give-up that is not a dependency outage) of child c at
     time t stops the clock from t until c's next start. A decision's active time is its
     time minus the stopped time before it; it exceeds the intensity when more than
-    ``intensity`` counted decisions lie within ``period`` of active time up to it.
+    ``intensity`` counted decisions lie within ``period`` of active time up to it. (One
+    for one: the n-th restart of c is followed by c's start number n + 1, if any.)
     """
-    counted = [e for e in events if e.action != "none" and e.classification != "dependency"]
     pauses: list[tuple[float, float]] = []
     actives: list[float] = []
-    for k, event in enumerate(counted):
+    restarts = dict.fromkeys(starts, 0)
+    k = -1
+    for event in events:
+        if event.action == "none":
+            continue
+        restarts[event.child] += 1  # every restart, counted or not, starts the child again
+        if event.classification == "dependency":
+            continue
+        k += 1
         t = event.monotonic
         stopped = sum(max(0.0, min(end, t) - begin) for begin, end in _union(pauses))
         actives.append(t - stopped)
@@ -324,7 +332,7 @@ def predicted_escalation(
             raise Ambiguous
         if len(window) > intensity:
             return k
-        later = [s for s in starts[event.child] if s >= t]
+        later = starts[event.child][restarts[event.child] :]
         pauses.append((t, later[0] if later else math.inf))
     return None
 
