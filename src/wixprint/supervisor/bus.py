@@ -60,7 +60,9 @@ class _Sink(Protocol[T_contra]):
 class Subscription(Generic[T]):
     """One subscriber's bounded queue of events. Iterate it, or call :meth:`receive`."""
 
-    def __init__(self, send: trio.MemorySendChannel[T], receive: trio.MemoryReceiveChannel[T]):
+    def __init__(
+        self, send: trio.MemorySendChannel[T], receive: trio.MemoryReceiveChannel[T]
+    ) -> None:
         self._send = send
         self._receive = receive
         self._dropped = 0
@@ -132,12 +134,18 @@ class CoalescingSubscription(Generic[T]):
         return len(self._queue)
 
     async def receive(self) -> T:
-        """The next event; ``trio.EndOfChannel`` once the bus is closed and drained."""
+        """The next event; ``trio.EndOfChannel`` once the bus is closed and drained.
+
+        Always a checkpoint, like a memory channel's ``receive``."""
+        await trio.lowlevel.checkpoint_if_cancelled()
         while True:
             try:
-                return self.receive_nowait()
+                event = self.receive_nowait()
             except trio.WouldBlock:
                 await self._lot.park()
+                continue
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return event
 
     def receive_nowait(self) -> T:
         """The oldest waiting event, else ``trio.WouldBlock`` (``trio.EndOfChannel`` once
