@@ -184,8 +184,13 @@ class HistoryStore:
                 logger.warning("history_write_failed", extra={"error": str(exc)})
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Load, then flush after each burst of changes; flush once more when cancelled."""
-        await self.load()
+        """Load and write what is pending at once, then flush after each burst of changes;
+        flush once more when cancelled.
+
+        The first write carries this process's start record before anything else runs: a
+        process killed a second after it started still leaves its trace.
+        """
+        await self.flush()
         task_status.started()
         try:
             while True:

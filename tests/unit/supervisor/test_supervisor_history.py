@@ -246,3 +246,20 @@ async def test_the_directory_is_fsynced_after_the_rename(
     store.record(_event("printer", 1.0))
     await store.flush()
     assert calls == ["fsync file", "rename", "fsync dir"]
+
+
+async def test_the_start_record_is_on_disk_before_the_flusher_reports_started(
+    tmp_path: Path, thread_clock: trio.abc.Clock
+) -> None:
+    """It used to wait for the first flush delay: a process killed within a second of its
+    start (a crash loop, a kill during start-up) left no trace at all."""
+    path = tmp_path / "history.json"
+    store = HistoryStore(path, flush_delay=60.0)
+    store.record_process_start()
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(store.run)
+            on_disk = json.loads(path.read_text(encoding="utf-8"))
+            nursery.cancel_scope.cancel()
+    assert [p["pid"] for p in on_disk["processes"]] == [os.getpid()]
+    assert on_disk["processes"][0]["exit_code"] is None
