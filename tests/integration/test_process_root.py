@@ -465,6 +465,14 @@ def crash_loop_clock() -> trio.testing.MockClock:
     return trio.testing.MockClock(autojump_threshold=0.01)
 
 
+async def short_jumps() -> None:
+    """A timer every half second, so an autojump never goes further: on a loaded machine a
+    SQLite call can outlast the 10 ms fuse while no other timer is pending, and the clock
+    then jumped straight to the test's 600 s deadline."""
+    while True:  # noqa: ASYNC110 - a ticker, not a wait for a condition
+        await trio.sleep(0.5)
+
+
 async def test_crash_loops_exceed_intensity_up_the_tree_and_serve_returns_70(
     tmp_path: Path, crash_loop_clock: trio.testing.MockClock
 ) -> None:
@@ -488,7 +496,10 @@ async def test_crash_loops_exceed_intensity_up_the_tree_and_serve_returns_70(
         try:
             options = ServiceOptions(wall=VirtualWall(), with_monitor=False)
             with trio.fail_after(600):
-                code = await serve(config, options)
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(short_jumps)
+                    code = await serve(config, options)
+                    nursery.cancel_scope.cancel()
         finally:
             faults.reset()
     assert code == 70
