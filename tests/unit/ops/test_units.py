@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from wixprint.config import SECRET_SOURCES, ServiceConfig
+from wixprint.runner import EXIT_DEADLINE
 
 UNIT_DIR = Path(__file__).resolve().parents[3] / "ops" / "systemd"
 VENV_BIN = "/opt/wix-printer-service/venv/bin/"
@@ -157,6 +158,14 @@ def test_service_is_notify_with_watchdog_and_a_restart_budget_that_can_trip() ->
     restart_sec = seconds(one(unit, "Service", "RestartSec"))
     assert interval > burst * restart_sec, "the start limit could never trip"
     assert seconds(one(unit, "Service", "TimeoutStopSec")) > ServiceConfig().stop_timeout
+
+
+def test_the_stop_and_its_last_resort_end_before_systemd_kills() -> None:
+    """After ``stop_timeout`` the runner gives a cancelled tree ``EXIT_DEADLINE`` more, then
+    records the exit and leaves: all of it before ``TimeoutStopSec`` sends SIGKILL."""
+    unit = parse(SERVICE)
+    last_word = ServiceConfig().stop_timeout + EXIT_DEADLINE
+    assert seconds(one(unit, "Service", "TimeoutStopSec")) > last_word
 
 
 def test_service_failure_mails_through_the_alert_template() -> None:
