@@ -14,16 +14,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, final
+from typing import Protocol, final
 
 import trio
 
 from wixprint.supervisor._backoff import Backoff
 from wixprint.supervisor._handle import current_child
 from wixprint.supervisor._spec import ChildSpec, Restart
+from wixprint.supervisor._stats import SupervisorStatistics
 
-if TYPE_CHECKING:
-    from wixprint.supervisor._supervisor import Supervisor
+
+class Supervisor(Protocol):
+    """What nesting needs of a supervisor (``_supervisor.Supervisor`` imports this module)."""
+
+    name: str
+
+    def stop_budget(self) -> float: ...
+
+    def statistics(self) -> SupervisorStatistics: ...
+
+    async def _run(self, task_status: trio.TaskStatus[None], stop: trio.Event) -> None: ...
 
 __all__ = ["SupervisorRunner", "grace_of", "nested_supervisor", "stop_budget", "supervisor_spec"]
 
