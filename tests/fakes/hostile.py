@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
@@ -81,10 +81,12 @@ async def _read_all(stream: trio.SocketStream, limit: int = 1 << 20) -> bytes:
 
 
 async def raw_request(port: int, request: bytes, *, limit: int = 1 << 20) -> bytes:
-    """Send ``request`` as is, half-close, and return whatever comes back before the close."""
+    """Send ``request`` as is and return whatever comes back before the server closes
+    (nothing, if it closed first: evicted under a flood, or refused mid-body)."""
     stream = await _connect(port)
     try:
-        await stream.send_all(request)
+        with suppress(trio.BrokenResourceError):
+            await stream.send_all(request)
         return await _read_all(stream, limit)
     finally:
         stream.socket.close()
@@ -316,6 +318,8 @@ class MixReport:
     h2c_upgrade: dict[str, int | None] = field(default_factory=dict)
     rebinding: dict[str, int | None] = field(default_factory=dict)
     peak_server_sockets: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    """How long each attacker took to open (on the clock of ``trio.current_time``)."""
 
 
 async def _holding(
@@ -328,6 +332,14 @@ async def _holding(
         keep(value)
         task_status.started()
         await done.wait()
+
+
+async def _timed(report: MixReport, name: str, probe: Awaitable[T]) -> T:
+    started = trio.current_time()
+    try:
+        return await probe
+    finally:
+        report.seconds[name] = round(trio.current_time() - started, 2)
 
 
 async def _sample_sockets(
@@ -368,20 +380,27 @@ async def open_hostile_mix(
     def keep_readers(streams: list[trio.SocketStream]) -> None:
         report.slow_readers = len(streams)
 
-    openers: list[tuple[AbstractAsyncContextManager[Any], Callable[[Any], None]]] = [
-        (open_half_open(local_port, per_listener, hold=hold), keep_half_open("local")),
-        (open_half_open(public_port, per_listener, hold=hold), keep_half_open("public")),
-        (open_websocket_swarm(local_port, mix.websockets), keep_swarm),
-        (open_slow_readers(local_port, mix.slow_readers), keep_readers),
-    ]
+    openers: dict[str, tuple[AbstractAsyncContextManager[Any], Callable[[Any], None]]] = {
+        "half_open_local": (
+            open_half_open(local_port, per_listener, hold=hold),
+            keep_half_open("local"),
+        ),
+        "half_open_public": (
+            open_half_open(public_port, per_listener, hold=hold),
+            keep_half_open("public"),
+        ),
+        "websockets": (open_websocket_swarm(local_port, mix.websockets), keep_swarm),
+        "slow_readers": (open_slow_readers(local_port, mix.slow_readers), keep_readers),
+    }
     done = trio.Event()
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_sample_sockets, ports, server_pid, report, sample_every)
         try:
             async with trio.open_nursery() as starting:
-                for opener, keep in openers:
-                    starting.start_soon(nursery.start, partial(_holding, opener, keep, done))
-                report.tokens = await post_hostile_tokens(public_port)
+                for name, (opener, keep) in openers.items():
+                    holding = partial(_holding, opener, keep, done)
+                    starting.start_soon(_timed, report, name, nursery.start(holding))
+                report.tokens = await _timed(report, "tokens", post_hostile_tokens(public_port))
                 for name, port in ports.items():
                     report.h2_prior_knowledge[name] = status_of(await h2_prior_knowledge(port))
                     report.h2c_upgrade[name] = status_of(await h2c_upgrade(port))

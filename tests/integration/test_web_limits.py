@@ -267,3 +267,21 @@ async def test_the_public_listener_serves_only_the_webhook_and_has_its_own_cap(
             async with httpx.AsyncClient(base_url=served.urls.local) as local:
                 assert (await local.get("/health")).status_code == 200
             assert served.counted("http_evicted", listener="local") == 0
+
+
+async def test_connection_close_and_refused_bodies_end_at_once_not_at_the_read_timeout(
+    thread_clock: trio.testing.MockClock,
+) -> None:
+    """After the answer to ``Connection: close``, or a 413 for a body still being sent, the
+    server sends its FIN at once: the connection does not sit until the read timeout."""
+    async with serving() as served:
+        started = trio.current_time()
+        closing = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        assert status_of(await raw_request(served.port, closing)) == 200
+        too_large = (
+            b"POST /webhooks/wix HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Length: 5000000\r\n\r\n" + b"x" * 65536
+        )
+        assert status_of(await raw_request(served.port, too_large)) == 413
+        assert trio.current_time() - started < LIMITS.read_timeout / 2
+        await wait_for(lambda: served.gauge() == 0, limit=LIMITS.read_timeout)

@@ -35,6 +35,7 @@ import logging
 import select
 import socket
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final, cast
@@ -42,7 +43,7 @@ from typing import Any, Final, cast
 import h11
 import trio
 from hypercorn.config import Config
-from hypercorn.events import Event, Updated
+from hypercorn.events import Closed, Event, Updated
 from hypercorn.protocol.h11 import H11Protocol
 from hypercorn.trio.lifespan import Lifespan
 from hypercorn.trio.task_group import TaskGroup
@@ -149,6 +150,15 @@ class _Http11Server(TCPServer):
         if isinstance(event, Updated):
             self._idle_since = trio.current_time() if event.idle else None
             self._wake()
+        elif isinstance(event, Closed):
+            # The answer is out; the connection must not be reused (``Connection: close``,
+            # an error). Send our FIN now rather than await hypercorn's close, which runs in
+            # the request's task and dies with it: the socket then stayed open until the
+            # read timeout. The client's FIN (or the read timeout) ends the connection; a
+            # full close here, with the client's unread bytes pending, would reset the
+            # connection and could destroy the answer in flight.
+            with suppress(OSError):
+                self.stream.socket.shutdown(socket.SHUT_WR)
         else:
             await super().protocol_send(event)
 
