@@ -36,13 +36,8 @@ import httpx
 import trio
 import trio.testing
 
-from tests.fakes.hostile import (
-    Mix,
-    client_sockets,
-    open_half_open,
-    open_hostile_mix,
-    server_sockets,
-)
+from tests.fakes.hostile import client_sockets, open_half_open, server_sockets
+from tests.fakes.hostile_mix import Mix, open_hostile_mix
 from tests.fakes.webhooks import hostile_bodies
 from tests.integration.harness import (
     config_text,

@@ -4,8 +4,8 @@
 used up the process's file descriptors and the printer actors died of EMFILE; its writes are
 shielded from cancellation with no timeout, so a client that never reads holds its socket
 forever; and it speaks HTTP/2 to whoever asks (h2c upgrade, prior knowledge). This module
-keeps hypercorn's protocol classes (the pinned 0.18.0; ``tests/integration/test_web_hostile.py``
-exercises every piece used) and owns what surrounds them:
+keeps hypercorn's protocol classes (the pinned 0.18.0, wrapped in ``web/connection.py``;
+``tests/integration/test_web_limits.py`` exercises every piece used) and owns the rest:
 
 * **A cap per listener.** Past ``max_connections`` the *oldest* connection that is not a
   websocket is closed: a slow attacker's connections age out first, while a fresh request
@@ -13,16 +13,12 @@ exercises every piece used) and owns what surrounds them:
   ``wixprint_http_connections_evicted_total``.
 * **A cap on websocket clients**, across listeners; one more is refused with 503
   (``wixprint_http_refused_total{reason="websocket_limit"}``), live clients keep their stream.
-* **A write timeout.** Each write to a client may take ``send_timeout``; then the socket is
-  closed, which also wakes a write hypercorn shielded from cancellation.
-* **HTTP/1.1 only.** The HTTP/2 preface (prior knowledge) gets 505 and the connection ends;
-  an ``Upgrade: h2c`` header is ignored and the request answered over HTTP/1.1, as RFC 9110
-  §7.8 allows.
+* **A write timeout, HTTP/1.1 only, a keep-alive timer that works** (``web/connection.py``).
 * **Accept failures** for want of descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM) pause the
   loop briefly instead of spinning or crashing; with the caps inside the descriptor budget
   (``limits.fit_descriptor_budget``) they should not happen.
-
-* **A keep-alive timer of our own** (see ``_Http11Server``).
+* **A graceful stop**: no new connections, idle ones closed at once, the rest given
+  ``graceful_timeout``, then closed.
 
 The read timeout, the request head limit and the websocket message limit are hypercorn's own,
 set from ``Limits``.
@@ -32,26 +28,20 @@ from __future__ import annotations
 
 import errno
 import logging
-import select
 import socket
 from collections.abc import Callable, Sequence
-from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final, cast
 
-import h11
 import trio
 from hypercorn.config import Config
-from hypercorn.events import Closed, Event, Updated
-from hypercorn.protocol.h11 import H11Protocol
 from hypercorn.trio.lifespan import Lifespan
-from hypercorn.trio.task_group import TaskGroup
-from hypercorn.trio.tcp_server import TCPServer
 from hypercorn.trio.worker_context import WorkerContext
 from hypercorn.typing import AppWrapper, ASGIFramework, ConnectionState
 from hypercorn.utils import parse_socket_addr, repr_socket_addr, wrap_app
 
+from wixprint.web.connection import BoundedStream, Connection, Http11Server
 from wixprint.web.guard import AsgiApp, Receive, Scope, Send, refuse
 from wixprint.web.limits import Limits
 from wixprint.web.metrics import Metrics
@@ -79,179 +69,6 @@ class Endpoint:
         return "http://" + repr_socket_addr(self.sock.family, self.sock.getsockname())
 
 
-class _NotHttp11(Exception):
-    """The client opened with the HTTP/2 preface; it was answered 505."""
-
-
-class _Http11Only(H11Protocol):
-    on_http2: Callable[[], None] = staticmethod(lambda: None)
-
-    async def _check_protocol(self, event: h11.Request) -> None:
-        if event.method == b"PRI" and event.target == b"*":
-            self.on_http2()
-            await self._send_error_response(505)
-            raise _NotHttp11
-        # Anything else, ``Upgrade: h2c`` included, stays HTTP/1.1.
-
-
-class _BoundedStream(trio.abc.HalfCloseableStream):
-    """The client's socket stream with a deadline on every write. A write that times out or
-    fails ends the whole connection (``on_broken``): hypercorn would otherwise go on to the
-    next pipelined request, and can wait forever for a response that can no longer be sent."""
-
-    def __init__(
-        self, stream: trio.SocketStream, send_timeout: float, on_broken: Callable[[], None]
-    ) -> None:
-        self._stream = stream
-        self._send_timeout = send_timeout
-        self._on_broken = on_broken
-        self.socket = stream.socket
-
-    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
-        try:
-            with trio.move_on_after(self._send_timeout) as scope:
-                await self._stream.send_all(data)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            self._on_broken()
-            raise
-        if scope.cancelled_caught:
-            self._on_broken()
-            raise trio.BrokenResourceError("client does not read")
-
-    async def wait_send_all_might_not_block(self) -> None:
-        await self._stream.wait_send_all_might_not_block()
-
-    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
-        return await self._stream.receive_some(max_bytes)
-
-    async def send_eof(self) -> None:
-        await self._stream.send_eof()
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-
-class _Http11Server(TCPServer):
-    """``TCPServer`` without TLS, with ``_Http11Only`` as the protocol, and our own keep-alive
-    timer: hypercorn's starts from inside the request's task, where quart-trio's nursery
-    cancels it the moment the response is sent, so an idle connection was never closed."""
-
-    def __init__(
-        self, *args: Any, on_closed: Callable[[], None], on_http2: Callable[[], None]
-    ) -> None:
-        super().__init__(*args)
-        self._on_closed = on_closed
-        self._on_http2 = on_http2
-        self._idle_since: float | None = trio.current_time()
-        self._idle_changed = trio.Event()
-        self._stopping = False
-
-    async def protocol_send(self, event: Event) -> None:
-        if isinstance(event, Updated):
-            self._idle_since = trio.current_time() if event.idle else None
-            self._wake()
-        elif isinstance(event, Closed):
-            # The answer is out; the connection must not be reused (``Connection: close``,
-            # an error). Send our FIN now rather than await hypercorn's close, which runs in
-            # the request's task and dies with it: the socket then stayed open until the
-            # read timeout. The client's FIN (or the read timeout) ends the connection; a
-            # full close here, with the client's unread bytes pending, would reset the
-            # connection and could destroy the answer in flight.
-            with suppress(OSError):
-                self.stream.socket.shutdown(socket.SHUT_WR)
-        else:
-            await super().protocol_send(event)
-
-    async def _read_data(self) -> None:
-        """Hypercorn's reader; once the client is gone or silent past the read timeout, the
-        whole connection ends, requests still in flight included (their answer could not
-        be delivered; hypercorn already dropped it, but not always its tasks)."""
-        try:
-            await super()._read_data()
-        finally:
-            self._on_closed()
-
-    def stop_when_idle(self) -> None:
-        """The server is stopping: close as soon as no request is in flight."""
-        self._stopping = True
-        self._wake()
-
-    def _wake(self) -> None:
-        self._idle_changed.set()
-        self._idle_changed = trio.Event()
-
-    async def keep_alive(self) -> None:
-        """Close the connection once it has been idle (no request in flight) for the
-        keep-alive timeout, or at once when stopping — unless a request is arriving."""
-        while True:
-            changed = self._idle_changed
-            if self._idle_since is None:
-                await changed.wait()
-                continue
-            grace = 0.0 if self._stopping else self.config.keep_alive_timeout
-            with trio.move_on_at(self._idle_since + grace) as timer:
-                await changed.wait()
-            if timer.cancelled_caught and not _input_pending(self.stream.socket):
-                break
-            if timer.cancelled_caught:  # bytes (or the client's EOF) wait: the reader is due
-                await trio.sleep(self.config.keep_alive_timeout / 10)
-        with trio.CancelScope(shield=True):
-            await self._initiate_server_close()
-
-    async def run(self) -> None:
-        sock = self.stream.socket
-        try:
-            client = parse_socket_addr(sock.family, sock.getpeername())
-            server = parse_socket_addr(sock.family, sock.getsockname())
-            try:
-                async with TaskGroup() as task_group:
-                    self._task_group = task_group
-                    protocol = _Http11Only(
-                        self.app,
-                        self.config,
-                        self.context,
-                        task_group,
-                        ConnectionState(self.state),
-                        False,
-                        client,
-                        server,
-                        self.protocol_send,
-                    )
-                    protocol.on_http2 = self._on_http2
-                    # Used only through initiate() and handle(), which both classes have.
-                    self.protocol = protocol  # type: ignore[assignment]
-                    await self.protocol.initiate()
-                    await self._read_data()
-            except* _NotHttp11:
-                pass
-        except OSError:
-            pass
-        finally:
-            await self._close()
-
-
-def _input_pending(sock: trio.socket.SocketType) -> bool:
-    """Bytes or an EOF from the client are waiting to be read."""
-    if sock.fileno() < 0:
-        return False
-    readable, _, _ = select.select([sock.fileno()], [], [], 0)
-    return bool(readable)
-
-
-@dataclass(eq=False)
-class _Connection:
-    stream: trio.SocketStream
-    peer: tuple[str, int]
-    websocket: bool = False
-    scope: trio.CancelScope = field(default_factory=trio.CancelScope)
-    server: _Http11Server | None = None
-
-    def close(self) -> None:
-        """Free the descriptor now (waking a shielded write), then stop its tasks."""
-        self.stream.socket.close()
-        self.scope.cancel()
-
-
 class _Listener:
     """One endpoint's open connections, oldest first."""
 
@@ -259,10 +76,10 @@ class _Listener:
         self.name = name
         self.cap = cap
         self.metrics = metrics
-        self.open: dict[tuple[str, int], _Connection] = {}
+        self.open: dict[tuple[str, int], Connection] = {}
         self.released = trio.Event()
 
-    def admit(self, conn: _Connection) -> None:
+    def admit(self, conn: Connection) -> None:
         self.open[conn.peer] = conn
         if len(self.open) > self.cap:
             oldest = next((c for c in self.open.values() if not c.websocket), None)
@@ -272,7 +89,7 @@ class _Listener:
                 self.metrics.count_http_evicted(self.name)
         self.metrics.set_http_connections(self.name, len(self.open))
 
-    def release(self, conn: _Connection) -> None:
+    def release(self, conn: Connection) -> None:
         if self.open.get(conn.peer) is conn:
             del self.open[conn.peer]
             self.metrics.set_http_connections(self.name, len(self.open))
@@ -400,7 +217,7 @@ class _Server:
             if peer is None:
                 stream.socket.close()
                 continue
-            conn = _Connection(stream, peer)
+            conn = Connection(stream, peer)
             listener.admit(conn)
             nursery.start_soon(self._serve_connection, listener, conn, app)
 
@@ -415,13 +232,13 @@ class _Server:
             )
 
     async def _serve_connection(
-        self, listener: _Listener, conn: _Connection, app: AppWrapper
+        self, listener: _Listener, conn: Connection, app: AppWrapper
     ) -> None:
         try:
             with conn.scope:
-                stream = _BoundedStream(conn.stream, self.limits.send_timeout, conn.close)
+                stream = BoundedStream(conn.stream, self.limits.send_timeout, conn.close)
                 state = ConnectionState(self.lifespan_state.copy())
-                server = _Http11Server(
+                server = Http11Server(
                     app,
                     self.config,
                     self.context,
