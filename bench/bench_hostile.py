@@ -8,7 +8,11 @@ webhook sender, and the attackers (``tests/fakes/hostile.py``): 2 000 half-open 
 between the listeners (each attacker keeping 500 sockets of its own), 200 websocket clients,
 50 clients that never read, a malformed token of every shape, HTTP/2 both ways and a rebound
 ``Host``. A third process asks ``GET /health`` every ``--health-every`` seconds on a fresh
-connection, as a monitor does, from before the attack until every order has printed.
+connection, as a monitor does, from before the attack until every order has printed. Its
+figures are given for the whole run and by phase: "flood" while the attackers open their
+connections (the fresh /health connection then waits in the kernel's accept queue behind
+them), "held" while they hold them and the orders print; ``met_while_held`` judges the target
+on the second.
 
     python bench/bench_hostile.py [--orders 20] [--health-every 0.05]
 """
@@ -42,6 +46,11 @@ def raise_descriptor_limit(wanted: int) -> int:
         soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     return soft
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
 def counters(text: str) -> dict[str, float]:
@@ -97,6 +106,7 @@ async def run(orders: int, health_every: float, mix: Mix) -> dict[str, object]:
             base, public = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{public_port}"
             async with open_service_process(config_path, tmp) as svc:
                 rss, peaks = RssSampler(svc.pid), Peaks(svc.pid)
+                service = psutil.Process(svc.pid)
                 await trio.sleep(2)  # the first poll and probes are done
                 rss.sample()
                 before_mb = rss.last / MB
@@ -114,11 +124,13 @@ async def run(orders: int, health_every: float, mix: Mix) -> dict[str, object]:
                     nursery.start_soon(peaks.run)
                     async with open_probe(f"{base}/health", health_every, fresh=True) as probe:
                         started = time.perf_counter()
+                        cpu_start = cpu_seconds(service)
                         async with (
                             open_hostile_mix(port, public_port, mix, server_pid=svc.pid) as report,
                             httpx.AsyncClient(timeout=30) as client,
                         ):
                             opened_at = time.perf_counter()
+                            cpu_flood = cpu_seconds(service) - cpu_start
                             webhooks: dict[int, int] = {}
                             for i in range(orders):
                                 order = rig.new_order()
@@ -146,7 +158,11 @@ async def run(orders: int, health_every: float, mix: Mix) -> dict[str, object]:
                     rss.sample()
                     nursery.cancel_scope.cancel()
     health_p99 = percentile(health.latencies, 0.99)
+    held_p99 = percentile(health.between(opened_at, printed_at), 0.99)
     peak_mb = rss.peak / MB
+    others_met = (
+        peak_mb < TARGET_RSS_MB and len(printed()) == orders and restarts(recovery["tree"]) == 0
+    )
     return {
         "bench": "hostile",
         "what": (
@@ -157,6 +173,7 @@ async def run(orders: int, health_every: float, mix: Mix) -> dict[str, object]:
         ),
         "attack_opened_s": round(opened_at - started, 2),
         "attackers_s": report.seconds,
+        "service_cpu_s_during_flood": round(cpu_flood, 2),
         "all_printed_s": round(printed_at - started, 2),
         "sockets_released_s": round(released_s, 2),
         "orders_printed": len(printed()),
@@ -192,12 +209,8 @@ async def run(orders: int, health_every: float, mix: Mix) -> dict[str, object]:
             f"/health p99 under {TARGET_HEALTH_P99_S * 1000:g} ms and service RSS under "
             f"{TARGET_RSS_MB:g} MB while attacked; every order printed; no restart"
         ),
-        "met": (
-            health_p99 < TARGET_HEALTH_P99_S
-            and peak_mb < TARGET_RSS_MB
-            and len(printed()) == orders
-            and restarts(recovery["tree"]) == 0
-        ),
+        "met": health_p99 < TARGET_HEALTH_P99_S and others_met,
+        "met_while_held": held_p99 < TARGET_HEALTH_P99_S and others_met,
     }
 
 
