@@ -26,9 +26,26 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
 class HttpConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
+    """The local listener: status, dashboard, metrics, admin (and the webhook paths too)."""
     port: int = 8000
     admin_token: str = ""
     """Secret; or WIXPRINT_ADMIN_TOKEN. Empty disables admin actions (reprint over HTTP)."""
+    public_host: str = ""
+    """The public listener, serving the webhook paths only: what a tunnel or a TLS reverse
+    proxy forwards to. Empty: no public listener."""
+    public_port: int = 8001
+    allowed_hosts: list[str] = msgspec.field(default_factory=list)
+    """Host names the local listener answers to besides IP addresses, ``localhost`` and this
+    machine's own name (``<hostname>``, ``<hostname>.local``): the DNS-rebinding guard."""
+    allowed_origins: list[str] = msgspec.field(default_factory=list)
+    """Web origins (``https://name[:port]``) that may open ``/ws/events`` besides the
+    dashboard's own."""
+    max_connections: int = 64
+    """Open connections per listener; at the cap the oldest (websockets aside) is closed."""
+    max_websockets: int = 8
+    """Live-event clients at once; one more is refused with 503."""
+    read_timeout: float = 10.0
+    """A client that sends nothing for this long while a byte is due is disconnected."""
 
 
 class WixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -19,6 +19,8 @@ _KNOWN_STATUSES = ("APPROVED", "CANCELED", "INITIALIZED", "PENDING", "REJECTED")
 _ITEM_KINDS = tuple(k.value for k in ItemKind if k is not ItemKind.OTHER)
 _APP_ID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _QUIET_HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
+_ORIGIN = re.compile(r"https?://[^/\s:@]+(:\d{1,5})?")
+_HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 
 def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
@@ -42,9 +44,25 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
     between("service.retention_days", svc.retention_days, 1, 36500)
     positive("service.stop_timeout", svc.stop_timeout)
 
-    if not config.http.host.strip():
+    http = config.http
+    if not http.host.strip():
         report.check("http.host", "must not be empty")
-    between("http.port", config.http.port, 0, 65535)
+    between("http.port", http.port, 0, 65535)
+    between("http.public_port", http.public_port, 0, 65535)
+    if http.public_host and http.public_port == http.port != 0:
+        report.check("http.public_port", "must differ from http.port", uses=("http.port",))
+    between("http.max_connections", http.max_connections, 4, 4096)
+    between("http.max_websockets", http.max_websockets, 0, http.max_connections // 2)
+    between("http.read_timeout", http.read_timeout, 1, 300)
+    for i, name in enumerate(http.allowed_hosts):
+        if not _HOST_NAME.fullmatch(name):
+            report.check(f"http.allowed_hosts[{i}]", f"not a host name: {name!r}")
+    for i, origin in enumerate(http.allowed_origins):
+        if not _ORIGIN.fullmatch(origin):
+            report.check(
+                f"http.allowed_origins[{i}]",
+                f"expected scheme://host[:port] (http or https, no path), got {origin!r}",
+            )
 
     wix = config.wix
     if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", wix.base_url):

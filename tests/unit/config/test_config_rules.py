@@ -13,6 +13,23 @@ BAD = [
     ("[service]\nstop_timeout = 0", "service.stop_timeout: must be a positive"),
     ("[http]\nport = 70000", "http.port: must be between 0 and 65535"),
     ("[http]\nport = -1", "http.port: must be between 0 and 65535"),
+    ("[http]\npublic_port = 65536", "http.public_port: must be between 0 and 65535"),
+    (
+        '[http]\nport = 8000\npublic_host = "127.0.0.1"\npublic_port = 8000',
+        "http.public_port: must differ from http.port",
+    ),
+    ("[http]\nmax_connections = 2", "http.max_connections: must be between 4 and 4096"),
+    ("[http]\nmax_websockets = 40", "http.max_websockets: must be between 0 and 32"),
+    ("[http]\nread_timeout = 0.5", "http.read_timeout: must be between 1 and 300"),
+    ('[http]\nallowed_hosts = ["pi.lan:8000"]', "http.allowed_hosts[0]: not a host name"),
+    (
+        '[http]\nallowed_origins = ["pi.example.com"]',
+        "http.allowed_origins[0]: expected scheme://host[:port]",
+    ),
+    (
+        '[http]\nallowed_origins = ["https://pi.example.com/"]',
+        "http.allowed_origins[0]: expected scheme://host[:port]",
+    ),
     ("[wix]\npoll_interval = 0", "wix.poll_interval: must be a positive"),
     ("[wix]\npoll_interval = -5.0", "wix.poll_interval: must be a positive"),
     ("[wix]\npoll_interval = inf", "wix.poll_interval: must be a positive"),
@@ -63,6 +80,9 @@ def test_bad_value_is_refused_with_its_key_path(snippet: str, expected: str) -> 
 GOOD = [
     '[service]\ntimezone = "America/New_York"',
     "[http]\nport = 0",
+    '[http]\nport = 0\npublic_host = "127.0.0.1"\npublic_port = 0',
+    '[http]\nallowed_hosts = ["gasthaus-pi.lan", "pi"]\nallowed_origins = ["https://pi.example.com"]',
+    '[http]\nallowed_origins = ["http://192.168.1.20:8000"]',
     '[wix]\nnot_before = "2024-05-01T10:00:00Z"',
     '[wix]\nnot_before = "2024-05-01T10:00:00+02:00"',
     '[wix]\nprint_statuses = ["APPROVED", "CANCELED"]',

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from wixprint.config import SECRET_SOURCES, ServiceConfig
+from wixprint.config import SECRET_SOURCES, HttpConfig, ServiceConfig
 from wixprint.runner import EXIT_DEADLINE
+from wixprint.web.limits import ACTOR_DESCRIPTOR_RESERVE, Limits
 
 UNIT_DIR = Path(__file__).resolve().parents[3] / "ops" / "systemd"
 VENV_BIN = "/opt/wix-printer-service/venv/bin/"
@@ -211,3 +212,17 @@ def test_health_check_every_few_minutes_degraded_is_not_a_failure() -> None:
     timer = parse(TIMER)
     assert 60 <= seconds(one(timer, "Timer", "OnUnitActiveSec")) <= 15 * 60
     assert one(timer, "Install", "WantedBy") == "timers.target"
+
+
+def test_service_resources_are_bounded_and_fit_the_web_servers_budget() -> None:
+    """A flood of connections must not reach the printer actors: the descriptor limit leaves
+    the actors their reserve beside the web server's caps (both listeners, defaults); memory
+    and threads are capped for a 1 GB Pi."""
+    unit = parse(SERVICE)
+    nofile = int(one(unit, "Service", "LimitNOFILE"))
+    web = Limits.from_config(HttpConfig()).descriptors(listeners=2)
+    assert web + ACTOR_DESCRIPTOR_RESERVE <= nofile <= 4096
+    memory = one(unit, "Service", "MemoryMax")
+    assert re.fullmatch(r"\d+M", memory)
+    assert 160 <= int(memory[:-1]) <= 512
+    assert 48 <= int(one(unit, "Service", "TasksMax")) <= 256
