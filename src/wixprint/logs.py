@@ -66,12 +66,15 @@ SAFE_LOG_KEYS = frozenset(
         *("event", "level", "logger", "ts", "actor", "exception", "stack", "order", "job"),
         # supervision
         *("supervisor", "classification", "action", "delay", "restarts_in_window"),
+        *("stop_timeout", "cancel_timeout", "deadline"),
         *("error", "error_type", "problem", "reason", "signal", "timeout", "retry_in"),
         # orders, tickets, printers
         *("source", "outcome", "revision", "fields", "kind", "receipt", "reprint", "jobs"),
         *("printer", "printers", "online", "paper", "cover_open", "failures", "first_start"),
         # alerts
         *("alert", "key", "grace", "event_type"),
+        # Wix (a refused key's likely causes are fixed names, never the key)
+        "causes",
         # HTTP (paths of public routes are logged as their route template)
         *("method", "path", "status", "code", "duration_ms", "sent", "url", "listener"),
         *("limit", "connections", "budget"),

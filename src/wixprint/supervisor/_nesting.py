@@ -35,6 +35,7 @@ class Supervisor(Protocol):
 
     async def _run(self, task_status: trio.TaskStatus[None], stop: trio.Event) -> None: ...
 
+
 __all__ = ["SupervisorRunner", "grace_of", "nested_supervisor", "stop_budget", "supervisor_spec"]
 
 
