@@ -13,7 +13,6 @@ contains it (any text Wix sends back is scrubbed of it too).
 from __future__ import annotations
 
 import functools
-import json
 import random
 import ssl
 import time
@@ -28,6 +27,7 @@ import httpx
 import trio
 
 from wixprint.errors import WixAuthError, WixRequestError, WixUnavailable
+from wixprint.wix import jsontext
 
 __all__ = [
     "MAX_RETRY_AFTER",
@@ -329,8 +329,8 @@ def next_poll_delay(
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
     try:
-        payload = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+        payload = jsontext.loads(response.content)
+    except ValueError:
         raise WixUnavailable(f"Wix answered {response.status_code} with unreadable JSON") from None
     if not isinstance(payload, dict):
         raise WixUnavailable(f"Wix answered {response.status_code} with a non-object JSON")
@@ -340,8 +340,8 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
 def _wix_error_detail(response: httpx.Response, api_key: str) -> str:
     """``: <message> [<code>]`` from Wix's error shape, or "" for empty or non-JSON bodies."""
     try:
-        payload = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+        payload = jsontext.loads(response.content)
+    except ValueError:
         return ""
     if not isinstance(payload, dict):
         return ""

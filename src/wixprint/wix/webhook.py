@@ -19,7 +19,6 @@ Dedupe by event id is the spool's job, not this module's.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from wixprint.errors import WebhookRejected
+from wixprint.wix.jsontext import loads
 
 __all__ = [
     "MAX_WEBHOOK_BODY",
@@ -146,7 +146,7 @@ def _verified_claims(
         raise WebhookRejected("not a token", status_code=401)
     header_b64, payload_b64, signature_b64 = parts
     try:
-        header = json.loads(_segment(header_b64))
+        header = loads(_segment(header_b64))
     except ValueError:
         raise WebhookRejected("not a token", status_code=401) from None
     if not isinstance(header, dict) or not isinstance(header.get("kid", ""), str):
@@ -162,7 +162,7 @@ def _verified_claims(
     except (ValueError, InvalidSignature):
         raise WebhookRejected("bad signature", status_code=401) from None
     try:
-        claims = json.loads(_segment(payload_b64))
+        claims = loads(_segment(payload_b64))
     except ValueError:
         raise WebhookRejected("invalid token", status_code=401) from None
     if not isinstance(claims, dict):
@@ -268,7 +268,7 @@ def _layer(value: object, name: str) -> dict[str, Any]:
     """One envelope layer: a JSON object, or a string holding one."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads(value)
         except ValueError:
             raise WebhookRejected(f"webhook {name} is not JSON", status_code=400) from None
     if not isinstance(value, dict):
