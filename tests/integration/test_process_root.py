@@ -29,7 +29,7 @@ import pytest
 import trio
 import trio.testing
 
-from tests.integration.harness import VirtualWall, config_text, open_rig
+from tests.integration.harness import VirtualWall, config_text, open_rig, virtual_now
 from wixprint.app import ServiceOptions
 from wixprint.cli import main
 from wixprint.config import load_config_text
@@ -424,8 +424,8 @@ async def test_crash_loops_exceed_intensity_up_the_tree_and_serve_returns_70(
     """printers give up, then services, then the root: 70, and the history file (what the
     next process and ``wixprint status`` read) holds the whole escalation.
 
-    Two crash loops feed ``services`` (the fetcher after each commit, the printers
-    supervisor giving up): one child alone backs off exponentially and needs about a minute
+    Two crash loops feed ``services`` (the fetcher after each commit of a new order, the
+    printers supervisor giving up): one child alone backs off exponentially and needs about a minute
     for the 11 restarts that exceed 10 in 60 s.
     """
     async with open_rig(tmp_path, ("kitchen", "counter")) as rig:
@@ -438,6 +438,15 @@ async def test_crash_loops_exceed_intensity_up_the_tree_and_serve_returns_70(
                 "WIXPRINT_FAULTS_SEED": "7",
             }
         )
+
+        async def order_stream() -> None:
+            # An order committed once costs a lookup the next time, never a commit: only
+            # new orders keep the fetcher crashing after its commits.
+            while True:
+                await trio.sleep(2)
+                rig.shop.new_demo_order(virtual_now())
+
+        rig.nursery.start_soon(order_stream)
         try:
             options = ServiceOptions(wall=VirtualWall(), with_monitor=False)
             with trio.fail_after(600):

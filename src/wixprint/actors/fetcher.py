@@ -14,16 +14,16 @@ from datetime import UTC, datetime
 import trio
 
 from wixprint.actors.context import ActorContext
-from wixprint.actors.intake import accept_raw, not_before_of
+from wixprint.actors.intake import accept_orders, not_before_of
 from wixprint.errors import WixAuthError, WixRequestError, WixUnavailable
 from wixprint.events import WixAuthFailed, WixReachable
 from wixprint.health import Health
 from wixprint.logs import get_logger
+from wixprint.spool.horizons import POLL_MARK
 from wixprint.supervisor import current_child, faults
 from wixprint.wix.client import WixClient, next_poll_delay, open_wix_client
 from wixprint.wix.intake import POLL_SORT, advance_mark, build_search_filter, initial_mark
 
-MARK = "poll_mark"
 AUTH_RETRY = 300.0
 """Seconds between polls while Wix rejects our key: a human must fix the configuration."""
 
@@ -36,7 +36,7 @@ async def run_fetcher(
     spool = await ctx.spool.wait_open()
     ctx.health.register("fetcher")
     not_before = not_before_of(ctx, await spool.get_meta("first_start"))
-    mark = await spool.get_cursor(MARK)
+    mark = await spool.get_cursor(POLL_MARK)
     if mark is None:
         mark = initial_mark(not_before, datetime.fromtimestamp(ctx.wall(), UTC))
     rng = random.Random()
@@ -103,13 +103,13 @@ async def _poll_once(ctx: ActorContext, client: WixClient, mark: str, not_before
             faults.point("fetcher.after_fetch")
             for problem in page.malformed:
                 log.warning("order_malformed", source="poll", problem=problem)
-            for raw in page.orders:
-                await accept_raw(ctx, raw, source="poll", not_before=not_before)
+            # Orders already spooled cost one lookup for the page; a bad one is set aside.
+            await accept_orders(ctx, page.orders, source="poll", not_before=not_before)
             # ``now`` caps the mark: one garbled far-future date must not hide later orders.
             now = datetime.fromtimestamp(ctx.wall(), UTC)
             new_mark = advance_mark(mark, page.orders, now=now)
             if new_mark is not None and new_mark != mark:
-                await spool.set_cursor(MARK, new_mark)
+                await spool.set_cursor(POLL_MARK, new_mark)
                 mark = new_mark
     return mark
 

@@ -22,10 +22,11 @@ All times are Wix's: UTC ISO-8601 strings. Parsing is tolerant: a missing or gar
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from wixprint.wix.jsontext import safe_text
 from wixprint.wixtime import format_wix_time, parse_wix_time
 
 __all__ = [
@@ -37,8 +38,10 @@ __all__ = [
     "format_wix_time",
     "initial_mark",
     "is_before",
+    "order_key",
     "order_timestamp",
     "parse_wix_time",
+    "revision_stamp",
 ]
 
 RESTAURANTS_APP_ID: Final = "9a5d83fd-8570-482e-81ab-cfa88942ee60"
@@ -52,6 +55,21 @@ MAX_FUTURE_SKEW: Final = timedelta(days=1)
 date must not push the mark into the future and hide every later order."""
 
 _ALWAYS_FETCHED: Final = "CANCELED"
+
+
+def order_key(raw: Mapping[str, object]) -> str | None:
+    """The order's id as the spool keys it (made safe to store), None if it has none."""
+    value = raw.get("id")
+    return safe_text(value) if isinstance(value, str) and value else None
+
+
+def revision_stamp(raw: Mapping[str, object]) -> str:
+    """What orders an order's revisions: ``updatedDate``, else ``createdDate``, as sent."""
+    for key in ("updatedDate", "createdDate"):
+        value = raw.get(key)
+        if isinstance(value, str) and value:
+            return safe_text(value)
+    return ""
 
 
 def order_timestamp(raw: dict[str, Any], key: str) -> str | None:

@@ -40,6 +40,8 @@ class LineItem:
     tax_rate: Decimal | None = None
     section_id: str | None = None
     """``catalogReference.options.sectionId``: the menu section (station routing)."""
+    app_id: str | None = None
+    """``catalogReference.appId``: the Wix app that sold the item (None for custom items)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,8 @@ Every Wix field is optional: absent is not an error. A field of the wrong type i
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +30,9 @@ from wixprint.wixtime import parse_wix_time
 # read names its path; a wrong type becomes a warning and the field counts as absent.
 _Obj = Mapping[str, object]
 _PICKUP_WORDS = ("abhol", "pickup", "pick-up", "pick up", "collect", "take away", "takeaway")
+MAX_AMOUNT = Decimal(10) ** 9
+"""Amounts and rates at or beyond this are unreadable (a warning): no sum of them can then
+overflow ``Decimal``'s context, and no receipt line can be absurdly long."""
 
 
 class _Reader:
@@ -87,7 +88,7 @@ class _Reader:
             result = Decimal(value.strip() if isinstance(value, str) else value)
         except ArithmeticError:
             result = Decimal("NaN")
-        if not result.is_finite():
+        if not result.is_finite() or abs(result) >= MAX_AMOUNT:
             self.warnings.append(f"{path}.{key}" if path else key)
             return None
         return result
@@ -221,7 +222,8 @@ def _line_item(r: _Reader, item: _Obj, path: str) -> tuple[LineItem, Decimal | N
         if value is None:
             value = r.localized(line, "colorInfo", mp)
         modifiers.append(Modifier(name=name, value=(value or "").strip()))
-    options = r.obj(r.obj(item, "catalogReference", path), "options", f"{path}.catalogReference")
+    catalog = r.obj(item, "catalogReference", path)
+    options = r.obj(catalog, "options", f"{path}.catalogReference")
     quantity = r.get(item, "quantity", path, int)
     rate, tax = _tax(r, item, path)
     parsed = LineItem(
@@ -233,6 +235,7 @@ def _line_item(r: _Reader, item: _Obj, path: str) -> tuple[LineItem, Decimal | N
         total_price=r.money(item, "totalPriceAfterTax", path),
         tax_rate=rate,
         section_id=_blank(r.text(options, "sectionId", f"{path}.catalogReference.options")),
+        app_id=_blank(r.text(catalog, "appId", f"{path}.catalogReference")),
     )
     return parsed, tax
 
@@ -318,30 +321,3 @@ def _discounts(r: _Reader, raw: _Obj) -> tuple[Discount, ...]:
             name = _blank(r.localized(rule, "name", rp)) or ""
             out.append(Discount(name=name, code=None, amount=r.money(rule, "amount", rp)))
     return tuple(out)
-
-
-def kitchen_fingerprint(order: Order) -> str:
-    """A digest of what the kitchen must do: a change means a CHANGED (or CANCELED) ticket.
-
-    Covers cancellation, each item's name, quantity and modifiers, the buyer note, the
-    fulfillment kind and the promised time (in UTC, so a time-zone setting cannot change it).
-    Payment, staff flags and prices are left out: they change nothing at the stove. Items and
-    modifiers are sorted, so Wix reordering them is no change either.
-    """
-
-    def utc(t: datetime | None) -> str | None:
-        return None if t is None else t.astimezone(UTC).isoformat()
-
-    items = sorted(
-        [i.name, i.quantity, sorted([m.name, m.value] for m in i.modifiers)]
-        for i in order.line_items
-    )
-    payload = {
-        "canceled": order.status == "CANCELED",
-        "items": items,
-        "note": order.buyer_note,
-        "fulfillment": order.fulfillment.value,
-        "due": [utc(order.due_from), utc(order.due_to)],
-    }
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
