@@ -24,6 +24,8 @@ from wixprint.supervisor import current_child, faults
 from wixprint.wix.client import WixClient, next_poll_delay, open_wix_client
 from wixprint.wix.intake import POLL_SORT, advance_mark, build_search_filter, initial_mark
 
+POLL_RESUME = "poll_resume"
+"""Cursor: how far a poll got before it was interrupted ("" once a poll completed)."""
 AUTH_RETRY = 300.0
 """Seconds between polls while Wix rejects our key: a human must fix the configuration."""
 
@@ -36,9 +38,6 @@ async def run_fetcher(
     spool = await ctx.spool.wait_open()
     ctx.health.register("fetcher")
     not_before = not_before_of(ctx, await spool.get_meta("first_start"))
-    mark = await spool.get_cursor(POLL_MARK)
-    if mark is None:
-        mark = initial_mark(not_before, datetime.fromtimestamp(ctx.wall(), UTC))
     rng = random.Random()
     failures = 0
     auth_failed = False
@@ -50,7 +49,7 @@ async def run_fetcher(
         while not me.stop_requested.is_set():
             delay = cfg.poll_interval
             try:
-                mark = await _poll_once(ctx, client, mark, not_before)
+                await poll_once(ctx, client, not_before)
             except WixUnavailable as exc:
                 failures += 1
                 delay = next_poll_delay(
@@ -85,14 +84,27 @@ async def run_fetcher(
             await _wait_next(ctx, delay)
 
 
-async def _poll_once(ctx: ActorContext, client: WixClient, mark: str, not_before: str) -> str:
+async def poll_once(ctx: ActorContext, client: WixClient, not_before: str) -> None:
+    """One poll, from what the spool holds: the mark and, after a crash mid-poll, how far the
+    interrupted poll got (``POLL_RESUME``).
+
+    Every order of a page is taken in (or set aside) before the mark moves; orders already
+    spooled cost a lookup. When more pages follow, the page's newest ``updatedDate`` is kept
+    as the resume point, so a crash costs at most the page in hand, however many pages the
+    overlap window spans: under any crash rate that lets one page through, polls progress.
+    The next complete poll reads the whole overlap again (late-indexed orders).
+    """
     cfg = ctx.config.wix
     spool = ctx.spool.get()
+    now = datetime.fromtimestamp(ctx.wall(), UTC)
+    mark = await spool.get_cursor(POLL_MARK) or initial_mark(not_before, now)
+    resume = await spool.get_cursor(POLL_RESUME) or None
     search_filter = build_search_filter(
         mark,
         overlap=cfg.overlap,
         statuses=cfg.print_statuses,
         restaurants_app_only=cfg.restaurants_app_only,
+        resume=resume,
     )
     log = get_logger("fetcher")
     # aclosing: a crash mid-page (spool, fault) closes the page generator here and now,
@@ -111,7 +123,12 @@ async def _poll_once(ctx: ActorContext, client: WixClient, mark: str, not_before
             if new_mark is not None and new_mark != mark:
                 await spool.set_cursor(POLL_MARK, new_mark)
                 mark = new_mark
-    return mark
+            reached = advance_mark(None, page.orders, now=now)
+            if page.next_cursor is not None and reached is not None and reached != resume:
+                await spool.set_cursor(POLL_RESUME, reached)
+                resume = reached
+    if resume is not None:
+        await spool.set_cursor(POLL_RESUME, "")
 
 
 async def _wait_next(ctx: ActorContext, delay: float) -> None:

@@ -84,18 +84,23 @@ def build_search_filter(
     overlap: float,
     statuses: Sequence[str],
     restaurants_app_only: bool,
+    resume: str | None = None,
 ) -> dict[str, Any]:
     """The ``search.filter`` for one poll.
 
     ``CANCELED`` is always included so a cancellation after the ticket was printed is seen
     and a CANCELED ticket can go out. A missing or unreadable mark fetches without a date bound
-    (safe: the not-before gate and the spool's dedupe still apply).
+    (safe: the not-before gate and the spool's dedupe still apply). ``resume`` (where an
+    interrupted poll got to) starts the window there instead, if it lies inside it.
     """
     wanted = list(dict.fromkeys([*statuses, _ALWAYS_FETCHED]))
     search_filter: dict[str, Any] = {"status": {"$in": wanted}}
     since = parse_wix_time(mark)
     if since is not None:
         start = since - timedelta(seconds=max(overlap, 0.0))
+        resumed = parse_wix_time(resume)
+        if resumed is not None and start < resumed <= since:
+            start = resumed
         search_filter["updatedDate"] = {"$gte": format_wix_time(start)}
     if restaurants_app_only:
         search_filter["lineItems.catalogReference.appId"] = {"$hasSome": [RESTAURANTS_APP_ID]}
