@@ -32,6 +32,7 @@ __all__ = [
     "RESTORE_HORIZON",
     "SNAPSHOT",
     "Horizon",
+    "ensure_snapshot",
     "has_meta_table",
     "latest",
     "meta_value",
@@ -105,6 +106,18 @@ def stamp_snapshot(copy: sqlite3.Connection, taken_at: float) -> None:
     copy.execute("BEGIN IMMEDIATE")
     set_meta_value(copy, SNAPSHOT, json.dumps(value))
     copy.execute("COMMIT")
+
+
+def ensure_snapshot(copy: sqlite3.Connection, fallback: float) -> None:
+    """Stamp a copy made before copies were stamped: taken at its last recorded activity
+    (else ``fallback``, e.g. the file's time), so restoring it still sets the horizon."""
+    if not has_meta_table(copy) or meta_value(copy, SNAPSHOT) is not None:
+        return
+    row = copy.execute(
+        "SELECT max(t) FROM (SELECT max(updated_at) AS t FROM jobs"
+        " UNION ALL SELECT max(updated_at) FROM orders)"
+    ).fetchone()
+    stamp_snapshot(copy, float(row[0]) if row and row[0] is not None else fallback)
 
 
 def has_meta_table(conn: sqlite3.Connection) -> bool:
