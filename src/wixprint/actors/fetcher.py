@@ -79,6 +79,7 @@ async def run_fetcher(
                     ctx.publish(WixReachable(at=ctx.wall()))
                 failures = 0
                 auth_failed = False
+                me.mark_healthy()  # a whole poll went through: a later crash restarts at once
                 ctx.health.set("fetcher", Health.READY)
                 ctx.metrics.count_wix_request("ok")
             await _wait_next(ctx, delay)
