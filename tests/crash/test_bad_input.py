@@ -43,7 +43,7 @@ from wixprint.receipts.policy import decide
 from wixprint.sim.webhooks import generate_key_pair, order_event_envelope, sign_event
 from wixprint.spool.types import JobState
 from wixprint.vocabulary import Variant
-from wixprint.wix.jsontext import clean
+from wixprint.wix.jsontext import safe_json
 from wixprint.wix.model import Order
 from wixprint.wix.parse import parse_order
 from wixprint.wix.webhook import load_public_key, verify_webhook
@@ -73,13 +73,12 @@ def through_the_pipeline(raw: object) -> str:
     """What intake and the printer actor do with one raw order; the outcome's name."""
     if not isinstance(raw, dict):
         return "not an object"  # the Wix client drops these before intake
-    data, _ = clean(raw)
+    data, stored, _ = safe_json(raw)
     try:
         order = parse_order(data, TZ).order
     except ValueError:
         return "rejected"
     decision = decide(order, CONFIG, not_before=CONFIG.wix.not_before)
-    stored = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     stored.encode()  # SQLite stores UTF-8: clean text must encode
     order = parse_order(json.loads(stored), TZ).order  # the printer parses the stored copy
     printers = {p.name: p for p in CONFIG.printers}

@@ -19,7 +19,6 @@ The poller and the webhook route (and any later way in) hand raw Wix order objec
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -33,7 +32,7 @@ from wixprint.spool.revisions import is_newer
 from wixprint.spool.types import AcceptOutcome, AcceptResult, IncomingOrder, QuarantinedOrder
 from wixprint.supervisor import faults
 from wixprint.wix.intake import order_key, revision_stamp
-from wixprint.wix.jsontext import ascii_dump, clean, safe_text
+from wixprint.wix.jsontext import ascii_dump, safe_json, safe_text
 from wixprint.wix.parse import parse_order
 
 log = get_logger("intake")
@@ -95,7 +94,7 @@ async def _accept_one(
 ) -> IntakeResult:
     stage = "clean"
     try:
-        data, repaired = clean(arrival.raw)
+        data, text, repaired = safe_json(arrival.raw)
         if repaired:
             log.warning("order_text_repaired", order_id=arrival.key, problems=list(repaired))
         stage = "parse"
@@ -115,7 +114,7 @@ async def _accept_one(
             updated=revision_stamp(data),
             fingerprints=decision.fingerprints,
             printable=decision.printable,
-            raw_json=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+            raw_json=text,
             targets=decision.targets,
             source=arrival.source,
             changes_until=decision.changes_until,

@@ -24,7 +24,7 @@ import math
 import re
 from typing import Any, Final
 
-__all__ = ["MAX_DEPTH", "ascii_dump", "clean", "loads", "safe_text"]
+__all__ = ["MAX_DEPTH", "ascii_dump", "clean", "loads", "safe_json", "safe_text"]
 
 MAX_DEPTH: Final = 64
 """Deepest nesting kept by :func:`clean`; a Wix order is about eight levels deep."""
@@ -150,6 +150,41 @@ def clean(value: object, *, max_depth: int = MAX_DEPTH) -> tuple[Any, tuple[str,
             holder[key] = None
             problems.add("not JSON")
     return root[0], tuple(sorted(problems))
+
+
+def _shallow(value: object, limit: int) -> bool:
+    """Whether no container in ``value`` is nested ``limit`` levels deep (breadth first)."""
+    level: list[Any] = [value]
+    for _ in range(limit):
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, (dict, list))
+        ]
+        if not level:
+            return True
+    return False
+
+
+def safe_json(value: object) -> tuple[Any, str, tuple[str, ...]]:
+    """``value`` made safe (see :func:`clean`), its compact JSON text, and what was repaired.
+
+    Nearly every order is safe as it came: that is checked in C (one ``json.dumps``, which
+    the stored text needs anyway, and a UTF-8 encode) plus a breadth-first depth count;
+    only an order that fails a check pays for the copy :func:`clean` makes.
+    """
+    if isinstance(value, (dict, list)) and _shallow(value, MAX_DEPTH):
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            text.encode("utf-8")
+        except (ValueError, TypeError, RecursionError):
+            pass  # NaN or infinity, a lone surrogate, a non-JSON value: the slow way
+        else:
+            if "\\u0000" not in text:
+                return value, text, ()
+    cleaned, problems = clean(value)
+    return cleaned, json.dumps(cleaned, ensure_ascii=False, separators=(",", ":")), problems
 
 
 def ascii_dump(value: object) -> str:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wixprint.wix.jsontext import MAX_DEPTH, ascii_dump, clean, loads, safe_text
+from wixprint.wix.jsontext import MAX_DEPTH, ascii_dump, clean, loads, safe_json, safe_text
 from wixprint.wixtime import parse_wix_time
 
 
@@ -65,11 +65,15 @@ def test_anything_else_is_a_value_error(text: str) -> None:
         loads(text.encode("latin-1"))
 
 
-def test_clean_keeps_key_order_and_cuts_at_the_depth_limit() -> None:
+def nested(depth: int) -> object:
     value: object = "leaf"
-    for _ in range(MAX_DEPTH + 5):
+    for _ in range(depth):
         value = [value]
-    cleaned, problems = clean({"z": 1, "a": value, "m": 2})
+    return value
+
+
+def test_clean_keeps_key_order_and_cuts_at_the_depth_limit() -> None:
+    cleaned, problems = clean({"z": 1, "a": nested(MAX_DEPTH + 5), "m": 2})
     assert list(cleaned) == ["z", "a", "m"]
     assert problems == ("nesting too deep",)
 
@@ -116,3 +120,28 @@ def test_parse_wix_time_never_raises(text: str) -> None:
 )
 def test_dates_at_the_ends_of_time_are_unreadable(text: str) -> None:
     assert parse_wix_time(text) is None
+
+
+def test_safe_json_takes_a_clean_order_as_it_is() -> None:
+    order = {"id": "o-1", "note": "Grüße 😀", "items": [{"qty": 2, "price": 3.5}]}
+    data, text, problems = safe_json(order)
+    assert data is order
+    assert problems == ()
+    assert json.loads(text) == order
+
+
+@pytest.mark.parametrize(
+    ("order", "problem"),
+    [
+        ({"note": "\ud83d"}, "unsafe text"),
+        ({"note": "a\x00b"}, "unsafe text"),
+        ({"total": float("nan")}, "number out of range"),
+        ({"deep": nested(MAX_DEPTH + 1)}, "nesting too deep"),
+    ],
+)
+def test_safe_json_repairs_what_cannot_be_stored(order: dict[str, object], problem: str) -> None:
+    data, text, problems = safe_json(order)
+    assert problems == (problem,)
+    assert data is not order
+    text.encode("utf-8")
+    assert json.loads(text) == data
