@@ -33,6 +33,7 @@ from tests.crash.process import (
 from tests.fakes.fake_printer import FakePrinter
 from tests.integration.harness import open_rig
 from wixprint.config import load_config_text
+from wixprint.runner import HISTORY_FILE
 from wixprint.sim.shop import FakeWixShop
 from wixprint.supervisor import faults
 
@@ -102,7 +103,9 @@ async def run_process_chaos(
         config_path.write_text(text)
         config = load_config_text(text)
         spool_path = tmp_path / "state" / "spool.sqlite3"
-        service = ServiceProcess(config_path, tmp_path, config.http.port, child_env(faults, seed))
+        history_file = spool_path.parent / HISTORY_FILE
+        env = child_env(faults, seed)
+        service = ServiceProcess(config_path, tmp_path, config.http.port, env, history=history_file)
         checks: list[str] = []
         moments: list[str] = []
         try:
