@@ -161,10 +161,13 @@ class Rig:
 
 @asynccontextmanager
 async def open_rig(
-    tmp: Path, printer_names: Sequence[str] = ("kitchen", "bar", "counter")
+    tmp: Path,
+    printer_names: Sequence[str] = ("kitchen", "bar", "counter"),
+    *,
+    shop_class: type[FakeWixShop] = FakeWixShop,
 ) -> AsyncIterator[Rig]:
     # The shop stamps updates and cancellations on the same virtual wall clock as the service.
-    shop = FakeWixShop(api_key=API_KEY, site_id=SITE_ID, clock=virtual_now)
+    shop = shop_class(api_key=API_KEY, site_id=SITE_ID, clock=virtual_now)
     async with trio.open_nursery() as nursery:
         url = await nursery.start(partial(serve_shop, shop))
         printers = {name: FakePrinter(print_delay=0.05) for name in printer_names}

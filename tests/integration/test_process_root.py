@@ -30,7 +30,7 @@ import pytest
 import trio
 import trio.testing
 
-from tests.integration.harness import VirtualWall, config_text, open_rig
+from tests.integration.harness import VirtualWall, config_text, open_rig, virtual_now
 from wixprint.app import ServiceOptions
 from wixprint.cli import main
 from wixprint.config import load_config_text
@@ -479,9 +479,10 @@ async def test_crash_loops_exceed_intensity_up_the_tree_and_serve_returns_70(
     """printers give up, then services, then the root: 70, and the history file (what the
     next process and ``wixprint status`` read) holds the whole escalation.
 
-    Two crash loops feed ``services`` (the fetcher after each commit, the printers
-    supervisor giving up). Backoff waits do not age the intensity window (it runs on active
-    time), so each level gives up after its eleventh quick crash, about a minute of backoff.
+    Two crash loops feed ``services`` (the fetcher after each commit of a new order, the
+    printers supervisor giving up). Backoff waits do not age the intensity window (it runs on
+    active time), so each level gives up after its eleventh quick crash, about a minute of
+    backoff.
     """
     async with open_rig(tmp_path, ("kitchen", "counter")) as rig:
         rig.shop.load_fixture_orders()
@@ -493,6 +494,15 @@ async def test_crash_loops_exceed_intensity_up_the_tree_and_serve_returns_70(
                 "WIXPRINT_FAULTS_SEED": "7",
             }
         )
+
+        async def order_stream() -> None:
+            # An order committed once costs a lookup the next time, never a commit: only
+            # new orders keep the fetcher crashing after its commits.
+            while True:
+                await trio.sleep(2)
+                rig.shop.new_demo_order(virtual_now())
+
+        rig.nursery.start_soon(order_stream)
         try:
             options = ServiceOptions(wall=VirtualWall(), with_monitor=False)
             with trio.fail_after(600):

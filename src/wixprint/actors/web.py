@@ -14,7 +14,7 @@ from functools import partial
 import trio
 
 from wixprint.actors.context import ActorContext
-from wixprint.actors.intake import accept_raw, not_before_of
+from wixprint.actors.intake import accept_orders, not_before_of
 from wixprint.events import ActorRestarted, AlertEvent, RecoveryRecorded
 from wixprint.logs import get_logger
 from wixprint.spool.types import OrderSummary
@@ -149,7 +149,7 @@ async def run_web(
         if event.order is None:
             log.info("webhook_without_order", event_type=event.event_type)
             return
-        await accept_raw(ctx, event.order, source="webhook", not_before=not_before)
+        await accept_orders(ctx, [event.order], source="webhook", not_before=not_before)
         if not await spool.seen_event(event.event_id):
             log.info("webhook_duplicate", event_type=event.event_type)
 

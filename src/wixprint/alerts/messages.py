@@ -23,6 +23,7 @@ Category = Literal[
     "wix_auth",
     "unprinted_orders",
     "quarantined",
+    "order_quarantined",
     "restarts",
     "disk",
     "memory",
@@ -117,6 +118,14 @@ _TEXTS: dict[Language, dict[Category, tuple[str, str, str]]] = {
             "zurückgestellt{detail_paren}.",
             "Die Bestellung im Wix-Dashboard ansehen und von Hand an die Küche geben.",
         ),
+        "order_quarantined": (
+            "Bestellung {target} konnte nicht übernommen werden",
+            "Die Bestellung {target} kam von Wix mit Daten, die nicht verarbeitet werden "
+            "konnten{detail_paren}; sie wurde zurückgestellt und wird NICHT gedruckt. Alle "
+            "anderen Bestellungen laufen weiter.",
+            "Die Bestellung im Wix-Dashboard ansehen und von Hand an die Küche geben. Ihr "
+            "Text ist im Spool gespeichert (Tabelle quarantine) für die Fehlersuche.",
+        ),
         "restarts": (
             "Dienstteil {target} startet wiederholt neu",
             "Der Dienstteil „{target}“ ist in der letzten Stunde {count}-mal neu gestartet"
@@ -189,6 +198,13 @@ _TEXTS: dict[Language, dict[Category, tuple[str, str, str]]] = {
             "Order {target} cannot be printed",
             "A ticket of order {target} could not be printed and was set aside{detail_paren}.",
             "Look the order up in the Wix dashboard and pass it to the kitchen by hand.",
+        ),
+        "order_quarantined": (
+            "Order {target} could not be taken in",
+            "Order {target} came from Wix with data that could not be processed{detail_paren}; "
+            "it was set aside and will NOT print. All other orders go on.",
+            "Look the order up in the Wix dashboard and pass it to the kitchen by hand. Its "
+            "text is kept in the spool (table quarantine) for diagnosis.",
         ),
         "restarts": (
             "Component {target} restarting repeatedly",

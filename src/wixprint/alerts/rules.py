@@ -6,7 +6,8 @@ thresholds with hysteresis, restart counting); ``problems.ProblemBook`` decides 
 
 Problem keys: ``printer_offline:<printer>``, ``paper_out:<printer>``, ``cover_open:<printer>``,
 ``paper_near_end:<printer>``, ``internet_down``, ``wix_auth``, ``unprinted_orders`` (one
-problem listing the late order numbers), ``quarantined:<job id>`` (one-shot),
+problem listing the late order numbers), ``quarantined:<job id>`` and
+``order_quarantined:<order id>`` (one-shot),
 ``restarts:<actor>``, ``disk``, ``memory``, ``temperature``, ``throttled``.
 """
 
@@ -24,6 +25,7 @@ from wixprint.events import (
     ActorRestarted,
     Event,
     InternetState,
+    OrderQuarantined,
     PrinterState,
     ResourceSample,
     TicketQuarantined,
@@ -94,7 +96,13 @@ class AlertEngine:
         elif isinstance(event, WixReachable):
             self._book.close("wix_auth", event.at, now, out)
         elif isinstance(event, TicketQuarantined):
-            self._on_quarantined(event, now, out)
+            key = f"quarantined:{event.job_id}"
+            detail = _short(event.error)
+            self._one_shot("quarantined", key, event, event.order_number, detail, now, out)
+        elif isinstance(event, OrderQuarantined):
+            key = f"order_quarantined:{event.order_id}"
+            detail = f"{event.stage}: {event.error}"
+            self._one_shot("order_quarantined", key, event, event.number, detail, now, out)
         elif isinstance(event, ActorRestarted):
             self._on_restart(event, now)
         elif isinstance(event, ResourceSample):
@@ -177,19 +185,28 @@ class AlertEngine:
                 detail=ev.reason if category == "printer_offline" else "",
             )
 
-    def _on_quarantined(self, ev: TicketQuarantined, now: float, out: list[AlertAction]) -> None:
-        key = f"quarantined:{ev.job_id}"
+    def _one_shot(
+        self,
+        category: Category,
+        key: str,
+        event: Event,
+        target: str,
+        detail: str,
+        now: float,
+        out: list[AlertAction],
+    ) -> None:
+        """A critical mail once per key (within ``ONE_SHOT_MEMORY``): an event without end."""
         self._one_shots = {k: t for k, t in self._one_shots.items() if now - t < ONE_SHOT_MEMORY}
         if key in self._one_shots:
             return
         self._one_shots[key] = now
         facts = AlertFacts(
-            category="quarantined",
+            category=category,
             key=key,
             level="critical",
-            since=ev.at,
-            target=ev.order_number,
-            detail=_short(ev.error),
+            since=event.at,
+            target=target,
+            detail=detail,
         )
         self._book.one_shot(facts, now, out)
 

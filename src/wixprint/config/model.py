@@ -19,7 +19,8 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     timezone: str = "Europe/Berlin"
     restaurant_name: str = "Restaurant"
     retention_days: int = 90
-    """Printed jobs and their orders older than this are pruned."""
+    """Orders whose tickets all printed and that Wix last changed longer ago are pruned
+    (by Wix's clock; never within the poll overlap); a tombstone of each stays."""
     stop_timeout: float = 20.0
     """Seconds a graceful stop may take before actors are cancelled (fits TimeoutStopSec)."""
 
@@ -65,7 +66,7 @@ class WixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     """Overall deadline of one API call, seconds."""
     page_limit: int = 100
     restaurants_app_only: bool = False
-    """Only fetch orders with Wix Restaurants line items."""
+    """Only orders with Wix Restaurants line items print, whether polled or pushed."""
     print_apps: list[str] = msgspec.field(default_factory=lambda: ["restaurants", "custom"])
     """Which line items print: kinds (restaurants, custom, stores, bookings, events,
     pricing_plans, gift_cards, table_reservations) or Wix app ids. An allow-list: items of

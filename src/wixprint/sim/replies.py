@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ __all__ = [
     "served",
     "transactions",
     "validation_error",
+    "wire_json",
 ]
 
 JSON_HEADERS: Final[Mapping[str, str]] = {"Content-Type": "application/json"}
@@ -78,8 +80,19 @@ def opaque(token: str) -> str:
     return base64.urlsafe_b64encode(f"sim:{token}".encode()).decode().rstrip("=")
 
 
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def wire_json(value: object, *, separators: tuple[str, str] | None = None) -> str:
+    """JSON text as Wix writes it: UTF-8 characters as they are, but a lone UTF-16 surrogate
+    (half an emoji a client cut off) as its ``\\uXXXX`` escape, which is legal JSON and what
+    a JavaScript or Java serializer emits; it cannot be encoded as UTF-8 at all."""
+    text = json.dumps(value, ensure_ascii=False, separators=separators)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def json_reply(status: int, payload: object, headers: Mapping[str, str] = JSON_HEADERS) -> Reply:
-    return Reply(status, json.dumps(payload, ensure_ascii=False).encode(), dict(headers))
+    return Reply(status, wire_json(payload).encode(), dict(headers))
 
 
 def error(

@@ -19,6 +19,7 @@ from wixprint.events import (
     AlertEvent,
     Event,
     InternetState,
+    OrderQuarantined,
     OrderReceived,
     PrinterState,
     ResourceSample,
@@ -56,6 +57,12 @@ class Metrics:
         self.orders_received = Counter(
             "wixprint_orders_received_total",
             "Orders seen for the first time, by intake path.",
+            ["source"],
+            registry=reg,
+        )
+        self.orders_quarantined = Counter(
+            "wixprint_orders_quarantined_total",
+            "Orders set aside because their data could not be taken in, by intake path.",
             ["source"],
             registry=reg,
         )
@@ -190,6 +197,8 @@ class Metrics:
         match event:
             case OrderReceived(source=source, outcome=outcome) if outcome in _FIRST_SIGHT:
                 self.orders_received.labels(source=source).inc()
+            case OrderQuarantined(source=source):
+                self.orders_quarantined.labels(source=source).inc()
             case TicketPrinted(printer=printer, receipt=receipt, latency=latency):
                 self.tickets_printed.labels(printer=printer, receipt=receipt).inc()
                 self.print_latency.observe(max(latency, 0.0))

@@ -13,7 +13,6 @@ contains it (any text Wix sends back is scrubbed of it too).
 from __future__ import annotations
 
 import functools
-import json
 import random
 import ssl
 import time
@@ -28,6 +27,7 @@ import httpx
 import trio
 
 from wixprint.errors import WixAuthError, WixRequestError, WixUnavailable
+from wixprint.wix import jsontext
 from wixprint.wix.diagnosis import wix_said
 
 __all__ = [
@@ -340,8 +340,8 @@ def next_poll_delay(
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
     try:
-        payload = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+        payload = jsontext.loads(response.content)
+    except ValueError:
         raise WixUnavailable(f"Wix answered {response.status_code} with unreadable JSON") from None
     if not isinstance(payload, dict):
         raise WixUnavailable(f"Wix answered {response.status_code} with a non-object JSON")
@@ -352,8 +352,8 @@ def _wix_error(response: httpx.Response, api_key: str) -> tuple[str, str]:
     """``message`` and ``details.applicationError.code`` of Wix's error shape, scrubbed of the
     key; "" for what is absent (empty or non-JSON bodies: "system errors are sent empty")."""
     try:
-        payload = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+        payload = jsontext.loads(response.content)
+    except ValueError:
         return "", ""
     if not isinstance(payload, dict):
         return "", ""

@@ -6,10 +6,8 @@ Every Wix field is optional: absent is not an error. A field of the wrong type i
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from wixprint.wix.fulfilment import decide_fulfilment
@@ -183,33 +181,3 @@ def _custom_fields(r: Reader, raw: Obj) -> tuple[tuple[str, str], ...]:
         if title.strip() or text.strip():
             out.append((title.strip(), text.strip()))
     return tuple(out)
-
-
-def kitchen_fingerprint(order: Order) -> str:
-    """A digest of what the kitchen must do: a change means a CHANGED (or CANCELED) ticket.
-
-    Covers cancellation (or rejection), each item's name, quantity and modifiers, the buyer
-    note, the fulfillment kind and the promised time (the slot in UTC, so a time-zone setting
-    cannot change it; Wix's free-text due time only when there is one).
-    Payment, staff flags and prices are left out: they change nothing at the stove. Items and
-    modifiers are sorted, so Wix reordering them is no change either.
-    """
-
-    def utc(t: datetime | None) -> str | None:
-        return None if t is None else t.astimezone(UTC).isoformat()
-
-    items = sorted(
-        [i.name, i.quantity, sorted([m.name, m.value] for m in i.modifiers)]
-        for i in order.line_items
-    )
-    payload: dict[str, object] = {
-        "canceled": order.is_canceled,
-        "items": items,
-        "note": order.buyer_note,
-        "fulfillment": order.fulfillment.value,
-        "due": [utc(order.due_from), utc(order.due_to)],
-    }
-    if order.due_note:  # only when set: older fingerprints stay valid
-        payload["due_note"] = order.due_note
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()

@@ -18,6 +18,9 @@ from wixprint.wixtime import parse_wix_time
 __all__ = ["Obj", "Reader", "at", "blank", "raw_text"]
 
 Obj = Mapping[str, object]
+MAX_AMOUNT = Decimal(10) ** 9
+"""Amounts and rates at or beyond this are unreadable (a warning): no sum of them can then
+overflow ``Decimal``'s context, and no receipt line can be absurdly long."""
 _WRONG = object()
 
 
@@ -79,7 +82,7 @@ class Reader:
             result = Decimal(value.strip() if isinstance(value, str) else value)
         except ArithmeticError:
             result = Decimal("NaN")
-        if not result.is_finite():
+        if not result.is_finite() or abs(result) >= MAX_AMOUNT:
             self.warnings.append(at(path, key))
             return None
         return result

@@ -26,7 +26,6 @@ Dedupe by event id is the spool's job, not this module's.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from wixprint.errors import WebhookRejected
+from wixprint.wix.jsontext import loads
 
 __all__ = [
     "MAX_HEADER_SEGMENT",
@@ -180,7 +180,7 @@ def _verified_claims(
     except (ValueError, InvalidSignature):
         raise WebhookRejected("bad signature", status_code=401) from None
     try:
-        claims = _bounded_json(_segment(payload_b64))
+        claims = loads(_segment(payload_b64))
     except ValueError:
         raise WebhookRejected("invalid token", status_code=401) from None
     if not isinstance(claims, dict):
@@ -204,15 +204,12 @@ def json_depth(text: bytes) -> int:
     return deepest
 
 
-def _bounded_json(text: bytes, max_depth: int | None = None) -> Any:
-    """``json.loads``, with a nesting too deep for ``max_depth`` (when given) or for the
-    interpreter's recursion limit a ``ValueError`` like any other malformed text."""
-    if max_depth is not None and json_depth(text) > max_depth:
+def _bounded_json(text: bytes, max_depth: int) -> Any:
+    """``loads``, with a nesting deeper than ``max_depth`` a ``ValueError`` like any other
+    malformed text (a JWT header is flat: deep nesting there is an attack, not data)."""
+    if json_depth(text) > max_depth:
         raise ValueError("JSON nested too deep")
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise ValueError("JSON nested too deep") from None
+    return loads(text)
 
 
 def _segment(data: bytes) -> bytes:
@@ -312,7 +309,7 @@ def _layer(value: object, name: str) -> dict[str, Any]:
     """One envelope layer: a JSON object, or a string holding one."""
     if isinstance(value, str):
         try:
-            value = _bounded_json(value.encode("utf-8", "surrogatepass"))
+            value = loads(value)
         except ValueError:
             raise WebhookRejected(f"webhook {name} is not JSON", status_code=400) from None
     if not isinstance(value, dict):

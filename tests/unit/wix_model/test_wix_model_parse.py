@@ -1,8 +1,7 @@
-"""parse_order on the fixture orders and on broken shapes; kitchen_fingerprint stability."""
+"""parse_order on the fixture orders and on broken shapes."""
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import datetime
 from decimal import Decimal
@@ -19,7 +18,7 @@ from wixprint.wix.model import (
     Modifier,
     TaxLine,
 )
-from wixprint.wix.parse import kitchen_fingerprint, parse_order
+from wixprint.wix.parse import parse_order
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -325,61 +324,3 @@ def test_empty_modifier_names_are_skipped_values_kept(o01: dict[str, Any]) -> No
     ]
     item = parse_order(o01, BERLIN).order.line_items[0]
     assert item.modifiers == (Modifier("Ohne", ""), Modifier("Soße", "Senf"))
-
-
-# --- kitchen_fingerprint --------------------------------------------------------------------
-
-
-def fingerprint(raw: dict[str, Any]) -> str:
-    return kitchen_fingerprint(parse_order(raw, BERLIN).order)
-
-
-def test_fingerprint_is_stable_hex(o01: dict[str, Any]) -> None:
-    first = fingerprint(o01)
-    assert first == fingerprint(copy.deepcopy(o01))
-    int(first, 16)
-    other = kitchen_fingerprint(parse_order(o01, ZoneInfo("America/New_York")).order)
-    assert other == first  # the configured zone is not part of the kitchen's work
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        lambda o: o.update(paymentStatus="NOT_PAID"),
-        lambda o: o.update(seenByAHuman=True),
-        lambda o: o.update(updatedDate="2025-06-13T17:00:00.000Z"),
-        lambda o: o.update(archived=True),
-        lambda o: o["balanceSummary"]["balance"].update(amount="46.20"),
-        lambda o: o["lineItems"][0]["price"].update(amount="1.00"),
-        lambda o: o["activities"].append({"type": "MERCHANT_COMMENT"}),
-        lambda o: o["lineItems"].reverse(),
-    ],
-)
-def test_fingerprint_ignores_what_the_kitchen_does_not_cook(
-    o01: dict[str, Any], change: Any
-) -> None:
-    before = fingerprint(o01)
-    change(o01)
-    assert fingerprint(o01) == before
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        lambda o: o.update(status="CANCELED"),
-        lambda o: o["lineItems"][1].update(quantity=3),
-        lambda o: o["lineItems"][0]["productName"].update(original="Jägerschnitzel"),
-        lambda o: o["lineItems"][0]["descriptionLines"][0]["plainText"].update(original="Pommes"),
-        lambda o: o["lineItems"].pop(),
-        lambda o: o.update(buyerNote="Bitte ohne Zwiebeln"),
-        lambda o: o.pop("buyerNote"),
-        lambda o: o["shippingInfo"]["logistics"]["deliveryTimeSlot"].update(
-            {"from": "2025-06-13T18:00:00Z"}
-        ),
-        lambda o: o.pop("shippingInfo"),
-    ],
-)
-def test_fingerprint_changes_with_the_kitchen_work(o01: dict[str, Any], change: Any) -> None:
-    before = fingerprint(o01)
-    change(o01)
-    assert fingerprint(o01) != before
