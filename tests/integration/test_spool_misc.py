@@ -1,4 +1,5 @@
-"""Cursors, webhook dedupe, queue views, the alert outbox and pruning, on the virtual clock."""
+"""Cursors, webhook dedupe, queue views and pruning, on the virtual clock (the alert outbox:
+``test_spool_alerts``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import trio
 import trio.testing
 
-from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, open_test_spool
+from tests.unit.spool.factories import KITCHEN, make_order, new_alert, open_test_spool
 from wixprint.spool import JobState, QueueStats, Spool
 
 DAY = 24 * 3600.0
@@ -92,22 +93,6 @@ async def test_unprinted_orders_after_their_grace(
     assert await spool.unprinted_orders(0) == []
 
 
-async def test_outbox_is_oldest_first_and_tracks_attempts(
-    spool: Spool, thread_clock: trio.testing.MockClock
-) -> None:
-    first = await spool.add_alert("printer:kitchen", "error", "Drucker", "offline", BASE_TIME)
-    second = await spool.add_alert("internet", "warning", "Internet", "down", BASE_TIME + 1)
-    pending = await spool.pending_alerts()
-    assert [a.id for a in pending] == [first, second]
-    await spool.mark_alert_failed(first, "SMTP refused")
-    await spool.mark_alert_sent(second)
-    (left,) = await spool.pending_alerts()
-    assert (left.id, left.key, left.attempts) == (first, "printer:kitchen", 1)
-    await spool.mark_alert_sent(first)
-    assert await spool.pending_alerts() == []
-    assert (await spool.statistics()).pending_alerts == 0
-
-
 async def test_prune_removes_old_printed_orders_and_keeps_unprinted(
     spool: Spool, thread_clock: trio.testing.MockClock
 ) -> None:
@@ -118,8 +103,8 @@ async def test_prune_removes_old_printed_orders_and_keeps_unprinted(
     assert job is not None
     assert job.order_id == "done"
     assert await spool.mark_printed(job.id)
-    alert = await spool.add_alert("k", "info", "s", "b", BASE_TIME)
-    await spool.mark_alert_sent(alert)
+    (alert,) = await spool.record_alerts([new_alert(channels=("mail",))])
+    await spool.mark_delivered(alert, "mail")
 
     assert await spool.prune(printed_older_than=30 * DAY) == 0
     await trio.sleep(31 * DAY)
@@ -190,7 +175,7 @@ async def test_job_history_newest_first(spool: Spool, thread_clock: trio.testing
 async def test_statistics(spool: Spool, thread_clock: trio.testing.MockClock) -> None:
     await spool.accept(make_order())
     stats = await spool.statistics()
-    assert stats.schema_version == 2
+    assert stats.schema_version == 3
     assert stats.orders == 1
     assert stats.jobs == {"queued": 3, "printing": 0, "printed": 0, "failed": 0}
     assert stats.db_bytes > 0

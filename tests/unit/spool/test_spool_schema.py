@@ -33,8 +33,8 @@ def test_fresh_database_gets_every_migration_and_no_backup(
     conn: sqlite3.Connection, db_path: Path
 ) -> None:
     report = schema.migrate(conn, db_path)
-    assert (report.old_version, report.new_version, report.backup) == (0, 2, None)
-    assert schema.read_version(conn) == schema.SCHEMA_VERSION == 2
+    assert (report.old_version, report.new_version, report.backup) == (0, 3, None)
+    assert schema.read_version(conn) == schema.SCHEMA_VERSION == 3
     assert tables(conn) == {
         "orders",
         "jobs",
@@ -43,6 +43,8 @@ def test_fresh_database_gets_every_migration_and_no_backup(
         "job_events",
         "webhook_events",
         "alert_outbox",
+        "alert_deliveries",
+        "alert_state",
     }
     assert list(db_path.parent.glob("*.bak")) == []
 
@@ -53,7 +55,7 @@ def test_each_version_adds_its_tables(conn: sqlite3.Connection, db_path: Path) -
     assert "alert_outbox" not in tables(conn)
     assert "jobs" in tables(conn)
     report = schema.migrate(conn, db_path)
-    assert (report.old_version, report.new_version) == (1, 2)
+    assert (report.old_version, report.new_version) == (1, 3)
     assert report.backup == db_path.with_name("spool.db.v1.bak")
     backup = sqlite3.connect(report.backup)
     try:
@@ -66,7 +68,7 @@ def test_each_version_adds_its_tables(conn: sqlite3.Connection, db_path: Path) -
 def test_up_to_date_database_is_left_alone(conn: sqlite3.Connection, db_path: Path) -> None:
     schema.migrate(conn, db_path)
     report = schema.migrate(conn, db_path)
-    assert (report.old_version, report.new_version, report.backup) == (2, 2, None)
+    assert (report.old_version, report.new_version, report.backup) == (3, 3, None)
 
 
 def test_failed_migration_leaves_the_previous_version(
@@ -77,8 +79,8 @@ def test_failed_migration_leaves_the_previous_version(
     monkeypatch.setattr(schema, "MIGRATIONS", broken)
     monkeypatch.setattr(schema, "SCHEMA_VERSION", len(broken))
     with pytest.raises(sqlite3.OperationalError, match="no such table: missing"):
-        schema.migrate(conn, db_path, target=3)
-    assert schema.read_version(conn) == 2
+        schema.migrate(conn, db_path, target=4)
+    assert schema.read_version(conn) == 3
     assert "extra" not in tables(conn)
     assert not conn.in_transaction
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -87,7 +89,7 @@ def test_failed_migration_leaves_the_previous_version(
 def test_newer_database_is_refused(conn: sqlite3.Connection, db_path: Path) -> None:
     schema.migrate(conn, db_path)
     conn.execute("PRAGMA user_version = 7")
-    with pytest.raises(SpoolError, match=r"version 7, newer than version 2"):
+    with pytest.raises(SpoolError, match=r"version 7, newer than version 3"):
         schema.migrate(conn, db_path)
     assert schema.read_version(conn) == 7
 
