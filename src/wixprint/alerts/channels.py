@@ -25,8 +25,8 @@ __all__ = [
     "AlertMessage",
     "ChannelCheck",
     "build_channels",
+    "probe_message",
     "routes_for",
-    "test_message",
 ]
 
 
@@ -109,7 +109,7 @@ def build_channels(
     return channels
 
 
-def test_message(config: Config, *, tz: tzinfo, at: float) -> AlertMessage:
+def probe_message(config: Config, *, tz: tzinfo, at: float) -> AlertMessage:
     """What ``wixprint test-alert`` sends through every channel."""
     text = compose_test(
         restaurant=config.service.restaurant_name,
