@@ -20,7 +20,7 @@ from typing import Literal
 import trio
 
 from wixprint.actors.alert_outbox import ChannelSender, SenderHealth
-from wixprint.actors.context import ActorContext
+from wixprint.actors.context import ActorContext, Doorbell
 from wixprint.alerts import AlertAction, AlertEngine
 from wixprint.alerts.channels import AlertChannel, build_channels, routes_for
 from wixprint.alerts.state import decode_state, encode_state
@@ -45,6 +45,8 @@ _STATE: dict[str, Literal["raised", "resolved", "repeat"]] = {
     "resolve": "resolved",
 }
 TICK_EVERY = 15.0
+MIN_TICK = 0.5
+"""The shortest wait between ticks (a due time in the past must not spin)."""
 
 
 async def run_alerter(
@@ -129,6 +131,8 @@ class AlertRecorder:
         self._channels = list(channels)
         self._bells = {s.channel.name: s.bell for s in senders}
         self._saved: str | None = None
+        self.changed = Doorbell()
+        """Rung when the engine's state changed (the tick loop looks again when to tick)."""
 
     async def restore(self) -> None:
         """Start from the state the last run recorded (unreadable: start empty, say so)."""
@@ -193,6 +197,7 @@ class AlertRecorder:
                 self._bells[name].ring()
         if changed:
             self._publish_active()
+            self.changed.ring()
 
     def _publish_active(self) -> None:
         self._ctx.alerts_active = [
@@ -208,9 +213,22 @@ class AlertRecorder:
 
 
 async def _tick_loop(ctx: ActorContext, spool: Spool, recorder: AlertRecorder) -> None:
+    """Tick every ``TICK_EVERY`` seconds, and when a grace period, a repeat or the end of
+    the quiet hours falls due before that: a problem is announced when its grace ends, not
+    up to a tick later."""
     grace = ctx.config.alerts.unprinted_order_after
+    last_tick = ctx.wall()
     while True:
-        await trio.sleep(TICK_EVERY)
+        now = ctx.wall()
+        wake = last_tick + TICK_EVERY
+        due = recorder.engine.next_due(now)
+        if due is not None:
+            wake = min(wake, due)
+        with trio.move_on_after(max(MIN_TICK, wake - now)) as waited:
+            await recorder.changed.wait()  # a new problem may fall due sooner
+        if not waited.cancelled_caught:
+            continue
+        last_tick = ctx.wall()
         unprinted = await spool.unprinted_orders(older_than=grace)
         held = {name: q.depth for name, q in ctx.queue_cache.items()}
         await recorder.tick(unprinted, held)
