@@ -234,27 +234,40 @@ sender = "backup@example.com"
         fallback.stop()
 
 
+async def start_with_mail(rig: Rig, smtp: FakeSmtpServer, clock: trio.testing.MockClock) -> str:
+    """The kitchen printer and the mail server; returns the config text (for a restart)."""
+    port = rig.printers["kitchen"].port
+    text = config_text(rig.tmp, rig.shop_url, {"kitchen": port}, smtp_port=smtp.port)
+    await rig.start(text)
+    await pass_time(clock, 10)
+    return text
+
+
+async def refill_and_expect_one_raise_one_resolve(
+    rig: Rig, smtp: FakeSmtpServer, clock: trio.testing.MockClock
+) -> None:
+    rig.printers["kitchen"].paper_out = False
+    await wait_fast(clock, lambda: len(smtp.messages) >= 2, limit=300)
+    await pass_time(clock, 600)
+    assert titles(smtp) == [
+        "KRITISCH: Drucker kitchen: Papier leer",
+        "Behoben: Drucker kitchen: Papier leer",
+    ]
+
+
 async def test_an_alerter_crash_neither_repeats_a_problem_nor_loses_its_resolved_mail(
     tmp_path: Path, smtp: FakeSmtpServer, thread_clock: trio.testing.MockClock
 ) -> None:
     async with open_rig(tmp_path, ("kitchen",)) as rig:
         printer = rig.printers["kitchen"]
-        text = config_text(tmp_path, rig.shop_url, {"kitchen": printer.port}, smtp_port=smtp.port)
-        await rig.start(text)
-        await pass_time(thread_clock, 10)
+        await start_with_mail(rig, smtp, thread_clock)
         with faults.armed("alerter.before_send", times=1):
             printer.paper_out = True  # the raise is written, then the alerter dies sending it
             await wait_fast(thread_clock, lambda: len(smtp.messages) >= 1, limit=600)
         recovery = await get_json(rig, "/recovery/status")
         assert child_status(recovery, "alerter")["restarts"] == 1
         await pass_time(thread_clock, 300)
-        printer.paper_out = False
-        await wait_fast(thread_clock, lambda: len(smtp.messages) >= 2, limit=300)
-        await pass_time(thread_clock, 600)
-        assert titles(smtp) == [
-            "KRITISCH: Drucker kitchen: Papier leer",
-            "Behoben: Drucker kitchen: Papier leer",
-        ]
+        await refill_and_expect_one_raise_one_resolve(rig, smtp, thread_clock)
 
 
 async def test_a_process_restart_neither_repeats_a_problem_nor_loses_its_resolved_mail(
@@ -262,9 +275,7 @@ async def test_a_process_restart_neither_repeats_a_problem_nor_loses_its_resolve
 ) -> None:
     async with open_rig(tmp_path, ("kitchen",)) as rig:
         printer = rig.printers["kitchen"]
-        text = config_text(tmp_path, rig.shop_url, {"kitchen": printer.port}, smtp_port=smtp.port)
-        await rig.start(text)
-        await pass_time(thread_clock, 10)
+        text = await start_with_mail(rig, smtp, thread_clock)
         printer.paper_out = True
         await wait_fast(thread_clock, lambda: len(smtp.messages) >= 1, limit=600)
         await pass_time(thread_clock, 30)
@@ -277,12 +288,6 @@ async def test_a_process_restart_neither_repeats_a_problem_nor_loses_its_resolve
         alerts = (await get_json(rig, "/recovery/status"))["alerts"]
         assert [(a["key"], a["raised"]) for a in alerts] == [("paper_out:kitchen", True)]
 
-        printer.paper_out = False
-        await wait_fast(thread_clock, lambda: len(smtp.messages) >= 2, limit=300)
-        await pass_time(thread_clock, 600)
-        assert titles(smtp) == [
-            "KRITISCH: Drucker kitchen: Papier leer",
-            "Behoben: Drucker kitchen: Papier leer",
-        ]
+        await refill_and_expect_one_raise_one_resolve(rig, smtp, thread_clock)
         assert "Dauer: 2" not in smtp.messages[1].body  # it lasted the whole restart
         assert Counter(m.message["Message-ID"] for m in smtp.messages).most_common(1)[0][1] == 1
