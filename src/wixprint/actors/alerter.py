@@ -180,7 +180,7 @@ class AlertRecorder:
             log.warning(
                 "alert",
                 key=action.key,
-                level=action.level,
+                severity=action.level,  # "level" is the log line's own
                 kind=action.kind,
                 channels=list(alert.channels),
             )
