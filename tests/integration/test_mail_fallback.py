@@ -13,6 +13,7 @@ from tests.fakes.push import FakeNtfy, FakeWebhookReceiver
 from tests.fakes.smtp import FakeSmtpServer
 from tests.integration.test_cli_ops import unused_port, wixprint
 from tests.unit.alerts.helpers import TZ, local
+from tests.unit.ops.test_failmail import environ, fake_journalctl, run, write_config
 from wixprint.alerts.channels import AlertMessage
 from wixprint.alerts.mail_channel import MailChannel
 from wixprint.alerts.mailer import MailRejected
@@ -144,3 +145,19 @@ async def test_test_alert_without_any_channel_says_so(
     code, _out, err = await wixprint(capsys, "test-alert", "--config", str(config))
     assert code == 1
     assert "no alert channel configured" in err
+
+
+def test_the_failure_mail_takes_the_second_way_too(tmp_path: Path, second: FakeSmtpServer) -> None:
+    """systemd's failure mail (the service itself is down) uses the same routes."""
+    first = FakeSmtpServer()  # never started
+    bin_dir = tmp_path / "bin"
+    fake_journalctl(bin_dir, script='printf "RestartIntensityExceeded: root\\n"')
+    fallback = f'\n[smtp.fallback]\nhost = "127.0.0.1"\nport = {second.port}\nsecurity = "none"\n'
+    config = write_config(tmp_path, first, extra=fallback)
+    code, output = run(environ(tmp_path, config, PATH=str(bin_dir)))
+    assert code == 0, output
+    assert f"first route failed: 127.0.0.1: connect: connection to 127.0.0.1:{first.port}" in output
+    assert "via 127.0.0.1" in output
+    (mail,) = second.messages
+    assert mail.subject == "[Pizzeria Roma] wix-printer-service has failed"
+    assert "RestartIntensityExceeded" in mail.body
