@@ -65,6 +65,7 @@ async def run_alerter(
         get_logger("alerter").warning("alert_deliveries_dropped", count=dropped)
     # Never loses an event it acts on, however far behind it falls (a bounded buffer dropped
     # them in a burst): the latest state per key, every one-off event.
+    ctx.health.set("alerter", Health.READY)  # before any sender can report a failure
     with ctx.bus.subscribe_coalescing(key=_coalesce_key) as events:
         async with trio.open_nursery() as nursery:
             for sender in senders:
@@ -72,7 +73,6 @@ async def run_alerter(
             nursery.start_soon(_tick_loop, ctx, spool, recorder)
             for event in last_known(ctx):
                 await recorder.observe(event)
-            ctx.health.set("alerter", Health.READY)
             task_status.started()
             async for event in events:
                 if isinstance(event, AlertEvent):
