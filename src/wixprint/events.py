@@ -136,6 +136,8 @@ class AlertEvent(Event):
     level: Literal["critical", "warning", "info"]
     subject: str
     state: Literal["raised", "resolved", "sent", "repeat"]
+    channel: str = ""
+    """Who delivered it (``mail``, ``ntfy``, ``webhook``), for ``sent``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

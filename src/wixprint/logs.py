@@ -73,7 +73,9 @@ SAFE_LOG_KEYS = frozenset(
         *("order_id", "problems", "stage", "reprint_before"),
         *("printer", "printers", "online", "paper", "cover_open", "failures", "first_start"),
         # alerts
-        *("alert", "key", "grace", "event_type"),
+        *("alert", "key", "grace", "event_type", "severity", "channel", "channels", "count"),
+        # mail routes: a server's name, the step that failed, the owner's refused addresses
+        *("route", "failed", "recipients"),
         # Wix (a refused key's likely causes are fixed names, never the key)
         "causes",
         # HTTP (paths of public routes are logged as their route template)

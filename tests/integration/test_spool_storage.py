@@ -10,7 +10,7 @@ import pytest
 import trio
 import trio.testing
 
-from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, open_test_spool
+from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, new_alert, open_test_spool
 from wixprint.errors import SpoolError
 from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool
 from wixprint.spool.schema import migrate
@@ -100,7 +100,7 @@ async def test_migrates_every_older_version_with_a_backup(
             assert spool.migration.backup is None
         # What the newest version added works.
         assert await spool.seen_event("evt")
-        assert await spool.add_alert("k", "info", "s", "b", BASE_TIME) >= 1
+        assert await spool.record_alerts([new_alert(channels=("mail",))], state="{}")
     if start >= 1:
         backup = sqlite3.connect(tmp_path / f"spool.db.v{start}.bak")
         try:

@@ -97,6 +97,7 @@ def recovery_json(ctx: ActorContext) -> dict[str, object]:
         "queues": queues,
         "recent": recent[-50:],
         "history": None if ctx.history is None else history_json(ctx.history),
+        "alerts": list(ctx.alerts_active),
     }
 
 

@@ -14,12 +14,19 @@ problem listing the late order numbers), ``quarantined:<job id>`` and
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import tzinfo
 
 from wixprint.alerts.messages import AlertFacts, Category, Language, Level
-from wixprint.alerts.problems import AlertAction, AlertStatistics, ProblemBook, ProblemView
+from wixprint.alerts.problems import (
+    AlertAction,
+    AlertStatistics,
+    ProblemBook,
+    ProblemView,
+    printer_of,
+)
 from wixprint.alerts.quiet import QuietHours
+from wixprint.alerts.state import EngineState
 from wixprint.config import AlertsConfig
 from wixprint.events import (
     ActorRestarted,
@@ -141,6 +148,30 @@ class AlertEngine:
 
     def statistics(self) -> AlertStatistics:
         return self._book.statistics()
+
+    # -- memory across restarts -------------------------------------------------------------
+
+    def export_state(self) -> EngineState:
+        """What a later run needs to go on where this one stopped (see ``alerts.state``)."""
+        return EngineState(
+            book=self._book.export(),
+            one_shots=dict(self._one_shots),
+            restarts={actor: tuple(times) for actor, times in self._restarts.items() if times},
+        )
+
+    def restore(self, state: EngineState, *, printers: Collection[str]) -> None:
+        """Take over an earlier run's memory, before any event. Problems of printers that
+        are no longer configured are dropped: nothing would ever end them."""
+        known = set(printers)
+
+        def keep(facts: AlertFacts) -> bool:
+            printer = printer_of(facts)
+            return printer is None or printer in known
+
+        self._book.restore(state.book, keep)
+        self._one_shots.update(state.one_shots)
+        for actor, times in state.restarts.items():
+            self._restarts.setdefault(actor, deque()).extend(times)
 
     def next_due(self, now: float) -> float | None:
         """The earliest time a ``tick`` has a raise, repeat or release due (None: nothing).

@@ -18,11 +18,14 @@ from wixprint.errors import ConfigError
 DEFAULT_CONFIG_PATH = Path("/etc/wixprint/config.toml")
 CONFIG_PATH_ENV = "WIXPRINT_CONFIG"
 
-# (section, key, environment variable, systemd credential name)
+# (table path, key, environment variable, systemd credential name)
 SECRET_SOURCES: tuple[tuple[str, str, str, str], ...] = (
     ("wix", "api_key", "WIXPRINT_WIX_API_KEY", "wix_api_key"),
     ("smtp", "password", "WIXPRINT_SMTP_PASSWORD", "smtp_password"),
     ("http", "admin_token", "WIXPRINT_ADMIN_TOKEN", "admin_token"),
+    ("smtp.fallback", "password", "WIXPRINT_SMTP_FALLBACK_PASSWORD", "smtp_fallback_password"),
+    ("alerts.ntfy", "token", "WIXPRINT_NTFY_TOKEN", "ntfy_token"),
+    ("alerts.webhook", "token", "WIXPRINT_ALERT_WEBHOOK_TOKEN", "alert_webhook_token"),
 )
 
 
@@ -79,8 +82,18 @@ def load_config_text(
 
 
 def secret_values(config: Config) -> tuple[str, ...]:
-    """The non-empty secrets, for log redaction."""
-    values = (config.wix.api_key, config.smtp.password, config.http.admin_token)
+    """The non-empty secrets, for log redaction (push URLs too: a topic URL is a password)."""
+    alerts = config.alerts
+    values = (
+        config.wix.api_key,
+        config.smtp.password,
+        config.http.admin_token,
+        config.smtp.fallback.password,
+        alerts.ntfy.token,
+        alerts.webhook.token,
+        alerts.ntfy.url,
+        alerts.webhook.url,
+    )
     return tuple(v for v in values if v)
 
 
@@ -123,11 +136,31 @@ def summarize(config: Config) -> str:
     if smtp.host:
         lines.append(
             f"smtp: {smtp.host}:{smtp.port} ({smtp.security}) from {smtp.sender} to "
-            f"{', '.join(smtp.recipients)}, password {mask(smtp.password)}"
+            f"{', '.join(smtp.recipients)}, password {mask(smtp.password)}, "
+            f"levels {', '.join(smtp.levels)}"
         )
+        fallback = smtp.fallback
+        if fallback.host:
+            lines.append(
+                f"smtp fallback: {fallback.host}:{fallback.port} ({fallback.security}), "
+                f"password {mask(fallback.password)}"
+            )
     else:
         lines.append("smtp: off (no host; alerts show in /health and the logs)")
+    for name, push in (("ntfy", alerts.ntfy), ("alert webhook", alerts.webhook)):
+        if push.url:
+            lines.append(
+                f"{name}: {url_origin(push.url)}/…, token {mask(push.token)}, "
+                f"levels {', '.join(push.levels)}"
+            )
     return "\n".join(lines)
+
+
+def url_origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL: what may be shown of a push URL (its path is the
+    secret part: an ntfy topic, a chat webhook's key)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0].rpartition('@')[2]}" if rest else "(invalid)"
 
 
 def _read_credential(directory: str, name: str, report: Report) -> str | None:
@@ -152,6 +185,12 @@ def _apply_secrets(data: dict[str, Any], environ: Mapping[str, str], report: Rep
         value = _read_credential(cred_dir, cred_name, report) if cred_dir else None
         if value is None:
             value = environ.get(env_name) or None
-        table = data.setdefault(section, {})
-        if value is not None and isinstance(table, dict):
+        if value is None:
+            continue
+        table: object = data
+        for part in section.split("."):
+            if not isinstance(table, dict):
+                break
+            table = table.setdefault(part, {})
+        if isinstance(table, dict):  # not a table: the walker reports the file's mistake
             table[key] = value

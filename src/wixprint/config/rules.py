@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 
 from wixprint.config.model import RECEIPT_KINDS, Config
+from wixprint.config.rules_alerts import check_alert_channels
 from wixprint.config.walker import Report
 from wixprint.vocabulary import ItemKind
 
@@ -162,6 +163,7 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
     ]:
         if address and not re.fullmatch(r"[^@\s]+@[^@\s]+", address):
             report.check(path, f"not an e-mail address: {address!r}")
+    check_alert_channels(config, report)
 
     conn = config.connectivity
     if conn.internet_target and not re.fullmatch(r"[^\s:]+:\d{1,5}", conn.internet_target):

@@ -22,7 +22,7 @@ from typing import ParamSpec, TypeVar
 import trio
 
 from wixprint.errors import SpoolError
-from wixprint.spool import db, db_jobs, db_memory, db_misc, db_orders
+from wixprint.spool import db, db_alerts, db_jobs, db_memory, db_misc, db_orders
 from wixprint.spool.schema import MigrationReport
 from wixprint.spool.types import (
     AcceptResult,
@@ -30,6 +30,7 @@ from wixprint.spool.types import (
     Job,
     JobHistoryEntry,
     JobState,
+    NewAlert,
     OrderSummary,
     OutboxAlert,
     QuarantinedOrder,
@@ -186,20 +187,38 @@ class Spool:
 
     # --- alert outbox -------------------------------------------------------------------
 
-    async def add_alert(
-        self, key: str, level: str, subject: str, body: str, raised_at: float
-    ) -> int:
-        return await self._run(db_misc.add_alert, self._db(), key, level, subject, body, raised_at)
+    async def record_alerts(
+        self, alerts: Sequence[NewAlert], state: str | None = None
+    ) -> list[int]:
+        """Write alerts with one delivery per channel and, if given, the alert engine's
+        state, in one transaction. The new alert ids."""
+        return await self._run(
+            db_alerts.record_alerts, self._db(), tuple(alerts), state, self._clock()
+        )
+
+    async def load_alert_state(self) -> str | None:
+        """The alert engine's state as last recorded (None: never)."""
+        return await self._run(db_alerts.load_alert_state, self._db())
 
     async def pending_alerts(self, limit: int = 50) -> list[OutboxAlert]:
-        """Unsent alerts, oldest first."""
-        return await self._run(db_misc.pending_alerts, self._db(), min(limit, _MAX_LIST))
+        """Alerts some channel has still to deliver, oldest first."""
+        return await self._run(db_alerts.pending_alerts, self._db(), min(limit, _MAX_LIST))
 
-    async def mark_alert_sent(self, alert_id: int) -> None:
-        await self._run(db_misc.mark_alert_sent, self._db(), alert_id, self._clock())
+    async def pending_deliveries(self, channel: str, limit: int = 50) -> list[OutboxAlert]:
+        """What ``channel`` has still to deliver, oldest first (attempts: this channel's)."""
+        return await self._run(
+            db_alerts.pending_deliveries, self._db(), channel, min(limit, _MAX_LIST)
+        )
 
-    async def mark_alert_failed(self, alert_id: int, error: str) -> None:
-        await self._run(db_misc.mark_alert_failed, self._db(), alert_id, error)
+    async def mark_delivered(self, alert_id: int, channel: str) -> None:
+        await self._run(db_alerts.mark_delivered, self._db(), alert_id, channel, self._clock())
+
+    async def mark_delivery_failed(self, alert_id: int, channel: str, error: str) -> None:
+        await self._run(db_alerts.mark_delivery_failed, self._db(), alert_id, channel, error)
+
+    async def retire_alert_channels(self, active: Sequence[str]) -> int:
+        """Drop waiting deliveries of channels not in ``active``; the number dropped."""
+        return await self._run(db_alerts.retire_channels, self._db(), tuple(active), self._clock())
 
     # --- housekeeping -------------------------------------------------------------------
 

@@ -115,7 +115,10 @@ class Metrics:
             "wixprint_internet_online", "1 when the Wix API host is reachable.", registry=reg
         )
         self.alerts_sent = Counter(
-            "wixprint_alerts_sent_total", "Alert e-mails sent, by level.", ["level"], registry=reg
+            "wixprint_alerts_sent_total",
+            "Alert messages delivered, by level and channel (mail, ntfy, webhook).",
+            ["level", "channel"],
+            registry=reg,
         )
         self.webhooks = Counter(
             "wixprint_webhooks_total",
@@ -212,8 +215,8 @@ class Metrics:
                 self.internet_online.set(1 if online else 0)
             case ActorRestarted(actor=actor):
                 self.restarts.labels(actor=actor).inc()
-            case AlertEvent(level=level, state="sent"):
-                self.alerts_sent.labels(level=level).inc()
+            case AlertEvent(level=level, state="sent", channel=channel):
+                self.alerts_sent.labels(level=level, channel=channel or "mail").inc()
             case ResourceSample():
                 self._observe_resources(event)
             case _:
