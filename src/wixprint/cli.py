@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     test_print.add_argument("--printer", help="printer name (default: all)")
     test_print.add_argument("--config")
 
-    test_alert = sub.add_parser("test-alert", help="send a test e-mail and say what failed")
+    test_alert = sub.add_parser(
+        "test-alert", help="send a test alert through every channel and say what failed"
+    )
     test_alert.add_argument("--config")
 
     config = sub.add_parser("config", help="configuration tools")

@@ -8,11 +8,13 @@ The tree::
     │   ├── WixUnavailable          Wix API unreachable, 5xx, 429, timeout
     │   ├── PrinterOffline          printer unreachable (connect refused, timeout, reset)
     │   ├── PrinterNotReady         printer answers but cannot print now (paper out, cover open)
-    │   ├── SmtpUnavailable         SMTP server unreachable or refusing for now
+    │   ├── AlertChannelUnavailable an alert channel cannot take a message now (retry later)
+    │   │   └── SmtpUnavailable     SMTP server unreachable or refusing for now
     │   ├── SpoolUnwritable         the spool's disk is full or read-only (also a SpoolError)
     │   └── ClockUntrusted          no trustworthy time yet to record the first start
     ├── WixAuthError                Wix rejected our credentials (401/403): configuration, alerted
     ├── WixRequestError             Wix rejected a request (other 4xx): a bug on our side
+    ├── AlertChannelRejected        an alert channel refuses for good (login, token, 4xx)
     ├── PrintOutcomeUnknown         bytes left for the printer but no proof came back: the job
     │                               may or may not be on paper, so it is never blindly resent
     ├── RenderError                 an order could not be turned into a ticket (poison order)
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from wixprint.vocabulary import PrinterStatus
 
 __all__ = [
+    "AlertChannelRejected",
+    "AlertChannelUnavailable",
     "ClockUntrusted",
     "ConfigError",
     "DependencyUnavailable",
@@ -98,7 +102,20 @@ class PrinterNotReady(DependencyUnavailable):
         self.status = status
 
 
-class SmtpUnavailable(DependencyUnavailable):
+class AlertChannelUnavailable(DependencyUnavailable):
+    """An alert channel (mail server, push service, webhook receiver) cannot take a message
+    right now: unreachable, timed out, 429 or 5xx. The message waits in the outbox.
+
+    Attributes:
+        stage: the step that failed (``dns``, ``connect``, ``tls``, ``send``, ...).
+    """
+
+    def __init__(self, message: str, *, stage: str = "send") -> None:
+        super().__init__(message)
+        self.stage = stage
+
+
+class SmtpUnavailable(AlertChannelUnavailable):
     """The SMTP server cannot take mail right now."""
 
 
@@ -108,12 +125,39 @@ class ClockUntrusted(DependencyUnavailable):
     would print weeks of history, one ahead would drop new orders."""
 
 
-class WixAuthError(WixprintError):
-    """Wix answered 401/403: the API key or site id is wrong. Alert, do not crash-loop."""
+class AlertChannelRejected(WixprintError):
+    """An alert channel or our settings refuse the message for good: a bad login or token, a
+    4xx answer. Retrying unchanged will not help; the message stays in the outbox (retried
+    with backoff) until the settings are fixed.
 
-    def __init__(self, message: str, *, status_code: int) -> None:
+    Attributes:
+        stage: the step that failed (``auth``, ``recipient``, ``tls``, ``send``, ...).
+        code: the SMTP or HTTP status code, if there was one.
+    """
+
+    def __init__(self, message: str, *, stage: str = "send", code: int | None = None) -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.code = code
+
+
+class WixAuthError(WixprintError):
+    """Wix answered 401/403: the key, its permissions or the site id is wrong. Alert, do not
+    crash-loop (``wix/diagnosis.py`` tells which is likely).
+
+    Attributes:
+        status_code: 401 or 403.
+        wix_message, wix_code: ``message`` and ``details.applicationError.code`` of Wix's
+            answer, free of the key; "" when Wix sent none.
+    """
+
+    def __init__(
+        self, message: str, *, status_code: int, wix_message: str = "", wix_code: str = ""
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.wix_message = wix_message
+        self.wix_code = wix_code
 
 
 class WixRequestError(WixprintError):

@@ -1,4 +1,5 @@
-"""Cursors, webhook dedupe, queue views, the alert outbox and pruning, on the virtual clock."""
+"""Cursors, webhook dedupe, queue views and pruning, on the virtual clock (the alert outbox:
+``test_spool_alerts``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 import trio
 import trio.testing
 
-from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, open_test_spool
-from wixprint.spool import JobState, QueueStats, Spool
+from tests.unit.spool.factories import KITCHEN, make_order, open_test_spool
+from wixprint.spool import SCHEMA_VERSION, JobState, QueueStats, Spool
 
 DAY = 24 * 3600.0
 
@@ -51,10 +52,10 @@ async def test_webhook_ids_are_forgotten_after_a_week(
 ) -> None:
     await spool.seen_event("evt-1")
     await trio.sleep(6 * DAY)
-    await spool.prune(printed_older_than=30 * DAY)
+    await spool.prune(keep_for=30 * DAY, reference=None)
     assert not await spool.seen_event("evt-1")
     await trio.sleep(2 * DAY)
-    await spool.prune(printed_older_than=30 * DAY)
+    await spool.prune(keep_for=30 * DAY, reference=None)
     assert await spool.seen_event("evt-1")
 
 
@@ -90,66 +91,6 @@ async def test_unprinted_orders_after_their_grace(
     assert [n for n, _ in await spool.unprinted_orders(600)] == ["101"]
     await print_all(spool, "counter")
     assert await spool.unprinted_orders(0) == []
-
-
-async def test_outbox_is_oldest_first_and_tracks_attempts(
-    spool: Spool, thread_clock: trio.testing.MockClock
-) -> None:
-    first = await spool.add_alert("printer:kitchen", "error", "Drucker", "offline", BASE_TIME)
-    second = await spool.add_alert("internet", "warning", "Internet", "down", BASE_TIME + 1)
-    pending = await spool.pending_alerts()
-    assert [a.id for a in pending] == [first, second]
-    await spool.mark_alert_failed(first, "SMTP refused")
-    await spool.mark_alert_sent(second)
-    (left,) = await spool.pending_alerts()
-    assert (left.id, left.key, left.attempts) == (first, "printer:kitchen", 1)
-    await spool.mark_alert_sent(first)
-    assert await spool.pending_alerts() == []
-    assert (await spool.statistics()).pending_alerts == 0
-
-
-async def test_prune_removes_old_printed_orders_and_keeps_unprinted(
-    spool: Spool, thread_clock: trio.testing.MockClock
-) -> None:
-    await spool.accept(make_order("done", number="1", targets=(KITCHEN,)))
-    await spool.accept(make_order("waiting", number="2", targets=(KITCHEN,)))
-    await spool.accept(make_order("ignored", number="3", status="INITIALIZED"))
-    job = await spool.claim_next("kitchen")
-    assert job is not None
-    assert job.order_id == "done"
-    assert await spool.mark_printed(job.id)
-    alert = await spool.add_alert("k", "info", "s", "b", BASE_TIME)
-    await spool.mark_alert_sent(alert)
-
-    assert await spool.prune(printed_older_than=30 * DAY) == 0
-    await trio.sleep(31 * DAY)
-    deleted = await spool.prune(printed_older_than=30 * DAY)
-    assert deleted > 0
-    assert await spool.order_raw("done") is None
-    assert await spool.order_raw("ignored") is None
-    assert await spool.order_raw("waiting") is not None
-    stats = await spool.statistics()
-    assert (stats.orders, stats.jobs[JobState.QUEUED.value], stats.jobs["printed"]) == (1, 1, 0)
-    assert [o.number for o in await spool.recent_orders()] == ["2"]
-    # The waiting order still prints.
-    job = await spool.claim_next("kitchen")
-    assert job is not None
-    assert job.order_id == "waiting"
-
-
-async def test_prune_keeps_failed_jobs_and_their_order(
-    spool: Spool, thread_clock: trio.testing.MockClock
-) -> None:
-    await spool.accept(make_order("poison", targets=(KITCHEN,)))
-    job = await spool.claim_next("kitchen")
-    assert job is not None
-    await spool.record_render_failure(job.id, "broken", max_failures=1)
-    await trio.sleep(60 * DAY)
-    await spool.prune(printed_older_than=30 * DAY)
-    assert await spool.order_raw("poison") is not None
-    failed = await spool.get_job(job.id)
-    assert failed is not None
-    assert failed.state is JobState.FAILED
 
 
 async def test_recent_orders_show_ticket_states_and_no_customer_details(
@@ -190,7 +131,7 @@ async def test_job_history_newest_first(spool: Spool, thread_clock: trio.testing
 async def test_statistics(spool: Spool, thread_clock: trio.testing.MockClock) -> None:
     await spool.accept(make_order())
     stats = await spool.statistics()
-    assert stats.schema_version == 2
+    assert stats.schema_version == SCHEMA_VERSION
     assert stats.orders == 1
     assert stats.jobs == {"queued": 3, "printing": 0, "printed": 0, "failed": 0}
     assert stats.db_bytes > 0

@@ -10,9 +10,9 @@ import pytest
 import trio
 import trio.testing
 
-from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, open_test_spool
+from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, new_alert, open_test_spool
 from wixprint.errors import SpoolError, SpoolUnwritable
-from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool, db_jobs, db_orders
+from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool
 from wixprint.spool.schema import migrate
 
 
@@ -29,10 +29,22 @@ def build_old_database(path: Path, version: int) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
         migrate(conn, path, target=version)
         if version >= 1:
-            db_orders.accept(conn, make_order("old", number="501"), BASE_TIME)
-            claimed = db_jobs.claim_next(conn, "kitchen", BASE_TIME + 1)
-            assert claimed is not None
-            db_jobs.mark_printed(conn, claimed.id, BASE_TIME + 2)
+            # Plain SQL of that version: today's code may need tables it does not have yet.
+            old = make_order("old", number="501")
+            row = (old.order_id, old.number, old.status, old.created, old.updated, old.raw_json)
+            conn.execute(
+                "INSERT INTO orders (order_id, number, status, created, updated, fingerprint,"
+                " raw_json, revision, received_at, updated_at, source)"
+                " VALUES (?, ?, ?, ?, ?, 'fp-1', ?, 1, ?, ?, 'poll')",
+                (*row, BASE_TIME, BASE_TIME),
+            )
+            for n, target in enumerate(old.targets):
+                state = "printed" if n == 0 else "queued"
+                conn.execute(
+                    "INSERT INTO jobs (order_id, revision, kind, printer, variant, state,"
+                    " created_at, updated_at) VALUES (?, 1, ?, ?, 'new', ?, ?, ?)",
+                    (old.order_id, target.kind, target.printer, state, BASE_TIME, BASE_TIME),
+                )
             conn.execute("INSERT INTO cursors (name, value) VALUES ('orders', 'mark-1')")
     finally:
         conn.close()
@@ -88,7 +100,7 @@ async def test_migrates_every_older_version_with_a_backup(
             assert spool.migration.backup is None
         # What the newest version added works.
         assert await spool.seen_event("evt")
-        assert await spool.add_alert("k", "info", "s", "b", BASE_TIME) >= 1
+        assert await spool.record_alerts([new_alert(channels=("mail",))], state="{}")
     if start >= 1:
         backup = sqlite3.connect(tmp_path / f"spool.db.v{start}.bak")
         try:

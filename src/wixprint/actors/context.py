@@ -21,6 +21,8 @@ from wixprint.events import (
     PrinterState,
     RecoveryRecorded,
     ResourceSample,
+    WixAuthFailed,
+    WixReachable,
 )
 from wixprint.health import Health, HealthRegistry
 from wixprint.links import Hysteresis
@@ -137,8 +139,15 @@ class ActorContext:
     """Recent notable events for the status pages and the dashboard's first paint."""
     last_printer_state: dict[str, PrinterState] = field(default_factory=dict)
     last_internet: InternetState | None = None
+    last_wix: WixAuthFailed | WixReachable | None = None
+    """The latest word on Wix credentials: a restarted alerter starts from it."""
+    alerts_active: list[dict[str, object]] = field(default_factory=list)
+    """Open alert problems as JSON (key, level, since, raised, title), kept by the alerter for
+    the status pages; the dashboard rings on a raised critical one."""
     web_url: str | None = None
-    """Where the web actor listens (known only after binding; port 0 in tests)."""
+    """Where the web actor's local listener is (known only after binding; port 0 in tests)."""
+    public_url: str | None = None
+    """Where its public listener (webhook paths only) is; None when not configured."""
     tree_status: Callable[[], dict[str, object]] | None = None
     """The supervision tree as JSON (set by app.py once the root exists)."""
     printer_links: dict[str, Hysteresis[PrinterStatus]] = field(default_factory=dict)
@@ -162,6 +171,8 @@ class ActorContext:
             self.last_printer_state[event.printer] = event
         elif isinstance(event, InternetState):
             self.last_internet = event
+        elif isinstance(event, WixAuthFailed | WixReachable):
+            self.last_wix = event
         if not isinstance(event, (JobsQueued, ResourceSample)):
             self.recent.append(event)
 

@@ -2,7 +2,8 @@
 
 It opens (and migrates) the spool before anything else starts, hands the handle to the other
 actors through ``ctx.spool``, keeps the per-printer queue statistics cached for the status
-surface (so no request ever waits on the database), and prunes old history once a day. The
+surface (so no request ever waits on the database), and prunes old orders once a day (by
+Wix's clock: ``spool.db_memory``). The
 root supervisor is rest_for_one with this actor first: if it restarts, everything after it
 restarts with the new handle.
 """
@@ -21,6 +22,7 @@ from wixprint.events import StorageState
 from wixprint.health import Health
 from wixprint.logs import get_logger
 from wixprint.spool import Spool, open_spool
+from wixprint.spool.horizons import POLL_MARK
 from wixprint.spool.lock import hold_state_lock
 from wixprint.spool.reserve import RESERVE_BYTES, hold_reserve, release_reserve
 from wixprint.spool.storage import (
@@ -57,6 +59,10 @@ async def run_spool(
         # spool that a restore is replacing.
         with hold_state_lock(path.parent, holder="service"):
             async with open_spool(path, clock=ctx.wall) as spool:
+                if spool.restore_horizon is not None:
+                    get_logger("spool").warning(
+                        "spool_restored_from_backup", reprint_before=spool.restore_horizon
+                    )
                 # The first start (the not_before gate) is the clock actor's: it records it
                 # only from a time someone vouches for.
                 await _refresh(ctx, spool)
@@ -87,6 +93,12 @@ def state_dir_problem(spool_file: Path) -> str:
     return ""
 
 
+def prune_after(ctx: ActorContext) -> float:
+    """Seconds of Wix time an order row outlives its last update: the retention, and never
+    less than the poll overlap plus a day."""
+    return max(ctx.config.service.retention_days * 86400.0, ctx.config.wix.overlap + 86400.0)
+
+
 async def _maintain(ctx: ActorContext, spool: Spool) -> None:
     """Refresh the queue cache, prove now and then that the spool can write, prune daily.
 
@@ -98,7 +110,7 @@ async def _maintain(ctx: ActorContext, spool: Spool) -> None:
     spool.on_unwritable = lambda _exc: ctx.spool_check.ring()
     await storage.check()
     last_write = last_prune = trio.current_time()
-    retention = ctx.config.service.retention_days * 86400.0
+    keep_for = prune_after(ctx)
     stop = current_child().stop_requested
     while True:
         rung = await _wait(stop, ctx.spool_check, CACHE_EVERY)
@@ -111,7 +123,9 @@ async def _maintain(ctx: ActorContext, spool: Spool) -> None:
             await storage.check()
             last_write = now
         if storage.verdict.intake and now - last_prune >= PRUNE_EVERY:
-            pruned = await spool.prune(printed_older_than=retention)
+            # By Wix's clock (the poll mark), never closer than the next poll could reach.
+            mark = await spool.get_cursor(POLL_MARK)
+            pruned = await spool.prune(keep_for=keep_for, reference=mark)
             get_logger("spool").info("spool_pruned", rows=pruned)
             last_prune = now
 

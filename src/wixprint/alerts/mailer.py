@@ -1,8 +1,11 @@
 """Sending alert mail with stdlib smtplib in a worker thread.
 
 aiosmtplib is asyncio-only, so the blocking client runs through ``trio.to_thread`` behind a
-``CapacityLimiter(1)``. The SMTP ``timeout`` bounds every socket operation and so bounds
-shutdown too (the thread is not abandoned on cancel). Failures are sorted into *temporary*
+``CapacityLimiter(1)``. The SMTP ``timeout`` bounds every socket operation, but that is 20 s
+each by default, so a cancelled send abandons its thread: a stop never waits for a mail
+server. The thread ends by itself within the timeout (and keeps the limiter until then); a
+mail it still delivers was never marked sent, so it may arrive twice. Failures are sorted
+into *temporary*
 (``SmtpUnavailable``: retry later with backoff) and *permanent* (``MailRejected``: the
 configuration or the server says no; retrying will not help). Neither the password nor the
 settings' repr ever appears in a message.
@@ -25,13 +28,13 @@ from typing import Literal
 import trio
 
 from wixprint.config import SmtpConfig
-from wixprint.errors import SmtpUnavailable, WixprintError
+from wixprint.errors import AlertChannelRejected, SmtpUnavailable
 
 Security = Literal["starttls", "ssl", "none"]
 Stage = Literal["config", "dns", "connect", "tls", "auth", "recipient", "send", "ok"]
 
 
-class MailRejected(WixprintError):
+class MailRejected(AlertChannelRejected):
     """The server or our configuration refuses the mail for good (bad login, 5xx,
     every recipient refused, TLS not possible). Retrying unchanged will not help.
 
@@ -41,9 +44,8 @@ class MailRejected(WixprintError):
     """
 
     def __init__(self, message: str, *, stage: Stage, code: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, stage=stage, code=code)
         self.stage: Stage = stage
-        self.code = code
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,15 +129,20 @@ def send_message_blocking(settings: SmtpSettings, msg: EmailMessage) -> dict[str
     except (smtplib.SMTPException, OSError) as exc:
         stage, temporary, text, code = _classify(exc, tracker.stage, settings)
         if temporary:
-            raise SmtpUnavailable(f"{stage}: {text}") from exc
+            raise SmtpUnavailable(f"{stage}: {text}", stage=stage) from exc
         raise MailRejected(f"{stage}: {text}", stage=stage, code=code) from exc
 
 
 async def send_mail(
     settings: SmtpSettings, msg: EmailMessage, *, limiter: trio.CapacityLimiter
 ) -> dict[str, int]:
-    """``send_message_blocking`` in a worker thread; one mail at a time per limiter."""
-    return await trio.to_thread.run_sync(send_message_blocking, settings, msg, limiter=limiter)
+    """``send_message_blocking`` in a worker thread; one mail at a time per limiter.
+
+    Cancellable: the caller returns at once and the thread is left to end by its timeout.
+    """
+    return await trio.to_thread.run_sync(
+        send_message_blocking, settings, msg, limiter=limiter, abandon_on_cancel=True
+    )
 
 
 async def diagnose_smtp(
@@ -179,7 +186,9 @@ async def diagnose_smtp(
         )
     tracker = _Tracker()
     try:
-        refused = await trio.to_thread.run_sync(_session, settings, msg, tracker)
+        refused = await trio.to_thread.run_sync(
+            _session, settings, msg, tracker, abandon_on_cancel=True
+        )
     except (smtplib.SMTPException, OSError) as exc:
         stage, _temporary, text, _code = _classify(exc, tracker.stage, settings)
         return SmtpDiagnosis(False, stage, text)

@@ -25,6 +25,7 @@ Category = Literal[
     "wix_auth",
     "unprinted_orders",
     "quarantined",
+    "order_quarantined",
     "restarts",
     "disk",
     "memory",
@@ -121,6 +122,14 @@ _TEXTS: dict[Language, dict[Category, tuple[str, str, str]]] = {
             "zurückgestellt{detail_paren}.",
             "Die Bestellung im Wix-Dashboard ansehen und von Hand an die Küche geben.",
         ),
+        "order_quarantined": (
+            "Bestellung {target} konnte nicht übernommen werden",
+            "Die Bestellung {target} kam von Wix mit Daten, die nicht verarbeitet werden "
+            "konnten{detail_paren}; sie wurde zurückgestellt und wird NICHT gedruckt. Alle "
+            "anderen Bestellungen laufen weiter.",
+            "Die Bestellung im Wix-Dashboard ansehen und von Hand an die Küche geben. Ihr "
+            "Text ist im Spool gespeichert (Tabelle quarantine) für die Fehlersuche.",
+        ),
         "restarts": (
             "Dienstteil {target} startet wiederholt neu",
             "Der Dienstteil „{target}“ ist in der letzten Stunde {count}-mal neu gestartet"
@@ -194,6 +203,13 @@ _TEXTS: dict[Language, dict[Category, tuple[str, str, str]]] = {
             "A ticket of order {target} could not be printed and was set aside{detail_paren}.",
             "Look the order up in the Wix dashboard and pass it to the kitchen by hand.",
         ),
+        "order_quarantined": (
+            "Order {target} could not be taken in",
+            "Order {target} came from Wix with data that could not be processed{detail_paren}; "
+            "it was set aside and will NOT print. All other orders go on.",
+            "Look the order up in the Wix dashboard and pass it to the kitchen by hand. Its "
+            "text is kept in the spool (table quarantine) for diagnosis.",
+        ),
         "restarts": (
             "Component {target} restarting repeatedly",
             "The component '{target}' restarted {count} times in the last hour{detail_paren}.",
@@ -243,9 +259,9 @@ _LABELS: dict[Language, dict[str, str]] = {
         "raised": "Gemeldet",
         "more": "und {n} weitere",
         "footer": "Automatische Nachricht von wix-printer-service",
-        "test_subject": "Test-E-Mail",
-        "test_body": "Dies ist eine Test-E-Mail von wix-printer-service.\n"
-        "Wenn sie ankommt, sind die E-Mail-Einstellungen richtig.",
+        "test_subject": "Testnachricht",
+        "test_body": "Dies ist eine Testnachricht von wix-printer-service.\n"
+        "Wenn sie ankommt, ist dieser Weg für Alarme richtig eingerichtet.",
     },
     "en": {
         "since": "Since",
@@ -263,11 +279,62 @@ _LABELS: dict[Language, dict[str, str]] = {
         "raised": "Raised",
         "more": "and {n} more",
         "footer": "Automatic message from wix-printer-service",
-        "test_subject": "Test e-mail",
-        "test_body": "This is a test e-mail from wix-printer-service.\n"
-        "If it arrives, the e-mail settings are right.",
+        "test_subject": "Test message",
+        "test_body": "This is a test message from wix-printer-service.\n"
+        "If it arrives, this way of alerting is set up right.",
     },
 }
+
+
+# wix_auth: advice per likely cause (AuthCause values; the problem's target lists them).
+_AUTH_ADVICE: dict[Language, dict[str, str]] = {
+    "de": {
+        "permission": "Dem API-Schlüssel fehlt die Berechtigung „Read Orders“: im "
+        "API-Schlüssel-Manager (manage.wix.com/account/api-keys) den Schlüssel bearbeiten "
+        "und unter Wix eCommerce „Read Orders“ (Bestellungen lesen) anhaken.",
+        "site_id": "Die Site-ID ist falsch: es ist die lange Kennung nach /dashboard/ in der "
+        "Adresse des Wix-Dashboards dieser Website.",
+        "account": "Der Schlüssel stammt aus einem Konto, dem die Website nicht gehört: ihn "
+        "im Wix-Konto des Inhabers der Website erstellen.",
+        "key": "Der Schlüssel ist falsch kopiert, unvollständig oder widerrufen: im "
+        "API-Schlüssel-Manager einen neuen erstellen.",
+    },
+    "en": {
+        "permission": 'The API key lacks the "Read Orders" permission: in the API Keys '
+        "Manager (manage.wix.com/account/api-keys) edit the key and tick Wix eCommerce "
+        '"Read Orders".',
+        "site_id": "The site ID is wrong: it is the long ID after /dashboard/ in the address "
+        "of this site's Wix dashboard.",
+        "account": "The key comes from an account that does not own the site: create it in "
+        "the Wix account of the site's owner.",
+        "key": "The key is mistyped, incomplete or revoked: create a new one in the API Keys "
+        "Manager.",
+    },
+}
+_AUTH_FRAME: dict[Language, tuple[str, str]] = {
+    "de": (
+        "Wahrscheinliche Ursachen, die wahrscheinlichste zuerst:",
+        "Danach die Konfiguration anpassen und den Dienst neu starten. Bis dahin Bestellungen "
+        "im Wix-Dashboard ansehen.",
+    ),
+    "en": (
+        "Likely causes, most likely first:",
+        "Then fix the configuration and restart the service. Meanwhile watch orders in the "
+        "Wix dashboard.",
+    ),
+}
+
+
+def _advice(facts: AlertFacts, language: Language, todo: str) -> str:
+    """The category's advice; for ``wix_auth`` the advice for each likely cause, in order."""
+    if facts.category != "wix_auth":
+        return todo
+    causes = [c for c in facts.target.split(",") if c in _AUTH_ADVICE[language]]
+    if not causes:
+        return todo
+    head, tail = _AUTH_FRAME[language]
+    steps = [f"{i}. {_AUTH_ADVICE[language][c]}" for i, c in enumerate(causes, start=1)]
+    return "\n".join([head, *steps, tail])
 
 
 def format_time(ts: float, tz: tzinfo, language: Language) -> str:
@@ -385,7 +452,7 @@ def compose(
         ]
         if facts.held:
             lines.append(f"{labels['held']}: {labels['held_now'].format(n=facts.held)}")
-        lines += ["", f"{labels['todo']}: {todo}"]
+        lines += ["", f"{labels['todo']}: {_advice(facts, language, todo)}"]
     lines += [
         "",
         "-- ",
@@ -396,7 +463,7 @@ def compose(
 
 
 def compose_test(*, restaurant: str, language: Language, tz: tzinfo, at: float) -> MailText:
-    """The mail ``wixprint test-alert`` sends."""
+    """The message ``wixprint test-alert`` sends through every channel."""
     labels = _LABELS[language]
     subject = f"[{_clean(restaurant)}] {labels['test_subject']}"
     body = (

@@ -6,27 +6,36 @@ thresholds with hysteresis, restart counting); ``problems.ProblemBook`` decides 
 
 Problem keys: ``printer_offline:<printer>``, ``paper_out:<printer>``, ``cover_open:<printer>``,
 ``paper_near_end:<printer>``, ``internet_down``, ``wix_auth``, ``unprinted_orders`` (one
-problem listing the late order numbers), ``quarantined:<job id>`` (one-shot),
-``restarts:<actor>``, ``disk``, ``memory``, ``temperature``, ``throttled``, ``storage`` (the
-spool cannot write, or intake is paused for a full disk), ``clock``.
+problem listing the late order numbers), ``quarantined:<job id>`` and
+``order_quarantined:<order id>`` (one-shot), ``restarts:<actor>``, ``disk``, ``memory``,
+``temperature``, ``throttled``, ``storage`` (the spool cannot write, or intake is paused for a
+full disk), ``clock``.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import tzinfo
 from typing import Literal
 
 from wixprint.alerts.messages import AlertFacts, Category, Language, Level
-from wixprint.alerts.problems import AlertAction, AlertStatistics, ProblemBook, ProblemView
+from wixprint.alerts.problems import (
+    AlertAction,
+    AlertStatistics,
+    ProblemBook,
+    ProblemView,
+    printer_of,
+)
 from wixprint.alerts.quiet import QuietHours
+from wixprint.alerts.state import EngineState
 from wixprint.config import AlertsConfig
 from wixprint.events import (
     ActorRestarted,
     ClockState,
     Event,
     InternetState,
+    OrderQuarantined,
     PrinterState,
     ResourceSample,
     StorageState,
@@ -92,12 +101,22 @@ class AlertEngine:
                 detail=event.target,
             )
         elif isinstance(event, WixAuthFailed):
-            detail = f"HTTP {event.status_code}"
-            self._book.open("wix_auth", "wix_auth", "critical", event.at, 0.0, now, detail=detail)
+            detail = f"HTTP {event.status_code}" + (f": {event.wix_said}" if event.wix_said else "")
+            # The target of a wix_auth problem is its likely causes (the mail's advice).
+            causes = ",".join(event.causes)
+            self._book.open(
+                "wix_auth", "wix_auth", "critical", event.at, 0.0, now, target=causes, detail=detail
+            )
         elif isinstance(event, WixReachable):
             self._book.close("wix_auth", event.at, now, out)
         elif isinstance(event, TicketQuarantined):
-            self._on_quarantined(event, now, out)
+            key = f"quarantined:{event.job_id}"
+            detail = _short(event.error)
+            self._one_shot("quarantined", key, event, event.order_number, detail, now, out)
+        elif isinstance(event, OrderQuarantined):
+            key = f"order_quarantined:{event.order_id}"
+            detail = f"{event.stage}: {event.error}"
+            self._one_shot("order_quarantined", key, event, event.number, detail, now, out)
         elif isinstance(event, ActorRestarted):
             self._on_restart(event, now)
         elif isinstance(event, ResourceSample):
@@ -140,6 +159,30 @@ class AlertEngine:
 
     def statistics(self) -> AlertStatistics:
         return self._book.statistics()
+
+    # -- memory across restarts -------------------------------------------------------------
+
+    def export_state(self) -> EngineState:
+        """What a later run needs to go on where this one stopped (see ``alerts.state``)."""
+        return EngineState(
+            book=self._book.export(),
+            one_shots=dict(self._one_shots),
+            restarts={actor: tuple(times) for actor, times in self._restarts.items() if times},
+        )
+
+    def restore(self, state: EngineState, *, printers: Collection[str]) -> None:
+        """Take over an earlier run's memory, before any event. Problems of printers that
+        are no longer configured are dropped: nothing would ever end them."""
+        known = set(printers)
+
+        def keep(facts: AlertFacts) -> bool:
+            printer = printer_of(facts)
+            return printer is None or printer in known
+
+        self._book.restore(state.book, keep)
+        self._one_shots.update(state.one_shots)
+        for actor, times in state.restarts.items():
+            self._restarts.setdefault(actor, deque()).extend(times)
 
     def next_due(self, now: float) -> float | None:
         """The earliest time a ``tick`` has a raise, repeat or release due (None: nothing).
@@ -184,19 +227,28 @@ class AlertEngine:
                 detail=ev.reason if category == "printer_offline" else "",
             )
 
-    def _on_quarantined(self, ev: TicketQuarantined, now: float, out: list[AlertAction]) -> None:
-        key = f"quarantined:{ev.job_id}"
+    def _one_shot(
+        self,
+        category: Category,
+        key: str,
+        event: Event,
+        target: str,
+        detail: str,
+        now: float,
+        out: list[AlertAction],
+    ) -> None:
+        """A critical mail once per key (within ``ONE_SHOT_MEMORY``): an event without end."""
         self._one_shots = {k: t for k, t in self._one_shots.items() if now - t < ONE_SHOT_MEMORY}
         if key in self._one_shots:
             return
         self._one_shots[key] = now
         facts = AlertFacts(
-            category="quarantined",
+            category=category,
             key=key,
             level="critical",
-            since=ev.at,
-            target=ev.order_number,
-            detail=_short(ev.error),
+            since=event.at,
+            target=target,
+            detail=detail,
         )
         self._book.one_shot(facts, now, out)
 

@@ -9,7 +9,10 @@ A restore refuses while the service holds the state folder's lock (it would go o
 into the file set aside), checks the file first (a spool, readable, intact, not newer than
 this program), keeps the spool it replaces beside it as ``spool.sqlite3.before-restore``
 (restoring the wrong backup must not lose the only other copy), and makes the new file
-durable (fsync of file and folder) with the state folder's owner and mode 0600.
+durable (fsync of file and folder) with the state folder's owner and mode 0600. The restored
+file is stamped as a snapshot (backups carry the stamp already): at its next start the
+service knows it was restored and prints anything the replaced spool may have printed with
+the REPRINT banner (``spool.horizons``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from wixprint.config.sanitise import sanitised_config
 from wixprint.errors import SpoolError
 from wixprint.spool import open_spool
 from wixprint.spool.db import describe
+from wixprint.spool.horizons import ensure_snapshot
 from wixprint.spool.lock import hold_state_lock
 from wixprint.spool.schema import SCHEMA_VERSION, read_version
 
@@ -91,6 +95,16 @@ def check_backup(path: Path) -> str | None:
     return None
 
 
+def _stamp_as_restored(copy: Path) -> None:
+    """Make sure the copy says it is a snapshot (a backup from before snapshots were
+    stamped does not): the service then marks what it may have printed since as REPRINT."""
+    conn = sqlite3.connect(copy, isolation_level=None)
+    try:
+        ensure_snapshot(conn, fallback=copy.stat().st_mtime)
+    finally:
+        conn.close()
+
+
 def restore(config: Config, src: Path) -> int:
     """Copy a backup's spool into the state directory (the service must be stopped)."""
     backup_db = src / SPOOL_FILE
@@ -135,7 +149,8 @@ def _replace(target: Path, backup_db: Path) -> int:
         with contextlib.suppress(FileNotFoundError):
             os.replace(f"{target}{suffix}", f"{aside}{suffix}")
     tmp = target.with_name(target.name + ".restoring")
-    shutil.copyfile(backup_db, tmp)
+    shutil.copy2(backup_db, tmp)  # keeps the mtime: the stamp's fallback for old backups
+    _stamp_as_restored(tmp)
     owner = target.parent.stat()
     tmp.chmod(0o600)
     if os.geteuid() == 0:

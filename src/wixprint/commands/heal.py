@@ -34,14 +34,18 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal, TextIO
 
-from wixprint.alerts.mailer import MailRejected, SmtpSettings, build_message, send_message_blocking
+from wixprint.alerts.channel_set import build_channels
+from wixprint.alerts.channels import routes_for
+from wixprint.alerts.mail_channel import mail_routes, send_along_routes
+from wixprint.alerts.mailer import MailRejected, build_message
 from wixprint.alerts.messages import format_duration
 from wixprint.commands.backup import SPOOL_FILE
 from wixprint.commands.failmail import SERVICE_UNIT, describe_result, load_mail_config, read_journal
 from wixprint.config import Config, resolve_config_path, secret_values
 from wixprint.errors import SmtpUnavailable, SpoolError
-from wixprint.spool import db, db_misc
+from wixprint.spool import db, db_alerts
 from wixprint.spool.lock import LOCK_FILE, hold_state_lock
+from wixprint.spool.types import NewAlert
 
 COOL_DOWN = 600.0
 """Seconds a failed service is left alone first: the start limit's own interval."""
@@ -140,31 +144,56 @@ def compose(
 def deliver(
     config: Config, subject: str, body: str, now: float, say: Callable[[str], None]
 ) -> None:
-    """Into the outbox when the spool takes it, and straight to SMTP too (marked sent if it
-    went); without a usable spool, straight to SMTP only. Never raises for mail trouble."""
-    settings = SmtpSettings.from_config(config.smtp)
-    stored = _to_outbox(Path(config.service.state_dir), subject, body, now, say)
-    if not settings.enabled:
-        say("e-mail is not configured: the restart is only logged")
-        return
+    """Into the outbox when the spool takes it (one delivery per channel that carries a
+    critical problem), and straight along the mail routes too (its mail delivery marked done
+    if it went); without a usable spool, by mail only. Never raises for mail trouble."""
     tz = zoneinfo.ZoneInfo(config.service.timezone)
+    routes = mail_routes(config.smtp)
+    channels = routes_for(build_channels(config, tz=tz), "critical")
+    stored = _to_outbox(Path(config.service.state_dir), subject, body, now, channels, say)
+    if not routes[0].enabled:
+        say("e-mail is not configured: the restart goes only to the other channels")
+        return
     try:
-        send_message_blocking(settings, build_message(settings, subject, body, date=now, tz=tz))
+        sent = send_along_routes(
+            routes, lambda route: build_message(route, subject, body, date=now, tz=tz)
+        )
     except (SmtpUnavailable, MailRejected) as exc:
-        text = str(exc).replace(settings.password, "***") if settings.password else str(exc)
+        text = str(exc)
+        for route in routes:
+            if route.password:
+                text = text.replace(route.password, "***")
         kept = "kept in the outbox for the service" if stored is not None else "lost"
         say(f"mail not sent now ({text}): {kept}")
         return
-    say(f"mailed via {settings.host}")
-    if stored is not None:
-        _in_spool(Path(config.service.state_dir), say, db_misc.mark_alert_sent, stored, now)
+    say(f"mailed via {sent.route.host}")
+    if stored is not None and "mail" in channels:
+        _in_spool(
+            Path(config.service.state_dir), say, db_alerts.mark_delivered, stored, "mail", now
+        )
 
 
 def _to_outbox(
-    state: Path, subject: str, body: str, now: float, say: Callable[[str], None]
+    state: Path,
+    subject: str,
+    body: str,
+    now: float,
+    channels: tuple[str, ...],
+    say: Callable[[str], None],
 ) -> int | None:
-    result = _in_spool(state, say, db_misc.add_alert, ALERT_KEY, "critical", subject, body, now)
-    return result if isinstance(result, int) else None
+    alert = NewAlert(
+        key=ALERT_KEY,
+        level="critical",
+        kind="raise",
+        subject=subject,
+        body=body,
+        raised_at=now,
+        since=now,
+        problem_level="critical",
+        channels=channels,
+    )
+    result = _in_spool(state, say, db_alerts.record_alerts, [alert], None, now)
+    return result[0] if isinstance(result, list) and result else None
 
 
 def _in_spool(

@@ -278,18 +278,9 @@ def cmd_test_print(args: argparse.Namespace) -> int:
 def cmd_test_alert(args: argparse.Namespace) -> int:
     import trio
 
-    from wixprint.alerts.mailer import SmtpSettings, diagnose_smtp
+    from wixprint.commands.testalert import run_test_alert
 
-    config = _config(args)
-    if not config.smtp.host:
-        print("smtp.host is not configured: e-mail alerts are off", file=sys.stderr)
-        return 1
-    result = trio.run(diagnose_smtp, SmtpSettings.from_config(config.smtp))
-    if result.ok:
-        print(f"test mail sent to {', '.join(config.smtp.recipients)}")
-        return 0
-    print(f"failed at {result.stage}: {result.message}", file=sys.stderr)
-    return 1
+    return trio.run(run_test_alert, _config(args))
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

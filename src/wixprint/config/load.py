@@ -25,11 +25,14 @@ DEFAULT_CREDSTORES = ("/etc/credstore", "/run/credstore", "/usr/lib/credstore")
 CREDSTORE_PREFIX = "wixprint."
 """``LoadCredential=wix_api_key:wixprint.wix_api_key``: the file name in the credential store."""
 
-# (section, key, environment variable, systemd credential name)
+# (table path, key, environment variable, systemd credential name)
 SECRET_SOURCES: tuple[tuple[str, str, str, str], ...] = (
     ("wix", "api_key", "WIXPRINT_WIX_API_KEY", "wix_api_key"),
     ("smtp", "password", "WIXPRINT_SMTP_PASSWORD", "smtp_password"),
     ("http", "admin_token", "WIXPRINT_ADMIN_TOKEN", "admin_token"),
+    ("smtp.fallback", "password", "WIXPRINT_SMTP_FALLBACK_PASSWORD", "smtp_fallback_password"),
+    ("alerts.ntfy", "token", "WIXPRINT_NTFY_TOKEN", "ntfy_token"),
+    ("alerts.webhook", "token", "WIXPRINT_ALERT_WEBHOOK_TOKEN", "alert_webhook_token"),
 )
 
 
@@ -101,8 +104,18 @@ def load_config_text(
 
 
 def secret_values(config: Config) -> tuple[str, ...]:
-    """The non-empty secrets, for log redaction."""
-    values = (config.wix.api_key, config.smtp.password, config.http.admin_token)
+    """The non-empty secrets, for log redaction (push URLs too: a topic URL is a password)."""
+    alerts = config.alerts
+    values = (
+        config.wix.api_key,
+        config.smtp.password,
+        config.http.admin_token,
+        config.smtp.fallback.password,
+        alerts.ntfy.token,
+        alerts.webhook.token,
+        alerts.ntfy.url,
+        alerts.webhook.url,
+    )
     return tuple(v for v in values if v)
 
 
@@ -123,7 +136,8 @@ def summarize(config: Config) -> str:
         f"restaurant: {svc.restaurant_name}",
         f"timezone: {svc.timezone}",
         f"state dir: {svc.state_dir}",
-        f"http: {http.host}:{http.port} (admin token {mask(http.admin_token)})",
+        f"http: {http.host}:{http.port} (admin token {mask(http.admin_token)}), public "
+        + (f"webhooks on {http.public_host}:{http.public_port}" if http.public_host else "none"),
         f"wix: site {wix.site_id or '(not set)'} at {wix.base_url}, api key {mask(wix.api_key)}, "
         f"poll every {wix.poll_interval:g}s, statuses {', '.join(wix.print_statuses)}",
         f"webhooks: {'on' if wix.webhook_public_key else 'off'}",
@@ -144,11 +158,31 @@ def summarize(config: Config) -> str:
     if smtp.host:
         lines.append(
             f"smtp: {smtp.host}:{smtp.port} ({smtp.security}) from {smtp.sender} to "
-            f"{', '.join(smtp.recipients)}, password {mask(smtp.password)}"
+            f"{', '.join(smtp.recipients)}, password {mask(smtp.password)}, "
+            f"levels {', '.join(smtp.levels)}"
         )
+        fallback = smtp.fallback
+        if fallback.host:
+            lines.append(
+                f"smtp fallback: {fallback.host}:{fallback.port} ({fallback.security}), "
+                f"password {mask(fallback.password)}"
+            )
     else:
         lines.append("smtp: off (no host; alerts show in /health and the logs)")
+    for name, push in (("ntfy", alerts.ntfy), ("alert webhook", alerts.webhook)):
+        if push.url:
+            lines.append(
+                f"{name}: {url_origin(push.url)}/…, token {mask(push.token)}, "
+                f"levels {', '.join(push.levels)}"
+            )
     return "\n".join(lines)
+
+
+def url_origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL: what may be shown of a push URL (its path is the
+    secret part: an ntfy topic, a chat webhook's key)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0].rpartition('@')[2]}" if rest else "(invalid)"
 
 
 def _read_credential(path: Path, name: str, report: Report) -> str | None:
@@ -197,6 +231,12 @@ def _apply_secrets(
             value = _credstore_value(credstores, cred_name, report)
         if value is None:
             value = environ.get(env_name) or None
-        table = data.setdefault(section, {})
-        if value is not None and isinstance(table, dict):
+        if value is None:
+            continue
+        table: object = data
+        for part in section.split("."):
+            if not isinstance(table, dict):
+                break
+            table = table.setdefault(part, {})
+        if isinstance(table, dict):  # not a table: the walker reports the file's mistake
             table[key] = value

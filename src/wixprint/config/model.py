@@ -12,6 +12,9 @@ import msgspec
 
 ReceiptKind = Literal["kitchen", "driver", "customer"]
 RECEIPT_KINDS: tuple[ReceiptKind, ...] = ("kitchen", "driver", "customer")
+AlertLevel = Literal["critical", "warning", "info"]
+ALERT_LEVELS: tuple[AlertLevel, ...] = ("critical", "warning", "info")
+SmtpSecurity = Literal["starttls", "ssl", "none"]
 
 
 class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -19,7 +22,8 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     timezone: str = "Europe/Berlin"
     restaurant_name: str = "Restaurant"
     retention_days: int = 90
-    """Printed jobs and their orders older than this are pruned."""
+    """Orders whose tickets all printed and that Wix last changed longer ago are pruned
+    (by Wix's clock; never within the poll overlap); a tombstone of each stays."""
     stop_timeout: float = 20.0
     """Seconds a graceful stop may take before actors are cancelled (fits TimeoutStopSec)."""
     clock_skew_limit: float = 300.0
@@ -28,9 +32,26 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
 class HttpConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
+    """The local listener: status, dashboard, metrics, admin (and the webhook paths too)."""
     port: int = 8000
     admin_token: str = ""
     """Secret; or WIXPRINT_ADMIN_TOKEN. Empty disables admin actions (reprint over HTTP)."""
+    public_host: str = ""
+    """The public listener, serving the webhook paths only: what a tunnel or a TLS reverse
+    proxy forwards to. Empty: no public listener."""
+    public_port: int = 8001
+    allowed_hosts: list[str] = msgspec.field(default_factory=list)
+    """Host names the local listener answers to besides IP addresses, ``localhost`` and this
+    machine's own name (``<hostname>``, ``<hostname>.local``): the DNS-rebinding guard."""
+    allowed_origins: list[str] = msgspec.field(default_factory=list)
+    """Web origins (``https://name[:port]``) that may open ``/ws/events`` besides the
+    dashboard's own."""
+    max_connections: int = 64
+    """Open connections per listener; at the cap the oldest (websockets aside) is closed."""
+    max_websockets: int = 8
+    """Live-event clients at once; one more is refused with 503."""
+    read_timeout: float = 10.0
+    """A client that sends nothing for this long while a byte is due is disconnected."""
 
 
 class WixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -50,7 +71,11 @@ class WixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     """Overall deadline of one API call, seconds."""
     page_limit: int = 100
     restaurants_app_only: bool = False
-    """Only fetch orders with Wix Restaurants line items."""
+    """Only orders with Wix Restaurants line items print, whether polled or pushed."""
+    print_apps: list[str] = msgspec.field(default_factory=lambda: ["restaurants", "custom"])
+    """Which line items print: kinds (restaurants, custom, stores, bookings, events,
+    pricing_plans, gift_cards, table_reservations) or Wix app ids. An allow-list: items of
+    any other app (reservations, gift cards, ...) never print."""
 
 
 class PrinterConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -84,6 +109,8 @@ class LayoutConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     )
     pickup: list[ReceiptKind] = msgspec.field(default_factory=lambda: ["kitchen", "customer"])
     dine_in: list[ReceiptKind] = msgspec.field(default_factory=lambda: ["kitchen"])
+    unknown: list[ReceiptKind] = msgspec.field(default_factory=lambda: ["kitchen", "customer"])
+    """Receipts for an order whose fulfilment Wix does not tell (never a driver slip)."""
     copies: dict[str, int] = msgspec.field(default_factory=dict)
     """Copies per receipt kind, e.g. {kitchen = 2}; default 1."""
     header: list[str] = msgspec.field(default_factory=list)
@@ -92,6 +119,26 @@ class LayoutConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     show_prices: bool = True
     """Prices on the customer receipt (kitchen tickets never show prices)."""
     language: Literal["de", "en"] = "de"
+
+
+class NtfyConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    url: str = ""
+    """Topic URL on ntfy.sh or a self-hosted server (https://ntfy.sh/<topic>); empty: off.
+    Anyone who knows a public topic can read it: treat it like a password."""
+    token: str = ""
+    """Secret access token of a protected topic (sent as Bearer); or WIXPRINT_NTFY_TOKEN."""
+    levels: list[AlertLevel] = msgspec.field(default_factory=lambda: ["critical", "warning"])
+    """Problem severities pushed; their resolved messages follow."""
+    timeout: float = 10.0
+
+
+class AlertWebhookConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    url: str = ""
+    """JSON POST target (a Telegram, Slack or chat bridge); empty: off."""
+    token: str = ""
+    """Secret sent as Bearer token; or WIXPRINT_ALERT_WEBHOOK_TOKEN. Empty: no header."""
+    levels: list[AlertLevel] = msgspec.field(default_factory=lambda: list(ALERT_LEVELS))
+    timeout: float = 10.0
 
 
 class AlertsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -107,19 +154,32 @@ class AlertsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     disk_percent: float = 90.0
     memory_percent: float = 90.0
     temperature_c: float = 80.0
+    ntfy: NtfyConfig = msgspec.field(default_factory=NtfyConfig)
+    webhook: AlertWebhookConfig = msgspec.field(default_factory=AlertWebhookConfig)
 
 
-class SmtpConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class SmtpRouteConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One mail server: ``[smtp]`` is the first, ``[smtp.fallback]`` the second, tried when
+    the first fails at DNS, connect, TLS or login."""
+
     host: str = ""
-    """Empty disables e-mail (alerts still show in /health and the logs)."""
+    """Empty: no e-mail at all ([smtp]), no fallback ([smtp.fallback])."""
     port: int = 587
-    security: Literal["starttls", "ssl", "none"] = "starttls"
+    security: SmtpSecurity = "starttls"
     username: str = ""
     password: str = ""
-    """Secret; or WIXPRINT_SMTP_PASSWORD."""
+    """Secret; or WIXPRINT_SMTP_PASSWORD / WIXPRINT_SMTP_FALLBACK_PASSWORD."""
     sender: str = ""
+    """From: address; on the fallback empty means smtp.sender (some providers insist on
+    their own)."""
+
+
+class SmtpConfig(SmtpRouteConfig, frozen=True, kw_only=True, forbid_unknown_fields=True):
     recipients: list[str] = msgspec.field(default_factory=list)
     timeout: float = 20.0
+    levels: list[AlertLevel] = msgspec.field(default_factory=lambda: list(ALERT_LEVELS))
+    """Problem severities mailed; their resolved messages follow."""
+    fallback: SmtpRouteConfig = msgspec.field(default_factory=SmtpRouteConfig)
 
 
 class ConnectivityConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

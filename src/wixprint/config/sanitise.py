@@ -16,6 +16,12 @@ from wixprint.config.load import SECRET_SOURCES
 __all__ = ["sanitised_config"]
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_SECRET_KEYS: tuple[tuple[str, str], ...] = (
+    *((section, key) for section, key, _env, _cred in SECRET_SOURCES),
+    # A push URL is a password too: an ntfy topic, a chat webhook's key.
+    ("alerts.ntfy", "url"),
+    ("alerts.webhook", "url"),
+)
 
 
 def sanitised_config(text: str) -> str | None:
@@ -25,8 +31,10 @@ def sanitised_config(text: str) -> str | None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return None
-    for section, key, _env, _cred in SECRET_SOURCES:
-        table = data.get(section)
+    for section, key in _SECRET_KEYS:
+        table: Any = data
+        for part in section.split("."):
+            table = table.get(part) if isinstance(table, dict) else None
         if isinstance(table, dict):
             table.pop(key, None)
     header = "# wix-printer-service configuration from a backup: secrets removed\n"

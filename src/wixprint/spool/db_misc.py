@@ -1,5 +1,5 @@
-"""Small spool tables and housekeeping: cursors, meta, webhook dedupe, alert outbox, prune,
-statistics, integrity and backup."""
+"""Small spool tables and housekeeping: cursors, meta, webhook dedupe, statistics,
+integrity and backup (the alert outbox is ``db_alerts``, pruning ``db_memory``)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,16 @@ import sqlite3
 from pathlib import Path
 
 from wixprint.errors import SpoolError
-from wixprint.spool.db import clip, describe, read_tx, write_tx
+from wixprint.spool.db import describe, read_tx, write_tx
+from wixprint.spool.horizons import set_meta_value
 from wixprint.spool.schema import backup_database, read_version
-from wixprint.spool.types import JobState, OutboxAlert, SpoolStatistics
+from wixprint.spool.types import JobState, SpoolStatistics
 
 __all__ = [
     "EVENT_RETENTION",
-    "add_alert",
     "backup_to",
     "get_value",
     "integrity_check",
-    "mark_alert_failed",
-    "mark_alert_sent",
-    "pending_alerts",
-    "prune",
     "seen_event",
     "set_value",
     "statistics",
@@ -47,11 +43,7 @@ def set_value(conn: sqlite3.Connection, table: str, name: str, value: str) -> No
     if table not in _TABLES:
         raise ValueError(table)
     with write_tx(conn, f"set {table}"):
-        conn.execute(
-            f"INSERT INTO {table} (name, value) VALUES (?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            (name, value),
-        )
+        set_meta_value(conn, name, value, table=table)
 
 
 def seen_event(conn: sqlite3.Connection, event_id: str, now: float) -> bool:
@@ -62,96 +54,6 @@ def seen_event(conn: sqlite3.Connection, event_id: str, now: float) -> bool:
             (event_id, now),
         )
         return cur.rowcount == 1
-
-
-def add_alert(
-    conn: sqlite3.Connection, key: str, level: str, subject: str, body: str, raised_at: float
-) -> int:
-    with write_tx(conn, "add_alert"):
-        row = conn.execute(
-            "INSERT INTO alert_outbox (key, level, subject, body, raised_at)"
-            " VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (key, level, subject, body, raised_at),
-        ).fetchone()
-        return int(row[0])
-
-
-def pending_alerts(conn: sqlite3.Connection, limit: int) -> list[OutboxAlert]:
-    """Unsent alerts, oldest first."""
-    with read_tx(conn, "pending_alerts"):
-        rows = conn.execute(
-            "SELECT id, key, level, subject, body, raised_at, attempts FROM alert_outbox"
-            " WHERE sent_at IS NULL ORDER BY id LIMIT ?",
-            (limit,),
-        ).fetchall()
-    return [
-        OutboxAlert(
-            id=int(r[0]),
-            key=str(r[1]),
-            level=str(r[2]),
-            subject=str(r[3]),
-            body=str(r[4]),
-            raised_at=float(r[5]),
-            attempts=int(r[6]),
-        )
-        for r in rows
-    ]
-
-
-def mark_alert_sent(conn: sqlite3.Connection, alert_id: int, now: float) -> None:
-    with write_tx(conn, "mark_alert_sent"):
-        conn.execute(
-            "UPDATE alert_outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL"
-            " WHERE id = ? AND sent_at IS NULL",
-            (now, alert_id),
-        )
-
-
-def mark_alert_failed(conn: sqlite3.Connection, alert_id: int, error: str) -> None:
-    with write_tx(conn, "mark_alert_failed"):
-        conn.execute(
-            "UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?"
-            " WHERE id = ? AND sent_at IS NULL",
-            (clip(error), alert_id),
-        )
-
-
-def prune(
-    conn: sqlite3.Connection,
-    *,
-    printed_older_than: float,
-    events_older_than: float,
-    now: float,
-) -> int:
-    """Delete old finished data; returns the number of rows deleted.
-
-    Printed jobs go only when their order has no queued, printing or failed job left, so an
-    order's tickets leave together; the order goes when no job is left and it was not touched
-    for the same time. Keep ``printed_older_than`` far longer than the fetcher's overlap
-    window: a pruned order that Wix sends again counts as new and prints again.
-    """
-    cutoff = now - printed_older_than
-    printed = JobState.PRINTED.value
-    with write_tx(conn, "prune"):
-        deleted = conn.execute(
-            "DELETE FROM jobs WHERE state = ? AND COALESCE(printed_at, updated_at) < ?"
-            " AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.order_id = jobs.order_id"
-            " AND o.state <> ?)",
-            (printed, cutoff, printed),
-        ).rowcount
-        deleted += conn.execute(
-            "DELETE FROM orders WHERE updated_at < ?"
-            " AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.order_id = orders.order_id)",
-            (cutoff,),
-        ).rowcount
-        deleted += conn.execute("DELETE FROM job_events WHERE at < ?", (cutoff,)).rowcount
-        deleted += conn.execute(
-            "DELETE FROM alert_outbox WHERE sent_at IS NOT NULL AND sent_at < ?", (cutoff,)
-        ).rowcount
-        deleted += conn.execute(
-            "DELETE FROM webhook_events WHERE received_at < ?", (now - events_older_than,)
-        ).rowcount
-    return deleted
 
 
 def _file_size(path: str) -> int:
@@ -189,11 +91,12 @@ def integrity_check(conn: sqlite3.Connection) -> bool:
     return [str(r[0]) for r in rows] == ["ok"]
 
 
-def backup_to(conn: sqlite3.Connection, dest: Path) -> None:
-    """A consistent copy of the spool at ``dest`` (online: committed data only)."""
+def backup_to(conn: sqlite3.Connection, dest: Path, now: float) -> None:
+    """A consistent copy of the spool at ``dest`` (online: committed data only), stamped as
+    a snapshot taken ``now``."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        backup_database(conn, dest)
+        backup_database(conn, dest, taken_at=now)
     except sqlite3.Error as exc:
         raise SpoolError(f"spool backup failed ({describe(exc)})") from exc
     except OSError as exc:

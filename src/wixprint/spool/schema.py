@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from wixprint.errors import SpoolError
+from wixprint.spool.horizons import POLL_MARK, latest, raise_history_start, stamp_snapshot
 
 __all__ = [
     "MIGRATIONS",
@@ -107,7 +109,92 @@ _V2_OUTBOX: tuple[Step, ...] = (
     "CREATE INDEX alert_outbox_pending ON alert_outbox (sent_at, id)",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1_CORE, _V2_OUTBOX)
+
+def _history_after_old_pruning(conn: sqlite3.Connection) -> None:
+    """Spools from before tombstones deleted whole orders when pruning, leaving no trace.
+
+    If jobs were ever deleted (the id sequence ran past the jobs left), the history start
+    becomes the newest known order's creation (else the poll mark): an order never seen but
+    created before it may have been one of the pruned ones, and prints with the REPRINT
+    banner. A spool that never pruned knows all of its history.
+    """
+    seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'").fetchone()
+    left = int(conn.execute("SELECT count(*) FROM jobs").fetchone()[0])
+    if seq is None or int(seq[0]) <= left:
+        return
+    created = [str(r[0]) for r in conn.execute("SELECT created FROM orders")]
+    mark = conn.execute("SELECT value FROM cursors WHERE name = ?", (POLL_MARK,)).fetchone()
+    start = latest(*created) or latest(None if mark is None else str(mark[0]))
+    if start:
+        raise_history_start(conn, start)
+
+
+# Tombstones: what the spool remembers of an order after its row was pruned. Quarantine:
+# orders that could not be taken in, with the text Wix sent.
+_V3_TOMBSTONES: tuple[Step, ...] = (
+    """CREATE TABLE tombstones (
+        order_id    TEXT PRIMARY KEY,
+        number      TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        created     TEXT NOT NULL,
+        updated     TEXT NOT NULL,
+        revision    INTEGER NOT NULL CHECK (revision >= 0),
+        fingerprint TEXT NOT NULL,
+        targets     TEXT NOT NULL,
+        printed     INTEGER NOT NULL CHECK (printed IN (0, 1)),
+        buried_at   REAL NOT NULL
+    )""",
+    """CREATE TABLE quarantine (
+        order_key  TEXT PRIMARY KEY,
+        number     TEXT NOT NULL,
+        updated    TEXT NOT NULL,
+        source     TEXT NOT NULL,
+        stage      TEXT NOT NULL,
+        error      TEXT NOT NULL,
+        raw        TEXT NOT NULL,
+        first_at   REAL NOT NULL,
+        last_at    REAL NOT NULL,
+        times      INTEGER NOT NULL DEFAULT 1
+    )""",
+    _history_after_old_pruning,
+)
+
+
+# Alerts go to several channels (mail, push, webhook; printer slips later), each delivery
+# tracked on its own so one channel down never blocks or duplicates another; the alert
+# engine's problem state survives restarts. ``alert_outbox.sent_at`` now means "every
+# delivery done"; ``problem_level`` is the problem's severity that routes the alert (a
+# resolved message is level info but goes wherever its problem went).
+_V4_ALERT_STATE: tuple[Step, ...] = (
+    "ALTER TABLE alert_outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'raise'",
+    "ALTER TABLE alert_outbox ADD COLUMN problem_level TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE alert_outbox ADD COLUMN since REAL",
+    """CREATE TABLE alert_deliveries (
+        alert_id   INTEGER NOT NULL REFERENCES alert_outbox (id) ON DELETE CASCADE,
+        channel    TEXT NOT NULL CHECK (channel <> ''),
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        sent_at    REAL,
+        last_error TEXT,
+        PRIMARY KEY (alert_id, channel)
+    )""",
+    "CREATE INDEX alert_deliveries_pending ON alert_deliveries (channel, sent_at, alert_id)",
+    # Mails still waiting from before: the only channel there was.
+    "INSERT INTO alert_deliveries (alert_id, channel, attempts, last_error)"
+    " SELECT id, 'mail', attempts, last_error FROM alert_outbox WHERE sent_at IS NULL",
+    "UPDATE alert_outbox SET problem_level = level",
+    """CREATE TABLE alert_state (
+        name       TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
+    _V1_CORE,
+    _V2_OUTBOX,
+    _V3_TOMBSTONES,
+    _V4_ALERT_STATE,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -128,11 +215,13 @@ def backup_path(path: Path, version: int) -> Path:
     return path.with_name(f"{path.name}.v{version}.bak")
 
 
-def backup_database(conn: sqlite3.Connection, dest: Path) -> None:
+def backup_database(conn: sqlite3.Connection, dest: Path, *, taken_at: float | None = None) -> None:
     """A consistent single-file copy of ``conn``'s database at ``dest``, replaced atomically.
 
     Runs on the caller's connection (the sqlite3 backup API), so it sees committed data only
-    and needs no second writer on the spool file.
+    and needs no second writer on the spool file. The copy is stamped as a snapshot taken at
+    ``taken_at`` (wall seconds, default now): opened as a spool again, it knows it was
+    restored (``spool.horizons``).
     """
     tmp = dest.with_name(dest.name + ".tmp")
     tmp.unlink(missing_ok=True)
@@ -141,17 +230,23 @@ def backup_database(conn: sqlite3.Connection, dest: Path) -> None:
         conn.backup(target)
         # A self-contained file: no -wal/-shm companions needed to read the copy.
         target.execute("PRAGMA journal_mode=DELETE")
+        stamp_snapshot(target, time.time() if taken_at is None else taken_at)
     finally:
         target.close()
     os.replace(tmp, dest)
 
 
 def migrate(
-    conn: sqlite3.Connection, path: Path | None, *, target: int = SCHEMA_VERSION
+    conn: sqlite3.Connection,
+    path: Path | None,
+    *,
+    target: int = SCHEMA_VERSION,
+    now: float | None = None,
 ) -> MigrationReport:
     """Bring ``conn`` forward to ``target`` (tests stop early to build old databases).
 
-    ``path`` is the database file, for the backup copy; None skips the copy.
+    ``path`` is the database file, for the backup copy; None skips the copy. ``now`` (wall
+    seconds) stamps the copy.
     Raises SpoolError for a database newer than this code, or one that is not a spool.
     """
     if not 0 <= target <= SCHEMA_VERSION:
@@ -169,7 +264,7 @@ def migrate(
     backup = None
     if current > 0 and path is not None:
         backup = backup_path(path, current)
-        backup_database(conn, backup)
+        backup_database(conn, backup, taken_at=now)
     conn.execute("PRAGMA foreign_keys=OFF")
     try:
         for version in range(current, target):

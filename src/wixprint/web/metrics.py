@@ -18,6 +18,7 @@ from wixprint.events import (
     AlertEvent,
     Event,
     InternetState,
+    OrderQuarantined,
     OrderReceived,
     PrinterState,
     ResourceSample,
@@ -49,6 +50,12 @@ class Metrics:
         self.orders_received = Counter(
             "wixprint_orders_received_total",
             "Orders seen for the first time, by intake path.",
+            ["source"],
+            registry=reg,
+        )
+        self.orders_quarantined = Counter(
+            "wixprint_orders_quarantined_total",
+            "Orders set aside because their data could not be taken in, by intake path.",
             ["source"],
             registry=reg,
         )
@@ -101,13 +108,44 @@ class Metrics:
             "wixprint_internet_online", "1 when the Wix API host is reachable.", registry=reg
         )
         self.alerts_sent = Counter(
-            "wixprint_alerts_sent_total", "Alert e-mails sent, by level.", ["level"], registry=reg
+            "wixprint_alerts_sent_total",
+            "Alert messages delivered, by level and channel (mail, ntfy, webhook).",
+            ["level", "channel"],
+            registry=reg,
         )
         self.webhooks = Counter(
             "wixprint_webhooks_total",
             "Webhook requests by result (accepted, rejected, too_large, error).",
             ["result"],
             registry=reg,
+        )
+        self.http_connections = Gauge(
+            "wixprint_http_connections",
+            "Open HTTP connections, by listener (local, public).",
+            ["listener"],
+            registry=reg,
+        )
+        self.http_evicted = Counter(
+            "wixprint_http_connections_evicted_total",
+            "Connections closed to make room at the listener's cap (the oldest first).",
+            ["listener"],
+            registry=reg,
+        )
+        self.http_refused = Counter(
+            "wixprint_http_refused_total",
+            "Requests refused before any handler: not_public, host, origin, websocket_limit,"
+            " http2.",
+            ["listener", "reason"],
+            registry=reg,
+        )
+        self.http_accept_errors = Counter(
+            "wixprint_http_accept_errors_total",
+            "Accepts that failed for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS).",
+            ["listener"],
+            registry=reg,
+        )
+        self.websocket_clients = Gauge(
+            "wixprint_websocket_clients", "Open /ws/events connections.", registry=reg
         )
         self.wix_requests = Counter(
             "wixprint_wix_requests_total",
@@ -155,6 +193,8 @@ class Metrics:
         match event:
             case OrderReceived(source=source, outcome=outcome) if outcome in _FIRST_SIGHT:
                 self.orders_received.labels(source=source).inc()
+            case OrderQuarantined(source=source):
+                self.orders_quarantined.labels(source=source).inc()
             case TicketPrinted(printer=printer, receipt=receipt, latency=latency):
                 self.tickets_printed.labels(printer=printer, receipt=receipt).inc()
                 self.print_latency.observe(max(latency, 0.0))
@@ -168,8 +208,8 @@ class Metrics:
                 self.internet_online.set(1 if online else 0)
             case ActorRestarted(actor=actor):
                 self.restarts.labels(actor=actor).inc()
-            case AlertEvent(level=level, state="sent"):
-                self.alerts_sent.labels(level=level).inc()
+            case AlertEvent(level=level, state="sent", channel=channel):
+                self.alerts_sent.labels(level=level, channel=channel or "mail").inc()
             case ResourceSample():
                 self._observe_resources(event)
             case _:
@@ -192,6 +232,21 @@ class Metrics:
 
     def count_webhook(self, result: str) -> None:
         self.webhooks.labels(result=result).inc()
+
+    def set_http_connections(self, listener: str, count: int) -> None:
+        self.http_connections.labels(listener=listener).set(count)
+
+    def count_http_evicted(self, listener: str) -> None:
+        self.http_evicted.labels(listener=listener).inc()
+
+    def count_http_refused(self, listener: str, reason: str) -> None:
+        self.http_refused.labels(listener=listener, reason=reason).inc()
+
+    def count_http_accept_error(self, listener: str) -> None:
+        self.http_accept_errors.labels(listener=listener).inc()
+
+    def set_websocket_clients(self, count: int) -> None:
+        self.websocket_clients.set(count)
 
     def count_wix_request(self, result: str) -> None:
         """For the fetcher: one call per Wix API request (ok, unavailable, auth_failed,

@@ -33,9 +33,10 @@ def test_fresh_database_gets_every_migration_and_no_backup(
     conn: sqlite3.Connection, db_path: Path
 ) -> None:
     report = schema.migrate(conn, db_path)
-    assert (report.old_version, report.new_version, report.backup) == (0, 2, None)
-    assert schema.read_version(conn) == schema.SCHEMA_VERSION == 2
-    assert tables(conn) == {
+    latest = schema.SCHEMA_VERSION
+    assert (report.old_version, report.new_version, report.backup) == (0, latest, None)
+    assert schema.read_version(conn) == latest
+    assert {
         "orders",
         "jobs",
         "cursors",
@@ -43,7 +44,11 @@ def test_fresh_database_gets_every_migration_and_no_backup(
         "job_events",
         "webhook_events",
         "alert_outbox",
-    }
+        "tombstones",
+        "quarantine",
+        "alert_deliveries",
+        "alert_state",
+    } <= tables(conn)
     assert list(db_path.parent.glob("*.bak")) == []
 
 
@@ -53,7 +58,7 @@ def test_each_version_adds_its_tables(conn: sqlite3.Connection, db_path: Path) -
     assert "alert_outbox" not in tables(conn)
     assert "jobs" in tables(conn)
     report = schema.migrate(conn, db_path)
-    assert (report.old_version, report.new_version) == (1, 2)
+    assert (report.old_version, report.new_version) == (1, schema.SCHEMA_VERSION)
     assert report.backup == db_path.with_name("spool.db.v1.bak")
     backup = sqlite3.connect(report.backup)
     try:
@@ -66,7 +71,8 @@ def test_each_version_adds_its_tables(conn: sqlite3.Connection, db_path: Path) -
 def test_up_to_date_database_is_left_alone(conn: sqlite3.Connection, db_path: Path) -> None:
     schema.migrate(conn, db_path)
     report = schema.migrate(conn, db_path)
-    assert (report.old_version, report.new_version, report.backup) == (2, 2, None)
+    latest = schema.SCHEMA_VERSION
+    assert (report.old_version, report.new_version, report.backup) == (latest, latest, None)
 
 
 def test_failed_migration_leaves_the_previous_version(
@@ -77,8 +83,8 @@ def test_failed_migration_leaves_the_previous_version(
     monkeypatch.setattr(schema, "MIGRATIONS", broken)
     monkeypatch.setattr(schema, "SCHEMA_VERSION", len(broken))
     with pytest.raises(sqlite3.OperationalError, match="no such table: missing"):
-        schema.migrate(conn, db_path, target=3)
-    assert schema.read_version(conn) == 2
+        schema.migrate(conn, db_path, target=len(broken))
+    assert schema.read_version(conn) == len(broken) - 1
     assert "extra" not in tables(conn)
     assert not conn.in_transaction
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -86,10 +92,11 @@ def test_failed_migration_leaves_the_previous_version(
 
 def test_newer_database_is_refused(conn: sqlite3.Connection, db_path: Path) -> None:
     schema.migrate(conn, db_path)
-    conn.execute("PRAGMA user_version = 7")
-    with pytest.raises(SpoolError, match=r"version 7, newer than version 2"):
+    conn.execute("PRAGMA user_version = 70")
+    newest = schema.SCHEMA_VERSION
+    with pytest.raises(SpoolError, match=rf"version 70, newer than version {newest}"):
         schema.migrate(conn, db_path)
-    assert schema.read_version(conn) == 7
+    assert schema.read_version(conn) == 70
 
 
 def test_foreign_database_is_refused(conn: sqlite3.Connection, db_path: Path) -> None:
@@ -99,5 +106,5 @@ def test_foreign_database_is_refused(conn: sqlite3.Connection, db_path: Path) ->
 
 
 def test_unknown_target_is_a_bug(conn: sqlite3.Connection, db_path: Path) -> None:
-    with pytest.raises(ValueError, match="no schema version 9"):
-        schema.migrate(conn, db_path, target=9)
+    with pytest.raises(ValueError, match="no schema version 99"):
+        schema.migrate(conn, db_path, target=99)

@@ -1,0 +1,46 @@
+"""Printer transports that misbehave on purpose, for the service's shutdown tests.
+
+They stand in for ``ServiceOptions.transports`` entries: a printer that takes a job and
+never proves it printed (the printer actor then needs its whole stop grace), and one whose
+job raises something the printer actor does not handle.
+"""
+
+from __future__ import annotations
+
+import trio
+
+from wixprint.printing.base import StatusCallback
+from wixprint.vocabulary import PrinterStatus
+
+READY = PrinterStatus(online=True, paper="ok")
+
+
+class HangingTransport:
+    """Answers probes, accepts a job, and never says it printed (until cancelled)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.jobs = 0
+        self.job_started = trio.Event()
+
+    async def probe(self) -> PrinterStatus:
+        return READY
+
+    async def print_job(self, data: bytes, *, tag: bytes, on_status: StatusCallback) -> None:
+        self.jobs += 1
+        self.job_started.set()
+        await trio.sleep_forever()
+
+
+class RaisingTransport:
+    """Answers probes; every job raises ``exc`` (any ``BaseException``)."""
+
+    def __init__(self, name: str, exc: BaseException) -> None:
+        self.name = name
+        self.exc = exc
+
+    async def probe(self) -> PrinterStatus:
+        return READY
+
+    async def print_job(self, data: bytes, *, tag: bytes, on_status: StatusCallback) -> None:
+        raise self.exc
