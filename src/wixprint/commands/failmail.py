@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from wixprint.alerts.mail_channel import mail_routes, send_along_routes
+from wixprint.alerts.mail_channel import mail_routes, send_along_routes, without_passwords
 from wixprint.alerts.mailer import (
     MailRejected,
     SmtpSettings,
@@ -258,10 +258,7 @@ def main(
     try:
         sent = send_along_routes(routes, lambda route: build(settings=route))
     except (SmtpUnavailable, MailRejected) as exc:
-        text = str(exc)
-        for route in routes:
-            if route.password:
-                text = text.replace(route.password, "***")
+        text = without_passwords(str(exc), routes)
         say(f"not sent: {text}")
         return 1
     for failure in sent.failures:

@@ -36,7 +36,7 @@ from typing import Literal, TextIO
 
 from wixprint.alerts.channel_set import build_channels
 from wixprint.alerts.channels import routes_for
-from wixprint.alerts.mail_channel import mail_routes, send_along_routes
+from wixprint.alerts.mail_channel import mail_routes, send_along_routes, without_passwords
 from wixprint.alerts.mailer import MailRejected, build_message
 from wixprint.alerts.messages import format_duration
 from wixprint.commands.backup import SPOOL_FILE
@@ -159,10 +159,7 @@ def deliver(
             routes, lambda route: build_message(route, subject, body, date=now, tz=tz)
         )
     except (SmtpUnavailable, MailRejected) as exc:
-        text = str(exc)
-        for route in routes:
-            if route.password:
-                text = text.replace(route.password, "***")
+        text = without_passwords(str(exc), routes)
         kept = "kept in the outbox for the service" if stored is not None else "lost"
         say(f"mail not sent now ({text}): {kept}")
         return
