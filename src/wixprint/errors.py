@@ -8,8 +8,10 @@ The tree::
     │   ├── WixUnavailable          Wix API unreachable, 5xx, 429, timeout
     │   ├── PrinterOffline          printer unreachable (connect refused, timeout, reset)
     │   ├── PrinterNotReady         printer answers but cannot print now (paper out, cover open)
-    │   └── AlertChannelUnavailable an alert channel cannot take a message now (retry later)
-    │       └── SmtpUnavailable     SMTP server unreachable or refusing for now
+    │   ├── AlertChannelUnavailable an alert channel cannot take a message now (retry later)
+    │   │   └── SmtpUnavailable     SMTP server unreachable or refusing for now
+    │   ├── SpoolUnwritable         the spool's disk is full or read-only (also a SpoolError)
+    │   └── ClockUntrusted          no trustworthy time yet to record the first start
     ├── WixAuthError                Wix rejected our credentials (401/403): configuration, alerted
     ├── WixRequestError             Wix rejected a request (other 4xx): a bug on our side
     ├── AlertChannelRejected        an alert channel refuses for good (login, token, 4xx)
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AlertChannelRejected",
     "AlertChannelUnavailable",
+    "ClockUntrusted",
     "ConfigError",
     "DependencyUnavailable",
     "InjectedFault",
@@ -46,6 +49,7 @@ __all__ = [
     "RestartIntensityExceeded",
     "SmtpUnavailable",
     "SpoolError",
+    "SpoolUnwritable",
     "WebhookRejected",
     "WixAuthError",
     "WixRequestError",
@@ -113,6 +117,12 @@ class AlertChannelUnavailable(DependencyUnavailable):
 
 class SmtpUnavailable(AlertChannelUnavailable):
     """The SMTP server cannot take mail right now."""
+
+
+class ClockUntrusted(DependencyUnavailable):
+    """Nobody vouches for the clock yet (no NTP sync, no answer from Wix), so the first start
+    (the ``not_before`` gate) is not recorded and orders are not taken: a clock weeks behind
+    would print weeks of history, one ahead would drop new orders."""
 
 
 class AlertChannelRejected(WixprintError):
@@ -184,6 +194,22 @@ class WebhookRejected(WixprintError):
 
 class SpoolError(WixprintError):
     """The spool database failed (cannot open, cannot write, integrity problem)."""
+
+
+class SpoolUnwritable(SpoolError, DependencyUnavailable):
+    """The spool's storage refuses writes: the disk is full, read-only or failing.
+
+    An outage of the SD card, not a bug: restarting an actor (or the process) changes
+    nothing, so supervisors back off without counting it, and the spool actor reports it
+    and notices by itself when writing works again.
+
+    Attributes:
+        full: the disk has no room left (else it is read-only or failing).
+    """
+
+    def __init__(self, message: str, *, full: bool = False) -> None:
+        super().__init__(message)
+        self.full = full
 
 
 class InjectedFault(WixprintError):

@@ -10,6 +10,9 @@ is clear again; failures back off and never crash the actor.
 Restarts lose nothing: the engine starts from its saved state (an announced problem is not
 announced again, and gets its resolved message when it ends), then from the last known
 printer, internet and Wix states (events a crashed alerter had taken but not recorded).
+
+A disk that refuses the outbox (full, read-only) must not silence the very alert about it:
+such an alert is kept in memory and delivered directly (``alert_outbox.DiskFallback``).
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from typing import Literal
 
 import trio
 
-from wixprint.actors.alert_outbox import ChannelSender, SenderHealth
+from wixprint.actors.alert_outbox import ChannelSender, DiskFallback, SenderHealth
 from wixprint.actors.context import ActorContext, Doorbell
 from wixprint.alerts import AlertAction, AlertEngine
 from wixprint.alerts.channel_set import build_channels
 from wixprint.alerts.channels import AlertChannel, routes_for
 from wixprint.alerts.state import decode_state, encode_state
+from wixprint.errors import SpoolUnwritable
 from wixprint.events import (
     ActorRestarted,
     AlertEvent,
@@ -56,10 +60,11 @@ async def run_alerter(
     cfg = ctx.config
     spool = await ctx.spool.wait_open()
     channels = build_channels(cfg, tz=ctx.tz)
+    fallback = DiskFallback()
     ctx.health.register("alerter")
     health = SenderHealth(ctx)
-    senders = [ChannelSender(ctx, spool, channel, health) for channel in channels]
-    recorder = AlertRecorder(ctx, spool, channels, senders)
+    senders = [ChannelSender(ctx, spool, channel, health, fallback) for channel in channels]
+    recorder = AlertRecorder(ctx, spool, channels, senders, fallback)
     await recorder.restore()
     dropped = await spool.retire_alert_channels([c.name for c in channels])
     if dropped:
@@ -119,6 +124,7 @@ class AlertRecorder:
         spool: Spool,
         channels: Sequence[AlertChannel],
         senders: Sequence[ChannelSender],
+        fallback: DiskFallback | None = None,
     ) -> None:
         cfg = ctx.config
         self.engine = AlertEngine(
@@ -132,6 +138,7 @@ class AlertRecorder:
         self._channels = list(channels)
         self._bells = {s.channel.name: s.bell for s in senders}
         self._saved: str | None = None
+        self._fallback = fallback or DiskFallback()
         self.changed = Doorbell()
         """Rung when the engine's state changed (the tick loop looks again when to tick)."""
 
@@ -174,9 +181,16 @@ class AlertRecorder:
             )
             for a in actions
         ]
-        await self._spool.record_alerts(alerts, state if changed else None)
-        self._saved = state
         log = get_logger("alerter")
+        try:
+            await self._spool.record_alerts(alerts, state if changed else None)
+        except SpoolUnwritable as exc:
+            # The disk refuses the outbox: deliver from memory (the state is saved later).
+            for alert in alerts:
+                log.warning("alert_kept_in_memory", key=alert.key, error=str(exc))
+            self._fallback.keep(alerts)
+        else:
+            self._saved = state
         for action, alert in zip(actions, alerts, strict=True):
             log.warning(
                 "alert",

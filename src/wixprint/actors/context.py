@@ -28,6 +28,7 @@ from wixprint.health import Health, HealthRegistry
 from wixprint.links import Hysteresis
 from wixprint.printing.base import Transport
 from wixprint.supervisor import Bus, HistoryStore
+from wixprint.timesync import ClockVerdict
 from wixprint.vocabulary import PrinterStatus
 from wixprint.web.metrics import Metrics
 
@@ -87,6 +88,38 @@ class SpoolRef:
         return self.get()
 
 
+class ClockTruth:
+    """What the service knows of its wall clock, kept by the clock actor.
+
+    ``trusted()`` is for whatever must not act on a wrong clock (pruning: a clock weeks ahead
+    would delete history that a poll then prints again). ``first_start`` is the ``not_before``
+    gate, recorded once from a time someone vouches for.
+    """
+
+    UNCHECKED = ClockVerdict(False, None, False, "not checked yet")
+
+    def __init__(self) -> None:
+        self.verdict = self.UNCHECKED
+        self._first_start: str | None = None
+        self._known = trio.Event()
+
+    def trusted(self) -> bool:
+        return self.verdict.trusted
+
+    @property
+    def first_start(self) -> str | None:
+        return self._first_start
+
+    def set_first_start(self, value: str) -> None:
+        self._first_start = value
+        self._known.set()
+
+    async def wait_first_start(self) -> str:
+        await self._known.wait()
+        assert self._first_start is not None
+        return self._first_start
+
+
 @dataclass
 class ActorContext:
     config: Config
@@ -124,6 +157,8 @@ class ActorContext:
     when an actor died of a ``SpoolError``)."""
     history: HistoryStore | None = None
     """Restart history persisted across processes (``runner.py`` passes one; tests may not)."""
+    clock: ClockTruth = field(default_factory=ClockTruth)
+    """Whether the wall clock can be trusted, and the first start (the clock actor's)."""
 
     @property
     def tz(self) -> ZoneInfo:

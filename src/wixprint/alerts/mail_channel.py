@@ -32,7 +32,14 @@ from wixprint.config import SmtpConfig
 from wixprint.errors import SmtpUnavailable
 from wixprint.logs import get_logger
 
-__all__ = ["FALLBACK_STAGES", "MailChannel", "RouteResult", "mail_routes", "send_along_routes"]
+__all__ = [
+    "FALLBACK_STAGES",
+    "MailChannel",
+    "RouteResult",
+    "mail_routes",
+    "send_along_routes",
+    "without_passwords",
+]
 
 FALLBACK_STAGES = frozenset({"dns", "connect", "tls", "auth"})
 """A failure at one of these steps sends the mail along the next route."""
@@ -67,6 +74,14 @@ class RouteResult:
     """Recipients it refused while accepting the others."""
     failures: tuple[str, ...]
     """Why the routes before it failed."""
+
+
+def without_passwords(text: str, routes: Sequence[SmtpSettings]) -> str:
+    """``text`` (an error to print) with every route's password cut out."""
+    for route in routes:
+        if route.password:
+            text = text.replace(route.password, "***")
+    return text
 
 
 def send_along_routes(

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Literal
 
+from wixprint.alerts.texts_host import HOST_TEXTS
+
 Level = Literal["critical", "warning", "info"]
 Language = Literal["de", "en"]
 MailKind = Literal["raise", "repeat", "resolve"]
@@ -29,6 +31,8 @@ Category = Literal[
     "memory",
     "temperature",
     "throttled",
+    "storage",
+    "clock",
 ]
 
 MAX_LISTED_ORDERS = 20
@@ -233,6 +237,10 @@ _TEXTS: dict[Language, dict[Category, tuple[str, str, str]]] = {
         ),
     },
 }
+
+for _language, _texts in HOST_TEXTS.items():
+    for _category, _text in _texts.items():
+        _TEXTS[_language][_category] = _text
 
 _LABELS: dict[Language, dict[str, str]] = {
     "de": {

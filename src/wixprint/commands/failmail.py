@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from wixprint.alerts.mail_channel import mail_routes, send_along_routes
+from wixprint.alerts.mail_channel import mail_routes, send_along_routes, without_passwords
 from wixprint.alerts.mailer import (
     MailRejected,
     SmtpSettings,
@@ -227,17 +227,9 @@ def main(
         print(text, file=stream, flush=True)
 
     path = resolve_config_path(args.config, env)
-    config: Config | None
-    try:
-        config = load_config(path, env)
-    except ConfigError as exc:
-        # A bad edit of the file is the likeliest reason the service failed (exit 78), and
-        # the mail needs only these tables: try them alone before giving up.
-        config = _load_mail_sections(path, env)
-        if config is None:
-            say(f"not sent: cannot load {path}: {'; '.join(exc.problems)}")
-            return 1
-        say(f"{path} has {len(exc.problems)} problem(s); mailing with its {MAIL_TABLES} only")
+    config = load_mail_config(path, env, say)
+    if config is None:
+        return 1
     routes = mail_routes(config.smtp)
     settings = routes[0]
     if not settings.enabled:
@@ -266,10 +258,7 @@ def main(
     try:
         sent = send_along_routes(routes, lambda route: build(settings=route))
     except (SmtpUnavailable, MailRejected) as exc:
-        text = str(exc)
-        for route in routes:
-            if route.password:
-                text = text.replace(route.password, "***")
+        text = without_passwords(str(exc), routes)
         say(f"not sent: {text}")
         return 1
     for failure in sent.failures:
@@ -281,6 +270,25 @@ def main(
     if stamp is not None:
         _remember(stamp, moment, say)
     return 0
+
+
+def load_mail_config(
+    path: Path, environ: Mapping[str, str], say: Callable[[str], None]
+) -> Config | None:
+    """The configuration, or only its mail tables if the file has problems, or None (said).
+
+    A bad edit of the file is the likeliest reason the service failed (exit 78), and a mail
+    needs only these tables: they are tried alone before giving up.
+    """
+    try:
+        return load_config(path, environ)
+    except ConfigError as exc:
+        config = _load_mail_sections(path, environ)
+        if config is None:
+            say(f"not sent: cannot load {path}: {'; '.join(exc.problems)}")
+            return None
+        say(f"{path} has {len(exc.problems)} problem(s); mailing with its {MAIL_TABLES} only")
+        return config
 
 
 def mail_sections(text: str) -> str:

@@ -8,8 +8,10 @@ anything of the service above ``errors``.
 
 from __future__ import annotations
 
+from wixprint.config.advice import config_warnings, file_warnings
 from wixprint.config.load import (
     CONFIG_PATH_ENV,
+    CREDSTORE_ENV,
     DEFAULT_CONFIG_PATH,
     SECRET_SOURCES,
     load_config,
@@ -41,6 +43,7 @@ from wixprint.config.model import (
 __all__ = [
     "ALERT_LEVELS",
     "CONFIG_PATH_ENV",
+    "CREDSTORE_ENV",
     "DEFAULT_CONFIG_PATH",
     "RECEIPT_KINDS",
     "SECRET_SOURCES",
@@ -59,6 +62,8 @@ __all__ = [
     "SmtpConfig",
     "SmtpRouteConfig",
     "WixConfig",
+    "config_warnings",
+    "file_warnings",
     "load_config",
     "load_config_text",
     "resolve_config_path",

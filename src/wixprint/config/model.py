@@ -26,6 +26,8 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     (by Wix's clock; never within the poll overlap); a tombstone of each stays."""
     stop_timeout: float = 20.0
     """Seconds a graceful stop may take before actors are cancelled (fits TimeoutStopSec)."""
+    clock_skew_limit: float = 300.0
+    """Seconds the Pi's clock may differ from Wix's before it is distrusted and reported."""
 
 
 class HttpConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -21,7 +21,7 @@ from typing import ParamSpec, TypeVar
 
 import trio
 
-from wixprint.errors import SpoolError
+from wixprint.errors import SpoolError, SpoolUnwritable
 from wixprint.spool import db, db_alerts, db_jobs, db_memory, db_misc, db_orders
 from wixprint.spool.schema import MigrationReport
 from wixprint.spool.types import (
@@ -63,14 +63,25 @@ class Spool:
         self.path = path
         self.migration = migration
         """How the database was found and migrated at open (for the start-up log)."""
+        self.intake_paused = ""
+        """Why :meth:`accept` refuses new orders now ("": it takes them). The spool actor
+        sets it while the disk is full, so the room left goes to printing what is spooled."""
+        self.on_unwritable: Callable[[SpoolUnwritable], None] | None = None
+        """Called whenever a call fails because the disk refuses writes (the spool actor
+        then checks and reports at once, whoever met it)."""
         self.restore_horizon: str | None = None
         """Set when this open found a restored backup: tickets of orders last updated before
         it carry the REPRINT banner (``spool.horizons``)."""
 
     async def _run(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return await trio.to_thread.run_sync(
-            functools.partial(fn, *args, **kwargs), limiter=self._limiter
-        )
+        try:
+            return await trio.to_thread.run_sync(
+                functools.partial(fn, *args, **kwargs), limiter=self._limiter
+            )
+        except SpoolUnwritable as exc:
+            if self.on_unwritable is not None:
+                self.on_unwritable(exc)
+            raise
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -80,7 +91,13 @@ class Spool:
     # --- orders -------------------------------------------------------------------------
 
     async def accept(self, order: IncomingOrder) -> AcceptResult:
-        """Upsert the order and create its jobs in one transaction. Idempotent."""
+        """Upsert the order and create its jobs in one transaction. Idempotent.
+
+        Raises:
+            SpoolUnwritable: the disk refuses the write, or intake is paused (disk full).
+        """
+        if self.intake_paused:
+            raise SpoolUnwritable(f"new orders wait: {self.intake_paused}", full=True)
         return await self._run(db_orders.accept, self._db(), order, self._clock())
 
     async def reprint(self, order_key: str, kind: str | None = None) -> list[int]:

@@ -9,7 +9,6 @@ prometheus_client's own locks; ``render`` takes about a millisecond, fine inline
 from __future__ import annotations
 
 import math
-from importlib import metadata
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
@@ -26,6 +25,7 @@ from wixprint.events import (
     TicketPrinted,
     TicketQuarantined,
 )
+from wixprint.version import package_version
 
 __all__ = ["LATENCY_BUCKETS", "Metrics"]
 
@@ -35,13 +35,6 @@ when a queue drains after an outage (longer lands in +Inf)."""
 
 _FIRST_SIGHT = frozenset({"new", "ignored"})
 """Spool outcomes that mean the order was seen for the first time."""
-
-
-def _package_version() -> str:
-    try:
-        return metadata.version("wix-printer-service")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _nan_if_none(value: float | None) -> float:
@@ -182,7 +175,7 @@ class Metrics:
             "wixprint_build_info", "Always 1; the version label.", ["version"], registry=reg
         )
         self.up.set(1)
-        self.build_info.labels(version=version or _package_version()).set(1)
+        self.build_info.labels(version=version or package_version()).set(1)
         self.internet_online.set(math.nan)
         for gauge in (
             self.cpu_percent,

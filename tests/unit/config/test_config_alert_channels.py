@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.unit.config.helpers import MINIMAL, problems_of
-from wixprint.commands.backup import strip_secrets
 from wixprint.config import load_config_text, secret_values, summarize
 from wixprint.config.rules_alerts import ntfy_topic_url
+from wixprint.config.sanitise import sanitised_config
 
 SMTP = """
 [smtp]
@@ -86,7 +86,8 @@ def test_tokens_and_push_urls_are_secrets() -> None:
     assert "smtp fallback: smtp.backup.example:465 (ssl), password ****" in summary
     for value in ("gasthaus-x7k2q9", "abc123", "tk_file", "bridge-token", "fallback-password"):
         assert value not in summary
-    stripped = strip_secrets(CHANNELS)
+    stripped = sanitised_config(CHANNELS)
+    assert stripped is not None
     for value in ("gasthaus-x7k2q9", "abc123", "tk_file", "bridge-token", "fallback-password"):
         assert value not in stripped
     env = {"WIXPRINT_SMTP_FALLBACK_PASSWORD": "x"}
