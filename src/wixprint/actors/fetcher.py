@@ -20,6 +20,7 @@ from wixprint.events import WixAuthFailed, WixReachable
 from wixprint.health import Health
 from wixprint.logs import get_logger
 from wixprint.spool.horizons import POLL_MARK
+from wixprint.spool.storage import pause_reason, write_check_of
 from wixprint.supervisor import current_child, faults
 from wixprint.wix.client import WixClient, next_poll_delay, open_wix_client
 from wixprint.wix.diagnosis import diagnose_auth
@@ -85,8 +86,10 @@ async def run_fetcher(
                 auth_failed = True
             except SpoolUnwritable as exc:
                 # Disk full or read-only: the orders wait in Wix (the mark did not move) and
-                # come with the first poll after the spool takes writes again.
-                ctx.health.set("fetcher", Health.DEGRADED, str(exc))
+                # come with the first poll after the spool takes writes again. The same words
+                # whether this poll or the spool actor's check met it first.
+                reason = f"new orders wait: {pause_reason(write_check_of(exc))}"
+                ctx.health.set("fetcher", Health.DEGRADED, reason)
                 if not spool_refused:
                     log.warning("intake_waits_for_spool", error=str(exc))
                 spool_refused = True

@@ -181,10 +181,15 @@ class _Storage:
         self._report(storage_verdict(check, detail, intake_paused=bool(self._spool.intake_paused)))
 
     async def _try_write(self) -> tuple[WriteCheck, str]:
+        # Our own failed write must not ring for another check: the actor would check
+        # again at once, forever (a busy loop that also froze the virtual clock in tests).
+        ring, self._spool.on_unwritable = self._spool.on_unwritable, None
         try:
             await self._spool.set_meta("alive", str(self._ctx.wall()))
         except SpoolUnwritable as exc:
             return write_check_of(exc), str(exc)
+        finally:
+            self._spool.on_unwritable = ring
         return WriteCheck.OK, ""
 
     async def _hold_reserve(self) -> bool:
