@@ -33,7 +33,9 @@ from wixprint.spool.schema import SCHEMA_VERSION, read_version
 SPOOL_FILE = "spool.sqlite3"
 CONFIG_FILE = "config.toml"
 ASIDE_SUFFIX = ".before-restore"
-SECRET_KEYS = re.compile(r"^(\s*(api_key|password|admin_token)\s*=\s*).*$", re.MULTILINE)
+SECRET_KEYS = re.compile(
+    r"^(\s*(api_key|password|admin_token|automation_token)\s*=\s*).*$", re.MULTILINE
+)
 
 
 def strip_secrets(toml_text: str) -> str:

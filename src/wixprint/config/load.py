@@ -23,6 +23,7 @@ SECRET_SOURCES: tuple[tuple[str, str, str, str], ...] = (
     ("wix", "api_key", "WIXPRINT_WIX_API_KEY", "wix_api_key"),
     ("smtp", "password", "WIXPRINT_SMTP_PASSWORD", "smtp_password"),
     ("http", "admin_token", "WIXPRINT_ADMIN_TOKEN", "admin_token"),
+    ("wix", "automation_token", "WIXPRINT_AUTOMATION_TOKEN", "automation_token"),
 )
 
 
@@ -80,7 +81,12 @@ def load_config_text(
 
 def secret_values(config: Config) -> tuple[str, ...]:
     """The non-empty secrets, for log redaction."""
-    values = (config.wix.api_key, config.smtp.password, config.http.admin_token)
+    values = (
+        config.wix.api_key,
+        config.smtp.password,
+        config.http.admin_token,
+        config.wix.automation_token,
+    )
     return tuple(v for v in values if v)
 
 
@@ -105,7 +111,10 @@ def summarize(config: Config) -> str:
         + (f"webhooks on {http.public_host}:{http.public_port}" if http.public_host else "none"),
         f"wix: site {wix.site_id or '(not set)'} at {wix.base_url}, api key {mask(wix.api_key)}, "
         f"poll every {wix.poll_interval:g}s, statuses {', '.join(wix.print_statuses)}",
-        f"webhooks: {'on' if wix.webhook_public_key else 'off'}",
+        f"webhooks: {'on' if wix.webhook_public_key else 'off'}, automation push "
+        + ("on (token ****)" if wix.automation_token else "off"),
+        f"location: {wix.location_id or 'all'}, pre-orders print "
+        f"{config.layout.preorder_lead:g} min before they are due",
     ]
     if not config.printers:
         lines.append("printers: none")
