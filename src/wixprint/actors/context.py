@@ -31,7 +31,7 @@ from wixprint.web.metrics import Metrics
 
 if TYPE_CHECKING:
     from wixprint.spool import Spool
-    from wixprint.spool.types import QueueStats
+    from wixprint.spool.types import PendingOrder, QueueStats
 
 
 RECENT_EVENTS = 200
@@ -115,6 +115,11 @@ class ActorContext:
     spool_check: Doorbell = field(default_factory=Doorbell)
     """Ring to make the spool actor prove at once that it can still write (app.py rings it
     when an actor died of a ``SpoolError``)."""
+    scheduled: tuple[PendingOrder, ...] = ()
+    """Held pre-orders as the fetcher's scheduler last read them (``/recovery/status``)."""
+    pending: Doorbell = field(default_factory=Doorbell)
+    """Rung by intake when an order's tickets wait (a held pre-order, a payment method to
+    fetch): the fetcher's scheduler looks at the spool's pending orders again."""
     history: HistoryStore | None = None
     """Restart history persisted across processes (``runner.py`` passes one; tests may not)."""
 

@@ -15,6 +15,7 @@ import trio
 
 from wixprint.actors.context import ActorContext
 from wixprint.actors.intake import accept_orders, not_before_of
+from wixprint.actors.pending import run_pending
 from wixprint.errors import WixAuthError, WixRequestError, WixUnavailable
 from wixprint.events import WixAuthFailed, WixReachable
 from wixprint.health import Health
@@ -42,9 +43,14 @@ async def run_fetcher(
     rng = random.Random()
     failures = 0
     auth_failed = False
-    async with open_wix_client(
-        cfg.base_url, cfg.api_key, cfg.site_id, request_timeout=cfg.request_timeout
-    ) as client:
+    async with (
+        open_wix_client(
+            cfg.base_url, cfg.api_key, cfg.site_id, request_timeout=cfg.request_timeout
+        ) as client,
+        trio.open_nursery() as nursery,
+    ):
+        # Held pre-orders and payment methods: the spool's schedule, on the same client.
+        nursery.start_soon(run_pending, ctx, client, not_before)
         task_status.started()
         me = current_child()
         while not me.stop_requested.is_set():
@@ -95,6 +101,7 @@ async def run_fetcher(
                 ctx.health.set("fetcher", Health.READY)
                 ctx.metrics.count_wix_request("ok")
             await _wait_next(ctx, delay)
+        nursery.cancel_scope.cancel()
 
 
 async def poll_once(ctx: ActorContext, client: WixClient, not_before: str) -> None:
