@@ -32,6 +32,7 @@ from wixprint.config.model import (
     SmtpConfig,
     WixConfig,
 )
+from wixprint.config.rules import config_warnings
 
 __all__ = [
     "CONFIG_PATH_ENV",
@@ -49,6 +50,7 @@ __all__ = [
     "ServiceConfig",
     "SmtpConfig",
     "WixConfig",
+    "config_warnings",
     "load_config",
     "load_config_text",
     "resolve_config_path",
