@@ -24,7 +24,7 @@ from pathlib import Path
 import trio
 
 from wixprint.app import Service, ServiceOptions, create_service
-from wixprint.config import Config
+from wixprint.config import Config, config_warnings
 from wixprint.errors import RestartIntensityExceeded
 from wixprint.logs import get_logger
 from wixprint.receipts.render import import_escpos
@@ -116,6 +116,8 @@ async def serve(config: Config, options: ServiceOptions) -> int:
     budget, stop_timeout = service.root.stop_budget(), config.service.stop_timeout
     if budget > stop_timeout:
         log.warning("stop_budget_exceeds_stop_timeout", budget=budget, stop_timeout=stop_timeout)
+    for warning in config_warnings(config):
+        log.warning("config_warning", problem=warning)
     tree_done = trio.Event()
     code = EXIT_OK
     reason = "stopped"
