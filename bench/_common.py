@@ -163,6 +163,7 @@ def service_config(
     not_before: str = "",
     http_port: int = 0,
     extra: str = "",
+    automation_token: str = "",
 ) -> str:
     """The defaults of ``ops/config.example.toml`` pointed at local fakes.
 
@@ -198,6 +199,7 @@ site_id = "{SITE_ID}"
 api_key = "{API_KEY}"
 webhook_public_key = "{pem}"
 not_before = "{not_before}"
+automation_token = "{automation_token}"
 """
         + "".join(blocks)
         + extra
@@ -221,7 +223,14 @@ class Rig:
     nursery: trio.Nursery
     service: Service | None = None
 
-    def config_text(self, *, not_before: str = "", extra: str = "", http_port: int = 0) -> str:
+    def config_text(
+        self,
+        *,
+        not_before: str = "",
+        extra: str = "",
+        http_port: int = 0,
+        automation_token: str = "",
+    ) -> str:
         ports = {name: p.port for name, p in self.printers.items()}
         return service_config(
             self.tmp / "state",
@@ -231,10 +240,16 @@ class Rig:
             not_before=not_before,
             http_port=http_port,
             extra=extra,
+            automation_token=automation_token,
         )
 
-    async def start(self, *, not_before: str = "", extra: str = "") -> Service:
-        config = load_config_text(self.config_text(not_before=not_before, extra=extra))
+    async def start(
+        self, *, not_before: str = "", extra: str = "", automation_token: str = ""
+    ) -> Service:
+        text = self.config_text(
+            not_before=not_before, extra=extra, automation_token=automation_token
+        )
+        config = load_config_text(text)
         # The monitor samples every 30 s and the watchdog only talks to systemd: neither is
         # on the path of an order, and the idle benchmark measures them in a real process.
         service = create_service(config, ServiceOptions(with_monitor=False, with_watchdog=False))
