@@ -81,3 +81,14 @@ async def test_driver_slip_and_receipt_wait_for_the_payment_method_not_the_kitch
     # Settled twice: printed once.
     again = await spool.accept(replace(order, settle_payment=True, payment=answer))
     assert again.outcome is AcceptOutcome.DUPLICATE
+
+
+async def test_tickets_that_came_due_print_even_for_an_order_long_past(spool: Spool) -> None:
+    """The history rule stops changes months later, not an order's own first tickets."""
+    order = replace(
+        make_order(targets=TARGETS), await_payment=True, changes_until="2025-01-01T00:00:00Z"
+    )
+    await spool.accept(order)
+    settled = await spool.accept(replace(order, settle_payment=True, payment="{}"))
+    assert settled.outcome is AcceptOutcome.REVISED
+    assert await kinds(spool) == [("kitchen", "new"), ("driver", "new"), ("customer", "new")]

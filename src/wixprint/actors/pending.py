@@ -25,7 +25,6 @@ import trio
 
 from wixprint.actors.context import ActorContext
 from wixprint.actors.intake import release_orders, settle_payment
-from wixprint.errors import WixprintError
 from wixprint.logs import get_logger
 from wixprint.receipts.schedule import is_due
 from wixprint.spool.types import PendingOrder
@@ -93,7 +92,7 @@ async def _fresh_copy(client: WixClient, order_id: str) -> Mapping[str, object] 
     with trio.move_on_after(REFETCH_WAIT):
         try:
             return await client.get_order(order_id)
-        except WixprintError as exc:
+        except Exception as exc:  # whatever fails, the stored copy prints
             log.warning("order_refetch_failed", error_type=type(exc).__name__)
     return None
 
@@ -110,7 +109,7 @@ async def _settle(
         with trio.move_on_after(PAYMENT_WAIT):
             try:
                 answer = await client.list_order_transactions(item.order_id)
-            except WixprintError as exc:
+            except Exception as exc:  # never let a lookup hold a ticket back
                 log.warning(
                     "payment_fetch_failed", order=item.number, error_type=type(exc).__name__
                 )

@@ -260,7 +260,9 @@ def _plan_accept(
         outcome = AcceptOutcome.SCHEDULED if ready.held else AcceptOutcome.REVISED
         return _plan(outcome, 1, Variant.NEW, jobs, reason)
 
-    if _is_history(order):
+    if newer and _is_history(order):
+        # A change long after the order was due; tickets that merely came due (a release, a
+        # payment method) still print: they belong to the order as it was taken in.
         return AcceptPlan(AcceptOutcome.UPDATED, stored.revision)
     before = stored.targets or _distinct(order.targets)
     kept = tuple(t for t in before if t.kind not in NO_UPDATE_KINDS)
