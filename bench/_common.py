@@ -9,13 +9,14 @@ what a real order costs.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ __all__ = [
     "find_child",
     "machine",
     "open_rig",
+    "orders_main",
     "percentile",
     "quiet_logging",
     "service_config",
@@ -112,6 +114,18 @@ def emit(result: Mapping[str, object]) -> None:
     json.dump({**result, "machine": machine()}, sys.stdout)
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def orders_main(
+    doc: str, run: Callable[[int], Awaitable[dict[str, object]]], argv: list[str] | None
+) -> int:
+    """``main`` of a benchmark of ``--orders`` orders, a poll interval each (poll, push)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=40, help="orders (a poll interval each)")
+    args = parser.parse_args(argv)
+    quiet_logging()
+    emit(trio.run(run, args.orders))
+    return 0
 
 
 def quiet_logging() -> None:

@@ -12,14 +12,13 @@ the time is one search round trip to (simulated) Wix plus the print path.
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
 
 import httpx
 import trio
-from _common import emit, open_rig, percentile, quiet_logging, summary_ms, temp_dir
+from _common import open_rig, orders_main, percentile, summary_ms, temp_dir
 
 from wixprint.config import WixConfig
 
@@ -58,12 +57,7 @@ async def run(orders: int) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=40, help="orders (a poll interval each)")
-    args = parser.parse_args(argv)
-    quiet_logging()
-    emit(trio.run(run, args.orders))
-    return 0
+    return orders_main(__doc__, run, argv)
 
 
 if __name__ == "__main__":

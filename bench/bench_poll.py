@@ -12,13 +12,12 @@ median of at most 2 s.
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
 
 import trio
-from _common import emit, open_rig, percentile, quiet_logging, summary_ms, temp_dir
+from _common import open_rig, orders_main, percentile, summary_ms, temp_dir
 
 from wixprint.config import WixConfig
 
@@ -55,12 +54,7 @@ async def run(orders: int) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=40, help="orders (a poll interval each)")
-    args = parser.parse_args(argv)
-    quiet_logging()
-    emit(trio.run(run, args.orders))
-    return 0
+    return orders_main(__doc__, run, argv)
 
 
 if __name__ == "__main__":
