@@ -153,3 +153,30 @@ async def test_a_pending_order_rejected_after_printing_gets_a_canceled_ticket(
         rig.shop.update_order(order["id"], status="REJECTED")
         await wait_for(lambda: len(rig.tickets("kitchen")) >= 2)
         assert "STORNIERT" in rig.tickets("kitchen")[1]
+
+
+async def test_a_held_preorder_survives_a_restart_and_prints_once(
+    tmp_path: Path, fixtures_dir: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        text = config_text(tmp_path, rig.shop_url, {"kitchen": rig.printers["kitchen"].port})
+        text += "\n[layout]\npreorder_lead = 1.0\n"
+        await rig.start(text)
+        order = fresh(fixtures_dir, "order-14-scheduled.json")
+        now = virtual_now()
+        order["shippingInfo"]["logistics"]["deliveryTimeSlot"] = {
+            "from": format_wix_time(now + timedelta(minutes=3)),
+            "to": format_wix_time(now + timedelta(minutes=3, seconds=15)),
+        }
+        rig.shop.add_order(order)
+        await wait_fast(thread_clock, lambda: len(rig.tickets("kitchen")) >= 1, limit=30)
+        await rig.stop()  # the power goes; it comes back after the release time
+        await pass_time(thread_clock, 240)
+        await rig.start(text)
+        await wait_fast(thread_clock, lambda: len(rig.tickets("kitchen")) >= 2, limit=60)
+        await pass_time(thread_clock, 60)
+        kitchen = rig.tickets("kitchen")
+        assert len(kitchen) == 2, kitchen
+        assert "VORBESTELLUNG ERHALTEN" in kitchen[0]
+        assert "VORBESTELLUNG" not in kitchen[1]
+        assert "#10265" in kitchen[1]
