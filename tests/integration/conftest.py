@@ -25,3 +25,7 @@ async def spool(tmp_path: Path, thread_clock: trio.testing.MockClock) -> AsyncIt
     """A spool on a real file in ``tmp_path``, timed by the virtual clock."""
     async with open_test_spool(tmp_path / "spool.db") as s:
         yield s
+
+
+# ops/install.sh scratch roots (test_install, test_install_transaction).
+from tests.integration.installer import installed_v1, installer, stub, v1, v2  # noqa: E402, F401

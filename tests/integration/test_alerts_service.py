@@ -78,14 +78,16 @@ async def test_without_internet_the_kitchen_prints_on_and_mails_arrive_later_in_
         printer = rig.printers["kitchen"]
         text = config_text(tmp_path, rig.shop_url, {"kitchen": printer.port}, smtp_port=smtp.port)
         text = tune(text, "connectivity", internet_target=internet.address, interval_down=3.0)
-        await rig.start(tune(text, "wix", poll_interval=10.0))
+        service = await rig.start(tune(text, "wix", poll_interval=10.0))
         await pass_time(thread_clock, 15)
 
         printer.paper_out = True
         paper_gone = VirtualWall()()
         queued = await new_orders(rig, 2, every=5, clock=thread_clock)
         await pass_time(thread_clock, 20)
-        assert rig.tickets("kitchen") == []  # spooled, waiting for paper
+        # Spooled (a loaded machine may need more polls), waiting for paper.
+        await wait_for(lambda: service.ctx.queue_cache["kitchen"].depth >= 2)
+        assert rig.tickets("kitchen") == []
 
         # The router dies: no internet, so no Wix and no mail server either.
         internet.set_up(False)
@@ -127,6 +129,39 @@ async def test_without_internet_the_kitchen_prints_on_and_mails_arrive_later_in_
         assert 590 <= records["internet"]["duration"] <= 620
         assert records["internet"]["held"] == 3  # the three mails written while it was down
         assert "printer:kitchen" in records
+
+
+async def test_a_disk_that_refuses_the_outbox_still_gets_its_alert_out_directly(
+    tmp_path: Path, smtp: FakeSmtpServer, thread_clock: trio.testing.MockClock
+) -> None:
+    """A read-only SD card: the alert about it cannot go into the outbox, so it is mailed
+    straight from memory, once; when the card takes writes again the resolve mail follows
+    through the outbox, and nothing is mailed twice."""
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        printer = rig.printers["kitchen"]
+        text = config_text(tmp_path, rig.shop_url, {"kitchen": printer.port}, smtp_port=smtp.port)
+        service = await rig.start(tune(text, "wix", poll_interval=10.0))
+        await pass_time(thread_clock, 15)
+        spool = service.ctx.spool.get()
+
+        await spool._run(spool._db().execute, "PRAGMA query_only=ON")  # the card turns read-only
+        service.ctx.spool_check.ring()
+        await wait_fast(thread_clock, lambda: len(smtp.messages) >= 1, limit=120)
+        assert titles(smtp) == ["KRITISCH: Speicherkarte voll oder schreibgeschützt"]
+        assert "readonly" in smtp.messages[0].body
+        assert await spool.pending_alerts() == []  # it never reached the outbox
+
+        await pass_time(thread_clock, 300)
+        await spool._run(spool._db().execute, "PRAGMA query_only=OFF")
+        await wait_fast(thread_clock, lambda: len(smtp.messages) >= 2, limit=120)
+        await pass_time(thread_clock, 600)
+        assert titles(smtp) == [
+            "KRITISCH: Speicherkarte voll oder schreibgeschützt",
+            "Behoben: Speicherkarte voll oder schreibgeschützt",
+        ]
+        assert await spool.pending_alerts() == []
+        health = await get_json(rig, "/health")
+        assert health["status"] == "ok"
 
 
 async def test_a_burst_of_events_never_costs_the_alerter_the_one_it_must_act_on(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 import trio
 
@@ -50,7 +50,7 @@ async def run_pending(ctx: ActorContext, client: WixClient, not_before: str) -> 
         while True:
             pending = await spool.pending_orders()
             ctx.scheduled = tuple(p for p in pending if p.hold_until)
-            now = datetime.fromtimestamp(ctx.wall(), UTC)
+            now = ctx.clock.now(ctx.wall())
             wait = RECHECK
             for item in pending:
                 if item.payment_wait is not None and item.order_id not in fetching:

@@ -46,6 +46,8 @@ def test_fresh_database_gets_every_migration_and_no_backup(
         "alert_outbox",
         "tombstones",
         "quarantine",
+        "alert_deliveries",
+        "alert_state",
     } <= tables(conn)
     assert list(db_path.parent.glob("*.bak")) == []
 
