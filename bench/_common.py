@@ -9,13 +9,14 @@ what a real order costs.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ __all__ = [
     "find_child",
     "machine",
     "open_rig",
+    "orders_main",
     "percentile",
     "quiet_logging",
     "service_config",
@@ -114,6 +116,18 @@ def emit(result: Mapping[str, object]) -> None:
     sys.stdout.flush()
 
 
+def orders_main(
+    doc: str, run: Callable[[int], Awaitable[dict[str, object]]], argv: list[str] | None
+) -> int:
+    """``main`` of a benchmark of ``--orders`` orders, a poll interval each (poll, push)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=40, help="orders (a poll interval each)")
+    args = parser.parse_args(argv)
+    quiet_logging()
+    emit(trio.run(run, args.orders))
+    return 0
+
+
 def quiet_logging() -> None:
     """The production JSON logging at INFO, written to ``/dev/null`` instead of stdout."""
     sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
@@ -163,6 +177,7 @@ def service_config(
     not_before: str = "",
     http_port: int = 0,
     extra: str = "",
+    automation_token: str = "",
 ) -> str:
     """The defaults of ``ops/config.example.toml`` pointed at local fakes.
 
@@ -198,6 +213,7 @@ site_id = "{SITE_ID}"
 api_key = "{API_KEY}"
 webhook_public_key = "{pem}"
 not_before = "{not_before}"
+automation_token = "{automation_token}"
 """
         + "".join(blocks)
         + extra
@@ -221,7 +237,14 @@ class Rig:
     nursery: trio.Nursery
     service: Service | None = None
 
-    def config_text(self, *, not_before: str = "", extra: str = "", http_port: int = 0) -> str:
+    def config_text(
+        self,
+        *,
+        not_before: str = "",
+        extra: str = "",
+        http_port: int = 0,
+        automation_token: str = "",
+    ) -> str:
         ports = {name: p.port for name, p in self.printers.items()}
         return service_config(
             self.tmp / "state",
@@ -231,10 +254,16 @@ class Rig:
             not_before=not_before,
             http_port=http_port,
             extra=extra,
+            automation_token=automation_token,
         )
 
-    async def start(self, *, not_before: str = "", extra: str = "") -> Service:
-        config = load_config_text(self.config_text(not_before=not_before, extra=extra))
+    async def start(
+        self, *, not_before: str = "", extra: str = "", automation_token: str = ""
+    ) -> Service:
+        text = self.config_text(
+            not_before=not_before, extra=extra, automation_token=automation_token
+        )
+        config = load_config_text(text)
         # The monitor samples every 30 s and the watchdog only talks to systemd: neither is
         # on the path of an order, and the idle benchmark measures them in a real process.
         service = create_service(config, ServiceOptions(with_monitor=False, with_watchdog=False))

@@ -72,7 +72,7 @@ SAFE_LOG_KEYS = frozenset(
         *("error", "error_type", "problem", "reason", "signal", "timeout", "retry_in"),
         # orders, tickets, printers
         *("source", "outcome", "revision", "fields", "kind", "receipt", "reprint", "jobs"),
-        *("order_id", "problems", "stage", "reprint_before"),
+        *("order_id", "problems", "stage", "reprint_before", "kinds", "until", "instance_id"),
         *("printer", "printers", "online", "paper", "cover_open", "failures", "first_start"),
         # alerts
         *("alert", "key", "grace", "event_type", "severity", "channel", "channels", "count"),

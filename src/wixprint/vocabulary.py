@@ -11,7 +11,22 @@ import enum
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["UNKNOWN", "AuthCause", "ItemKind", "JobTarget", "Paper", "PrinterStatus", "Variant"]
+__all__ = [
+    "STORED_TRANSACTIONS_KEY",
+    "UNKNOWN",
+    "AuthCause",
+    "BusinessLocation",
+    "ItemKind",
+    "JobTarget",
+    "Paper",
+    "PrinterStatus",
+    "Variant",
+]
+
+STORED_TRANSACTIONS_KEY = "wixprintOrderTransactions"
+"""Where the spool puts an order's fetched Order Transactions answer beside the order's own
+fields when it hands the order to a printer (a name Wix never sends): the parser reads the
+payment method from there (``wix/payments.py``)."""
 
 Paper = Literal["ok", "near_end", "out", "unknown"]
 
@@ -48,6 +63,42 @@ class JobTarget:
     kind: str
     """Receipt kind: kitchen, driver or customer."""
     printer: str
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessLocation:
+    """Where an order belongs on a site with several branches (``businessLocation`` of the
+    order: ``{id, name}``), and the one rule for matching it against a configured location.
+
+    A configured location is an id or a name (``[wix] location_id``, ``[[printers]]
+    location``): a name is compared without case and outer spaces.
+    """
+
+    id: str | None = None
+    name: str | None = None
+
+    def matches(self, wanted: str) -> bool:
+        """Whether this location is ``wanted``; an empty ``wanted`` matches every location."""
+        want = wanted.strip().casefold()
+        if not want:
+            return True
+        return any(v is not None and v.strip().casefold() == want for v in (self.id, self.name))
+
+    @staticmethod
+    def compatible(one: str, other: str) -> bool:
+        """Whether two configured locations could both match one order: either is empty, or
+        they are equal (an id and a name could name the same location, so they may)."""
+        a, b = one.strip().casefold(), other.strip().casefold()
+        if not a or not b or a == b:
+            return True
+        return _looks_like_id(a) != _looks_like_id(b)
+
+
+def _looks_like_id(text: str) -> bool:
+    parts = text.split("-")
+    return [len(p) for p in parts] == [8, 4, 4, 4, 12] and all(
+        c in "0123456789abcdef" for c in text.replace("-", "")
+    )
 
 
 class ItemKind(enum.Enum):

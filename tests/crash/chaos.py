@@ -18,6 +18,7 @@ from tests.fakes.fake_printer import FakePrinter
 from tests.integration.harness import EPOCH, VirtualWall, config_text
 from wixprint.app import Service, ServiceOptions, create_service
 from wixprint.config import Config
+from wixprint.config.rules import MAX_PREORDER_LEAD
 from wixprint.runner import gave_up
 from wixprint.sim.shop import FakeWixShop
 from wixprint.supervisor import SupervisorStatistics, faults
@@ -48,14 +49,20 @@ def chaos_config(
     overlap: float = 60.0,
     http_port: int = 0,
 ) -> str:
-    """The harness configuration with a short poll overlap (a long stream stays cheap)."""
+    """The harness configuration with a short poll overlap (a long stream stays cheap).
+
+    Pre-orders print a week ahead (the longest lead): the sample orders are due days after
+    the rig's virtual "now", and held orders have suites of their own; the ledger counts the
+    tickets an order gets once released (``ledger.EVENTUALLY``).
+    """
     text = config_text(
         tmp,
         shop_url,
         dict(printers),
         smtp_port=smtp_port,
         public_pem=public_pem,
-        extra="\n[alerts]\nprinter_offline_after = 30\nrestarts_alert_after = 2\n",
+        extra="\n[alerts]\nprinter_offline_after = 30\nrestarts_alert_after = 2\n"
+        f"\n[layout]\npreorder_lead = {MAX_PREORDER_LEAD}\n",
     )
     text = text.replace(
         "poll_interval = 2.0\n", f"poll_interval = {poll_interval}\noverlap = {overlap}\n", 1

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from tests.crash.chaos import ServiceLoop, chaos_config, post_quietly, wait_drained, wall_now
 from tests.crash.conftest import SEED_ENV, chaos_orders
-from tests.crash.ledger import expected_orders
+from tests.crash.ledger import EVENTUALLY, expected_orders
 from tests.crash.strategies import garbage_bodies, json_values, mutated_orders, with_identity
 from tests.fakes.smtp import FakeSmtpServer
 from tests.integration.harness import EPOCH, config_text, open_rig
@@ -78,7 +78,7 @@ def through_the_pipeline(raw: object) -> str:
         order = parse_order(data, TZ).order
     except ValueError:
         return "rejected"
-    decision = decide(order, CONFIG, not_before=CONFIG.wix.not_before)
+    decision = decide(order, CONFIG, not_before=CONFIG.wix.not_before, now=EVENTUALLY)
     stored.encode()  # SQLite stores UTF-8: clean text must encode
     order = parse_order(json.loads(stored), TZ).order  # the printer parses the stored copy
     printers = {p.name: p for p in CONFIG.printers}

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
+import trio.testing
 
 from tests.fakes.smtp import FakeSmtpServer
+from tests.unit.spool.factories import open_test_spool
+from wixprint.spool import Spool
 
 
 @pytest.fixture
@@ -14,6 +18,13 @@ def smtp() -> Iterator[FakeSmtpServer]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1, collecting what it receives."""
     with FakeSmtpServer() as server:
         yield server
+
+
+@pytest.fixture
+async def spool(tmp_path: Path, thread_clock: trio.testing.MockClock) -> AsyncIterator[Spool]:
+    """A spool on a real file in ``tmp_path``, timed by the virtual clock."""
+    async with open_test_spool(tmp_path / "spool.db") as s:
+        yield s
 
 
 # ops/install.sh scratch roots (test_install, test_install_transaction).

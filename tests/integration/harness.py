@@ -288,6 +288,11 @@ def ticket_numbers(rig: Rig, printer: str) -> list[str]:
     return numbers
 
 
+def count(tickets: list[str], needle: str) -> int:
+    """How many tickets contain ``needle``."""
+    return sum(needle in t for t in tickets)
+
+
 def new_order(rig: Rig) -> dict[str, Any]:
     """A fresh APPROVED order in the shop, created now on the virtual wall clock."""
     return rig.shop.new_demo_order(virtual_now())

@@ -8,6 +8,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -34,7 +35,7 @@ from wixprint.web.metrics import Metrics
 
 if TYPE_CHECKING:
     from wixprint.spool import Spool
-    from wixprint.spool.types import QueueStats
+    from wixprint.spool.types import PendingOrder, QueueStats
 
 
 RECENT_EVENTS = 200
@@ -106,6 +107,13 @@ class ClockTruth:
     def trusted(self) -> bool:
         return self.verdict.trusted
 
+    def now(self, wall: float) -> datetime:
+        """The best estimate of the true time for decisions against Wix's times (a pre-order's
+        release): the wall clock, corrected by Wix's time while a fresh sample says it is off.
+        A Pi booted 30 days behind must not hold every order as a pre-order for next month."""
+        offset = self.verdict.offset if self.verdict.skewed and self.verdict.offset else 0.0
+        return datetime.fromtimestamp(wall + offset, UTC)
+
     @property
     def first_start(self) -> str | None:
         return self._first_start
@@ -155,6 +163,11 @@ class ActorContext:
     spool_check: Doorbell = field(default_factory=Doorbell)
     """Ring to make the spool actor prove at once that it can still write (app.py rings it
     when an actor died of a ``SpoolError``)."""
+    scheduled: tuple[PendingOrder, ...] = ()
+    """Held pre-orders as the fetcher's scheduler last read them (``/recovery/status``)."""
+    pending: Doorbell = field(default_factory=Doorbell)
+    """Rung by intake when an order's tickets wait (a held pre-order, a payment method to
+    fetch): the fetcher's scheduler looks at the spool's pending orders again."""
     history: HistoryStore | None = None
     """Restart history persisted across processes (``runner.py`` passes one; tests may not)."""
     clock: ClockTruth = field(default_factory=ClockTruth)

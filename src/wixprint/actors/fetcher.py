@@ -15,6 +15,7 @@ import trio
 
 from wixprint.actors.context import ActorContext
 from wixprint.actors.intake import accept_orders, wait_not_before
+from wixprint.actors.pending import run_pending
 from wixprint.errors import SpoolUnwritable, WixAuthError, WixRequestError, WixUnavailable
 from wixprint.events import WixAuthFailed, WixReachable
 from wixprint.health import Health
@@ -43,13 +44,18 @@ async def run_fetcher(
     failures = 0
     auth_failed = False
     spool_refused = False
-    async with open_wix_client(
-        cfg.base_url, cfg.api_key, cfg.site_id, request_timeout=cfg.request_timeout
-    ) as client:
+    async with (
+        open_wix_client(
+            cfg.base_url, cfg.api_key, cfg.site_id, request_timeout=cfg.request_timeout
+        ) as client,
+        trio.open_nursery() as nursery,
+    ):
         task_status.started()
         if ctx.clock.first_start is None and not cfg.not_before:
             ctx.health.set("fetcher", Health.DEGRADED, "waiting for a true clock (first start)")
         not_before = await wait_not_before(ctx)
+        # Held pre-orders and payment methods: the spool's schedule, on the same client.
+        nursery.start_soon(run_pending, ctx, client, not_before)
         me = current_child()
         while not me.stop_requested.is_set():
             delay = cfg.poll_interval
@@ -109,6 +115,7 @@ async def run_fetcher(
                 ctx.health.set("fetcher", Health.READY)
                 ctx.metrics.count_wix_request("ok")
             await _wait_next(ctx, delay)
+        nursery.cancel_scope.cancel()
 
 
 async def poll_once(ctx: ActorContext, client: WixClient, not_before: str) -> None:

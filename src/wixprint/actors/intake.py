@@ -12,8 +12,10 @@ The poller and the webhook route (and any later way in) hand raw Wix order objec
   committing) sets that order aside: its text is kept in the spool's quarantine, one log line
   and one alert name it, and intake goes on with the next. Only a spool failure escapes,
   which is not about the order (the caller's mark then does not move).
-* **One rule.** What is printable and where it goes is ``receipts.policy.decide``, for every
-  way in alike.
+* **One rule.** What is printable, where it goes and when is ``receipts.policy.decide``, for
+  every way in alike; the same function takes a held pre-order whose time came
+  (:func:`release_orders`) and an order whose payment method arrived (:func:`settle_payment`)
+  back through the same steps, so nothing prints by a side door.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from wixprint.spool.revisions import is_newer
 from wixprint.spool.types import AcceptOutcome, AcceptResult, IncomingOrder, QuarantinedOrder
 from wixprint.supervisor import faults
 from wixprint.wix.intake import order_key, revision_stamp
-from wixprint.wix.jsontext import ascii_dump, safe_json, safe_text
+from wixprint.wix.jsontext import ascii_dump, loads, safe_json, safe_text
 from wixprint.wix.parse import parse_order
 
 log = get_logger("intake")
@@ -101,8 +103,48 @@ async def accept_orders(
     return results
 
 
+async def release_orders(
+    ctx: ActorContext, raws: Sequence[Mapping[str, object]], *, not_before: str
+) -> list[IntakeResult]:
+    """Decide again on orders whose tickets may have come due (held pre-orders at their
+    release time): no lookup, since the same ``updatedDate`` is the point. The revision rules
+    print each held ticket once, whoever releases it first."""
+    spool = ctx.spool.get()
+    results = []
+    for raw in raws:
+        arrival = _Arrival(raw, order_key(raw), revision_stamp(raw), "release")
+        results.append(await _accept_one(ctx, spool, arrival, not_before))
+    return results
+
+
+async def settle_payment(
+    ctx: ActorContext,
+    order_id: str,
+    transactions: Mapping[str, object] | None,
+    *,
+    not_before: str,
+) -> IntakeResult | None:
+    """The payment method arrived (``transactions``), or will not (None): the order's driver
+    slips and customer receipts print now. None if the spool does not hold the order."""
+    spool = ctx.spool.get()
+    text = await spool.order_source(order_id)
+    if text is None:
+        return None
+    raw = loads(text)
+    if not isinstance(raw, dict):
+        return None
+    arrival = _Arrival(raw, order_id, revision_stamp(raw), "payment")
+    answer = "" if transactions is None else ascii_dump(transactions)
+    return await _accept_one(ctx, spool, arrival, not_before, settled=answer)
+
+
 async def _accept_one(
-    ctx: ActorContext, spool: Spool, arrival: _Arrival, not_before: str
+    ctx: ActorContext,
+    spool: Spool,
+    arrival: _Arrival,
+    not_before: str,
+    *,
+    settled: str | None = None,
 ) -> IntakeResult:
     stage = "clean"
     try:
@@ -115,9 +157,9 @@ async def _accept_one(
         if parsed.warnings:
             log.info("order_fields_ignored", order=order.number, fields=list(parsed.warnings))
         stage = "route"
-        decision = decide(order, ctx.config, not_before=not_before)
-        if not decision.printable:
-            log.debug("order_not_printable", order=order.number, reason=decision.reason)
+        now = ctx.clock.now(ctx.wall())
+        decision = decide(order, ctx.config, not_before=not_before, now=now)
+        location = order.location
         incoming = IncomingOrder(
             order_id=order.id,
             number=order.number,
@@ -130,6 +172,15 @@ async def _accept_one(
             targets=decision.targets,
             source=arrival.source,
             changes_until=decision.changes_until,
+            hold_until=decision.hold_until,
+            notice_targets=decision.notice_targets,
+            await_payment=True,
+            settle_payment=settled is not None,
+            payment=settled or "",
+            skip_reason=decision.reason,
+            due=decision.due,
+            location_id=(location.id or "") if location else "",
+            location_name=(location.name or "") if location else "",
         )
         stage = "commit"
         result = await spool.accept(incoming)
@@ -148,6 +199,9 @@ async def _accept_one(
         jobs=len(result.job_ids),
         source=arrival.source,
     )
+    _log_decision(order.number, result, decision.reason, decision.skipped_items)
+    if result.hold_until or result.payment_wait:
+        ctx.pending.ring()  # the fetcher's scheduler releases it, or fetches the payment
     ctx.publish(
         OrderReceived(
             at=ctx.wall(),
@@ -163,6 +217,16 @@ async def _accept_one(
         ctx.ring()
         ctx.publish(JobsQueued(at=ctx.wall(), printers=tuple(ctx.doorbells)))
     return IntakeResult(order.id, result.outcome.value, result)
+
+
+def _log_decision(number: str, result: AcceptResult, reason: str, skipped: Sequence[str]) -> None:
+    """Say what does not print, and what waits: never silently."""
+    if result.outcome is AcceptOutcome.IGNORED and reason:
+        log.info("order_skipped", order=number, reason=reason)
+    elif skipped and result.outcome in (AcceptOutcome.NEW, AcceptOutcome.SCHEDULED):
+        log.info("order_items_skipped", order=number, kinds=list(skipped))
+    if result.outcome is AcceptOutcome.SCHEDULED:
+        log.info("order_scheduled", order=number, until=result.hold_until)
 
 
 def _number_of(raw: Mapping[str, object]) -> str:

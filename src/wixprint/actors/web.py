@@ -23,7 +23,7 @@ from wixprint.supervisor import HistoryStore, current_child
 from wixprint.web.app import create_app
 from wixprint.web.deps import WebDeps
 from wixprint.web.serve import Serving, ServingUrls, serve_web
-from wixprint.wix.webhook import load_public_key, verify_webhook
+from wixprint.wix.webhook import check_instance, load_public_key, verify_webhook
 
 
 def order_json(order: OrderSummary) -> dict[str, object]:
@@ -35,6 +35,14 @@ def order_json(order: OrderSummary) -> dict[str, object]:
         "received_at": order.received_at,
         "source": order.source,
         "revision": order.revision,
+        # What does not print yet or at all, and why: never silently.
+        "skipped": order.skip_reason or None,
+        "scheduled": order.hold_until or None,
+        "due": order.due or None,
+        "location": {"id": order.location_id, "name": order.location_name}
+        if order.location_id or order.location_name
+        else None,
+        "payment": order.payment or None,
         "tickets": [
             {
                 "job_id": t.job_id,
@@ -97,6 +105,10 @@ def recovery_json(ctx: ActorContext) -> dict[str, object]:
         "tree": ctx.tree_status() if ctx.tree_status else None,
         "queues": queues,
         "recent": recent[-50:],
+        "scheduled": [
+            {"order": p.number, "order_id": p.order_id, "print_at": p.hold_until, "due": p.due}
+            for p in ctx.scheduled
+        ],
         "history": None if ctx.history is None else history_json(ctx.history),
         "alerts": list(ctx.alerts_active),
     }
@@ -144,15 +156,27 @@ async def run_web(
         ctx.ring()
         return job_ids
 
+    instances_seen: set[str] = set()
+
     async def webhook(body: bytes) -> None:
         assert public_key is not None
         event = verify_webhook(body, public_key, now=ctx.wall())
+        check_instance(event, cfg.wix.webhook_instance_ids)
+        if event.instance_id and event.instance_id not in instances_seen:
+            instances_seen.add(event.instance_id)  # what to put in webhook_instance_ids
+            log.info("webhook_instance_seen", instance_id=event.instance_id)
         if event.order is None:
             log.info("webhook_without_order", event_type=event.event_type)
             return
         await accept_orders(ctx, [event.order], source="webhook", not_before=not_before_now(ctx))
         if not await spool.seen_event(event.event_id):
             log.info("webhook_duplicate", event_type=event.event_type)
+
+    async def automation(body: bytes) -> None:
+        # The body is never trusted (anyone with the URL can send anything): it only makes
+        # the fetcher poll now, so the order comes from Wix's API like every other.
+        log.info("automation_push", sent=len(body))
+        ctx.poll_now.set()
 
     def recovery() -> Mapping[str, object]:
         data = recovery_json(ctx)
@@ -168,6 +192,8 @@ async def run_web(
         orders=orders,
         reprint=reprint,
         webhook=webhook if public_key is not None else None,
+        automation=automation if cfg.wix.automation_token else None,
+        automation_token=cfg.wix.automation_token,
         subscribe=ctx.bus.subscribe,
         metrics=ctx.metrics,
         admin_token=cfg.http.admin_token,

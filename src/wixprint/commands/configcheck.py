@@ -26,7 +26,8 @@ def format_problems(path: str | Path, error: ConfigError) -> list[str]:
 
 def run_config_check(path: str, *, environ: Mapping[str, str], out: TextIO, err: TextIO) -> int:
     """Print ``ok`` and a summary (secrets masked) and return 0, or the problems and 78.
-    Warnings (unsafe but valid settings, a config file others can read) go to *err*."""
+    Warnings (unsafe or probably unmeant but valid settings, a config file others can read)
+    go to *err*; it still returns 0."""
     try:
         config = load_config(Path(path), environ)
     except ConfigError as exc:

@@ -2,8 +2,13 @@
 printers. A newcomer sees the product work in one command.
 
 New orders appear in the shop every few seconds; every other one is also pushed as a signed
-webhook (the fast path), the rest arrive by polling (the source of truth). Tickets are shown
-in the terminal and written under ``<dir>/tickets/<printer>/``. Ctrl-C stops it cleanly.
+webhook (the fast path), the rest arrive by polling (the source of truth). At the start the
+shop also takes a pre-order due two minutes after its cook time (``preorder_lead`` before it
+is due): a "Vorbestellung erhalten" slip now, the kitchen ticket two minutes later; and a table
+reservation, which prints nothing (``/orders`` says why). The lead itself stays the default:
+a shorter one would hold the demo's ordinary deliveries, due half an hour ahead, as well.
+Tickets are shown in the terminal and written under ``<dir>/tickets/<printer>/``. Ctrl-C
+stops it cleanly.
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ import contextlib
 import os
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import trio
@@ -28,6 +33,8 @@ if TYPE_CHECKING:
 DRINKS_SECTION = "89676f59-3d2a-57d8-9014-a466cfde357d"
 DEMO_KEY = "demo-api-key"
 DEMO_SITE = "demo-site-0001"
+SHOWCASE_WAIT = timedelta(minutes=2)
+"""How long the demo's pre-order is held before its kitchen ticket prints."""
 
 
 def demo_config_text(base: Path, shop_url: str, public_pem: str, port: int, not_before: str) -> str:
@@ -49,9 +56,9 @@ admin_token = "demo-admin-token"
 base_url = "{shop_url}"
 site_id = "{DEMO_SITE}"
 api_key = "{DEMO_KEY}"
-poll_interval = 5.0
 not_before = "{not_before}"
 webhook_public_key = "{pem}"
+automation_token = "demo-automation-token-0001"
 
 [[printers]]
 name = "kitchen"
@@ -108,6 +115,27 @@ async def _orders(
             await trio.sleep(every)
 
 
+def showcase_orders(now: datetime, lead_minutes: float) -> list[dict[str, Any]]:
+    """A pre-order whose cook time (its due time less ``lead_minutes``) is ``SHOWCASE_WAIT``
+    after ``now``, and a table reservation, both placed ``now``: the first is held, the second
+    prints nothing."""
+    from wixprint.sim.samples import shape_orders, shift_dates
+    from wixprint.wixtime import format_wix_time, parse_wix_time
+
+    shapes = shape_orders()
+    placed: list[dict[str, Any]] = []
+    for name in ("order-14-scheduled", "order-11-table-reservation"):
+        template = shapes[name]
+        created = parse_wix_time(template.get("createdDate")) or now
+        order: dict[str, Any] = shift_dates(template, now - created)
+        placed.append(order)
+    slot = placed[0]["shippingInfo"]["logistics"]["deliveryTimeSlot"]
+    due = now + SHOWCASE_WAIT + timedelta(minutes=lead_minutes)
+    slot["from"] = format_wix_time(due)
+    slot["to"] = format_wix_time(due + timedelta(minutes=15))
+    return placed
+
+
 async def demo_main(base: Path, port: int, every: float, duration: float) -> tuple[int, str]:
     """Run the demo; (exit code, why it ended)."""
     from wixprint.app import ServiceOptions
@@ -126,6 +154,14 @@ async def demo_main(base: Path, port: int, every: float, duration: float) -> tup
         print(
             f"wixprint demo: shop at {shop_url}, status at http://127.0.0.1:{port}/health, "
             f"tickets under {base / 'tickets'} (Ctrl-C to stop)",
+            flush=True,
+        )
+        for order in showcase_orders(datetime.now(UTC), config.layout.preorder_lead):
+            shop.add_order(order)
+        print(
+            f"wixprint demo: pre-order #10265 is held (a notice slip now), its kitchen ticket"
+            f" prints in {SHOWCASE_WAIT.seconds // 60} minutes; table reservation #10262 prints"
+            " nothing",
             flush=True,
         )
         nursery.start_soon(_orders, shop, every, f"http://127.0.0.1:{port}", private_key)

@@ -24,8 +24,16 @@ def _loopback(host: str) -> bool:
 
 
 def config_warnings(config: Config) -> list[str]:
-    """Settings that send a secret in clear text over the network."""
+    """What is allowed but probably not meant: a secret sent in clear text over the network,
+    webhooks accepted from any site. Shown by ``config check``, logged at start."""
     found = []
+    wix = config.wix
+    if wix.webhook_public_key and not wix.webhook_instance_ids:
+        found.append(
+            "wix.webhook_instance_ids: empty, so signed webhooks from any site that installed"
+            " your Wix app are printed here; add this site's instance id (the service logs it"
+            " at the first webhook, as webhook_instance_seen)"
+        )
     url = urlsplit(config.wix.base_url)
     if url.scheme == "http" and not _loopback(url.hostname or ""):
         found.append("wix.base_url: plain http:// sends the Wix API key unencrypted; use https://")

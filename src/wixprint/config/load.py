@@ -33,6 +33,7 @@ SECRET_SOURCES: tuple[tuple[str, str, str, str], ...] = (
     ("smtp.fallback", "password", "WIXPRINT_SMTP_FALLBACK_PASSWORD", "smtp_fallback_password"),
     ("alerts.ntfy", "token", "WIXPRINT_NTFY_TOKEN", "ntfy_token"),
     ("alerts.webhook", "token", "WIXPRINT_ALERT_WEBHOOK_TOKEN", "alert_webhook_token"),
+    ("wix", "automation_token", "WIXPRINT_AUTOMATION_TOKEN", "automation_token"),
 )
 
 
@@ -110,6 +111,7 @@ def secret_values(config: Config) -> tuple[str, ...]:
         config.wix.api_key,
         config.smtp.password,
         config.http.admin_token,
+        config.wix.automation_token,
         config.smtp.fallback.password,
         alerts.ntfy.token,
         alerts.webhook.token,
@@ -140,7 +142,10 @@ def summarize(config: Config) -> str:
         + (f"webhooks on {http.public_host}:{http.public_port}" if http.public_host else "none"),
         f"wix: site {wix.site_id or '(not set)'} at {wix.base_url}, api key {mask(wix.api_key)}, "
         f"poll every {wix.poll_interval:g}s, statuses {', '.join(wix.print_statuses)}",
-        f"webhooks: {'on' if wix.webhook_public_key else 'off'}",
+        f"webhooks: {'on' if wix.webhook_public_key else 'off'}, automation push "
+        + ("on (token ****)" if wix.automation_token else "off"),
+        f"location: {wix.location_id or 'all'}, pre-orders print "
+        f"{config.layout.preorder_lead:g} min before they are due",
     ]
     if not config.printers:
         lines.append("printers: none")

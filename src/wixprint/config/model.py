@@ -59,7 +59,9 @@ class WixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     site_id: str = ""
     api_key: str = ""
     """Secret; or WIXPRINT_WIX_API_KEY."""
-    poll_interval: float = 10.0
+    poll_interval: float = 2.5
+    """Seconds between polls: an order reaches the kitchen about half of it after Wix has it
+    (median), without any push. 24 searches a minute at idle, an eighth of Wix's budget."""
     print_statuses: list[str] = msgspec.field(default_factory=lambda: ["APPROVED"])
     webhook_public_key: str = ""
     """PEM text or a path to a PEM file; empty disables POST /webhooks/wix."""
@@ -76,6 +78,14 @@ class WixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     """Which line items print: kinds (restaurants, custom, stores, bookings, events,
     pricing_plans, gift_cards, table_reservations) or Wix app ids. An allow-list: items of
     any other app (reservations, gift cards, ...) never print."""
+    location_id: str = ""
+    """One business location's orders only: its id, or its name as Wix shows it. Empty: all
+    locations. Orders that name no location print anyway (never lost)."""
+    automation_token: str = ""
+    """Secret in the URL of ``POST /webhooks/automation/<token>`` (a Wix Automation or a Velo
+    ``events.js`` push); or WIXPRINT_AUTOMATION_TOKEN. Empty: that route answers 404."""
+    webhook_instance_ids: list[str] = msgspec.field(default_factory=list)
+    """App instance ids whose signed webhooks are accepted; empty: any (a warning)."""
 
 
 class PrinterConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -92,6 +102,8 @@ class PrinterConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     """Menu section ids this printer takes (kitchen tickets only); empty: all the rest."""
     station: str = ""
     """Name printed on other tickets for items routed here (default: the printer name)."""
+    location: str = ""
+    """Business location (id or name) whose orders this printer prints; empty: any."""
     columns: int = 48
     codepage: str = "CP858"
     proof: Literal["process_id", "status", "none"] = "process_id"
@@ -119,6 +131,11 @@ class LayoutConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     show_prices: bool = True
     """Prices on the customer receipt (kitchen tickets never show prices)."""
     language: Literal["de", "en"] = "de"
+    preorder_lead: float = 45.0
+    """Minutes before an order's due time at which its tickets print; an order due later is
+    held (scheduled) until then."""
+    preorder_notice: bool = True
+    """A short "Vorbestellung erhalten" slip at the kitchen printers when an order is held."""
 
 
 class NtfyConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -14,7 +14,7 @@ import msgspec
 from wixprint.config.model import RECEIPT_KINDS, Config
 from wixprint.config.rules_alerts import check_alert_channels
 from wixprint.config.walker import Report
-from wixprint.vocabulary import ItemKind
+from wixprint.vocabulary import BusinessLocation, ItemKind
 
 _KNOWN_STATUSES = ("APPROVED", "CANCELED", "INITIALIZED", "PENDING", "REJECTED")
 _ITEM_KINDS = tuple(k.value for k in ItemKind if k is not ItemKind.OTHER)
@@ -22,6 +22,9 @@ _APP_ID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _QUIET_HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
 _ORIGIN = re.compile(r"https?://[^/\s:@]+(:\d{1,5})?")
 _HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
+_URL_TOKEN = re.compile(r"[A-Za-z0-9._~-]{16,200}")
+MAX_PREORDER_LEAD = 7 * 24 * 60.0
+"""Minutes: a lead longer than a week is a typo (hours or seconds meant)."""
 
 
 def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
@@ -92,6 +95,23 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
             datetime.datetime.fromisoformat(wix.not_before)
         except ValueError:
             report.check("wix.not_before", f"not an ISO-8601 time: {wix.not_before!r}")
+    if wix.restaurants_app_only and not any(
+        a == ItemKind.RESTAURANTS.value or _APP_ID.fullmatch(a) for a in wix.print_apps
+    ):
+        report.check(
+            "wix.restaurants_app_only",
+            "only orders with a Wix Restaurants item are fetched, but print_apps does not print"
+            ' them: add "restaurants" to wix.print_apps',
+            uses=("wix.print_apps",),
+        )
+    if wix.automation_token and not _URL_TOKEN.fullmatch(wix.automation_token):
+        report.check(
+            "wix.automation_token",
+            "must be 16 to 200 characters of A-Z a-z 0-9 . _ ~ - (it travels in a URL)",
+        )
+    for i, instance in enumerate(wix.webhook_instance_ids):
+        if not _APP_ID.fullmatch(instance.strip()):
+            report.check(f"wix.webhook_instance_ids[{i}]", f"not an instance id: {instance!r}")
     pem = _webhook_key(wix.webhook_public_key, base_dir, report)
 
     names: set[str] = set()
@@ -122,7 +142,14 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
             report.check(f"{at}.codepage", f"unknown code page {p.codepage!r}")
         for key in ("connect_timeout", "send_timeout", "reply_timeout", "probe_interval"):
             positive(f"{at}.{key}", getattr(p, key))
+        if not BusinessLocation.compatible(p.location, wix.location_id):
+            report.check(
+                f"{at}.location",
+                f"never prints: this Pi takes only orders of location {wix.location_id!r}",
+                uses=("wix.location_id",),
+            )
 
+    between("layout.preorder_lead", config.layout.preorder_lead, 0.1, MAX_PREORDER_LEAD)
     if "driver" in config.layout.unknown:
         report.check("layout.unknown", "no driver slip for an order without a delivery address")
     for kind, copies in config.layout.copies.items():

@@ -65,6 +65,10 @@ class Labels:
     changed_hint: str
     job: str
     revision: str
+    preorder: str
+    preorder_hint: str
+    preorder_release: str
+    """``{time}``: when the held tickets print."""
 
 
 GERMAN = Labels(
@@ -125,6 +129,9 @@ GERMAN = Labels(
     changed_hint="Ersetzt den vorherigen Bon",
     job="Job",
     revision="Rev.",
+    preorder="VORBESTELLUNG ERHALTEN",
+    preorder_hint="Noch nicht zubereiten.",
+    preorder_release="Küchenbon kommt um {time}",
 )
 
 ENGLISH = Labels(
@@ -185,6 +192,9 @@ ENGLISH = Labels(
     changed_hint="Replaces the previous ticket",
     job="Job",
     revision="Rev.",
+    preorder="PRE-ORDER RECEIVED",
+    preorder_hint="Do not cook yet.",
+    preorder_release="Kitchen ticket at {time}",
 )
 
 _BY_LANGUAGE = {"de": GERMAN, "en": ENGLISH}

@@ -1,27 +1,41 @@
-"""What is printable and where it goes: the one rule every way in shares.
+"""What is printable, where it goes and when: the one rule every way in shares.
 
-The poller, the webhook route and any later entry hand a parsed order to :func:`decide`, so
-an order can never print by one path and not by another (``restaurants_app_only`` once
-filtered the poll only, and a webhook brought in anything). Pure: the order and the
-configuration in, the decision out. Rules about what prints (per line item, held pre-orders,
-one business location) belong here, as one more step of :func:`decide`.
+The poller, the webhook route, the automation push, the release of a held pre-order and the
+arrival of its payment method all hand a parsed order to :func:`decide`, so an order can
+never print by one path and not by another. Pure: the order, the configuration and the
+clock in, the decision out. The steps, in order:
+
+* status in ``wix.print_statuses``, not created before ``not_before``;
+* ``wix.restaurants_app_only``: an order-level gate, exactly what the poll's filter asks Wix
+  for (some line item of the Wix Restaurants app), so a push cannot print what the poll
+  would never fetch;
+* what prints per line item (``wix/printable.py``, ``wix.print_apps``): an order with
+  nothing printable (a table reservation, a gift card) is stored and shown as skipped;
+* one business location (``wix.location_id``), and printers bound to locations;
+* held pre-orders (``receipts/schedule.py``): due later than ``layout.preorder_lead``
+  minutes from now, its tickets wait; only a short notice slip prints at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from wixprint.config import Config
 from wixprint.receipts.fingerprints import fingerprints
-from wixprint.receipts.routing import plan_targets
+from wixprint.receipts.routing import plan_targets, serves
+from wixprint.receipts.schedule import hold_until
 from wixprint.vocabulary import JobTarget
 from wixprint.wix.intake import RESTAURANTS_APP_ID, is_before
 from wixprint.wix.model import Order
+from wixprint.wix.printable import PrintSelection, select_items
 from wixprint.wixtime import format_wix_time
 
-__all__ = ["CHANGES_MATTER_FOR", "PrintDecision", "decide"]
+__all__ = ["CHANGES_MATTER_FOR", "NOTICE_KIND", "PrintDecision", "decide"]
+
+NOTICE_KIND = "preorder"
+"""The job kind of the "Vorbestellung erhalten" slip a held order prints at once."""
 
 CHANGES_MATTER_FOR = timedelta(days=7)
 """How long after its due time a change of an order still prints CHANGED/CANCELED tickets."""
@@ -40,9 +54,17 @@ class PrintDecision:
     """What each receipt kind depends on (``receipts.fingerprints``)."""
     changes_until: str = ""
     """Wix time after which a change prints nothing: the order is history."""
+    hold_until: str = ""
+    """Wix time at which a held pre-order's tickets print; "" when nothing is held."""
+    notice_targets: tuple[JobTarget, ...] = ()
+    """Where the notice slip of a held order goes (the kitchen printers), if configured."""
+    due: str = ""
+    """The order's due time (Wix time), for the status pages; "" when it has none."""
+    skipped_items: tuple[str, ...] = ()
+    """Kinds (or app ids) of line items that never print, for the log."""
 
 
-def _why_not(order: Order, config: Config, not_before: str) -> str:
+def _why_not(order: Order, config: Config, not_before: str, selection: PrintSelection) -> str:
     wix = config.wix
     if order.status not in wix.print_statuses:
         return f"status {order.status or 'missing'}"
@@ -52,22 +74,51 @@ def _why_not(order: Order, config: Config, not_before: str) -> str:
         item.app_id == RESTAURANTS_APP_ID for item in order.line_items
     ):
         return "no Wix Restaurants item"
+    if not selection.prints:
+        return "nothing to print: " + ", ".join(selection.skipped_kinds())
+    location = order.location
+    if location is not None and not location.matches(wix.location_id):
+        return f"location {location.name or location.id}"
+    if (
+        location is not None
+        and config.printers
+        and not any(serves(p, order) for p in config.printers)
+    ):
+        return f"no printer for location {location.name or location.id}"
     return ""
 
 
-def decide(order: Order, config: Config, *, not_before: str) -> PrintDecision:
-    """Whether ``order`` prints, where, and what each ticket depends on.
+def decide(order: Order, config: Config, *, not_before: str, now: datetime) -> PrintDecision:
+    """Whether ``order`` prints, where, when, and what each ticket depends on.
 
-    ``not_before`` is the effective gate (``wix.not_before``, else the service's first start).
+    ``not_before`` is the effective gate (``wix.not_before``, else the service's first start);
+    ``now`` is this machine's clock (aware), against which a pre-order's release is decided.
     """
-    reason = _why_not(order, config, not_before)
+    selection = select_items(order, config)
+    reason = _why_not(order, config, not_before, selection)
+    targets = plan_targets(order, config)
+    held = "" if reason else hold_until(order, config.layout.preorder_lead, now)
+    due = order.due_from or order.due_to
     return PrintDecision(
         printable=not reason,
         reason=reason,
-        targets=plan_targets(order, config),
-        fingerprints=fingerprints(order),
+        targets=targets,
+        # The kitchen's digest covers what its ticket lists: the items that print.
+        fingerprints=fingerprints(replace(order, line_items=selection.items)),
         changes_until=_changes_until(order),
+        hold_until=held,
+        notice_targets=_notice_targets(targets) if held and config.layout.preorder_notice else (),
+        due="" if due is None else format_wix_time(due),
+        skipped_items=selection.skipped_kinds(),
     )
+
+
+def _notice_targets(targets: tuple[JobTarget, ...]) -> tuple[JobTarget, ...]:
+    """One notice per printer that gets the kitchen ticket (else the first target's)."""
+    printers = [t.printer for t in targets if t.kind == "kitchen"] or [
+        t.printer for t in targets[:1]
+    ]
+    return tuple(JobTarget(NOTICE_KIND, p) for p in dict.fromkeys(printers))
 
 
 def _changes_until(order: Order) -> str:

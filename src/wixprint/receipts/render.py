@@ -17,7 +17,7 @@ from typing import Any
 
 from wixprint.config import Config, PrinterConfig
 from wixprint.errors import RenderError
-from wixprint.receipts import customer, driver, kitchen
+from wixprint.receipts import customer, driver, kitchen, notice
 from wixprint.receipts.labels import labels_for
 from wixprint.receipts.layout import (
     PLAIN,
@@ -43,6 +43,7 @@ _BUILDERS: dict[str, Callable[[Context], None]] = {
     "kitchen": kitchen.build,
     "driver": driver.build,
     "customer": customer.build,
+    "preorder": notice.build,
 }
 
 

@@ -7,6 +7,11 @@ Kitchen routing: a printer with ``sections`` takes the items of those menu secti
 such printer does, if two list the same section). Printers without ``sections`` take the
 rest. If no kitchen printer is without ``sections``, the first kitchen printer takes the
 rest, so an item of an unlisted section is never lost.
+
+Only the items that print (``wix/printable.py``: a table reservation or a gift card bought
+with dinner is no kitchen work) are routed and listed. A printer bound to a business
+location (``[[printers]] location``) serves only that location's orders, and orders that
+name no location (never lost for want of a match).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from wixprint.config import Config, PrinterConfig, ReceiptKind
 from wixprint.vocabulary import JobTarget
 from wixprint.wix.model import Fulfillment, LineItem, Order
+from wixprint.wix.printable import printable_items
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +49,13 @@ def receipt_kinds(order: Order, config: Config) -> tuple[str, ...]:
     return tuple(dict.fromkeys(kinds))
 
 
-def _kitchen_printers(config: Config) -> list[PrinterConfig]:
-    return [p for p in config.printers if "kitchen" in p.receipts]
+def serves(printer: PrinterConfig, order: Order) -> bool:
+    """Whether ``printer`` prints ``order`` as far as business locations go."""
+    return order.location is None or order.location.matches(printer.location)
+
+
+def _kitchen_printers(order: Order, config: Config) -> list[PrinterConfig]:
+    return [p for p in config.printers if "kitchen" in p.receipts and serves(p, order)]
 
 
 def _takers(item: LineItem, kitchens: list[PrinterConfig]) -> list[PrinterConfig]:
@@ -59,14 +70,16 @@ def _takers(item: LineItem, kitchens: list[PrinterConfig]) -> list[PrinterConfig
 def route_items(order: Order, printer: PrinterConfig, config: Config) -> RoutedItems:
     """Split the order's items into this printer's and the other stations'.
 
-    A printer that is not a kitchen printer in ``config`` (e.g. a one-off test) gets all.
+    A printer that is not one of the order's kitchen printers in ``config`` (e.g. a one-off
+    test) gets every printable item.
     """
-    kitchens = _kitchen_printers(config)
+    items = printable_items(order, config)
+    kitchens = _kitchen_printers(order, config)
     if not any(p.name == printer.name for p in kitchens):
-        return RoutedItems(mine=order.line_items, elsewhere=())
+        return RoutedItems(mine=items, elsewhere=())
     mine: list[LineItem] = []
     elsewhere: list[tuple[str, LineItem]] = []
-    for item in order.line_items:
+    for item in items:
         takers = _takers(item, kitchens)
         if any(p.name == printer.name for p in takers):
             mine.append(item)
@@ -83,7 +96,7 @@ def _kitchen_wants(order: Order, printer: PrinterConfig, config: Config) -> bool
     if order.line_items:
         return False  # everything went to other stations: nothing to print here
     # No items at all: still one kitchen ticket (saying so) where the rest would go.
-    kitchens = _kitchen_printers(config)
+    kitchens = _kitchen_printers(order, config)
     rest = [p for p in kitchens if not p.sections] or kitchens[:1]
     return any(p.name == printer.name for p in rest)
 
@@ -96,7 +109,7 @@ def plan_targets(order: Order, config: Config) -> tuple[JobTarget, ...]:
     targets: list[JobTarget] = []
     for kind in receipt_kinds(order, config):
         for printer in config.printers:
-            if kind not in printer.receipts:
+            if kind not in printer.receipts or not serves(printer, order):
                 continue
             if kind == "kitchen" and not _kitchen_wants(order, printer, config):
                 continue

@@ -33,6 +33,7 @@ from wixprint.spool.types import (
     NewAlert,
     OrderSummary,
     OutboxAlert,
+    PendingOrder,
     QuarantinedOrder,
     QueueStats,
     SpoolStatistics,
@@ -114,7 +115,16 @@ class Spool:
         return await self._run(db_memory.quarantine_order, self._db(), order, self._clock())
 
     async def order_raw(self, order_id: str) -> str | None:
+        """The order's text for its tickets (with its payment answer, once fetched)."""
         return await self._run(db_orders.order_raw, self._db(), order_id)
+
+    async def order_source(self, order_id: str) -> str | None:
+        """The order's text as Wix sent it, to decide on it again."""
+        return await self._run(db_orders.order_source, self._db(), order_id)
+
+    async def pending_orders(self) -> list[PendingOrder]:
+        """Held pre-orders and orders whose tickets wait for the payment method."""
+        return await self._run(db_orders.pending_orders, self._db())
 
     async def unprinted_orders(self, older_than: float) -> list[tuple[str, float]]:
         """(order number, seconds waiting) for orders with a ticket open that long."""

@@ -228,7 +228,8 @@ def prune(
 ) -> int:
     """Bury old finished orders, drop old tombstones and history; rows deleted.
 
-    An order goes when every job of it printed (a failed or waiting ticket keeps it) and
+    An order goes when every job of it printed (a failed or waiting ticket, a held pre-order
+    or tickets waiting for the payment method keep it) and
     its ``updatedDate`` is ``keep_for`` seconds older than the reference (module docstring).
     Job history, sent alerts and webhook ids are plain history: they go by this machine's
     clock, which can change nothing that prints.
@@ -238,7 +239,8 @@ def prune(
     with write_tx(conn, "prune"):
         if ref is not None:
             finished = conn.execute(
-                "SELECT order_id, updated, created FROM orders o WHERE NOT EXISTS"
+                "SELECT order_id, updated, created FROM orders o WHERE hold_until = ''"
+                " AND payment_wait IS NULL AND NOT EXISTS"
                 " (SELECT 1 FROM jobs j WHERE j.order_id = o.order_id AND j.state <> ?)",
                 (JobState.PRINTED.value,),
             ).fetchall()

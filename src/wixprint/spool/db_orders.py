@@ -1,4 +1,6 @@
-"""Orders in the spool: accept (upsert + jobs in one transaction), reprint, status views."""
+"""Orders in the spool: accept (upsert + jobs in one transaction), reprint, status views,
+and the orders whose tickets are still to come (held pre-orders, tickets waiting for the
+payment method)."""
 
 from __future__ import annotations
 
@@ -14,14 +16,17 @@ from wixprint.spool.types import (
     IncomingOrder,
     JobState,
     OrderSummary,
+    PendingOrder,
     TicketSummary,
 )
-from wixprint.vocabulary import JobTarget, Variant
+from wixprint.vocabulary import STORED_TRANSACTIONS_KEY, JobTarget, Variant
 
 __all__ = [
     "accept",
     "insert_job",
     "order_raw",
+    "order_source",
+    "pending_orders",
     "recent_orders",
     "reprint",
     "unprinted_orders",
@@ -70,7 +75,8 @@ def insert_job(
 def _stored(conn: sqlite3.Connection, order_id: str) -> tuple[StoredOrder | None, bool | None]:
     """The stored order (row, else tombstone), and for a tombstone whether it printed."""
     row = conn.execute(
-        "SELECT status, updated, fingerprint, revision FROM orders WHERE order_id = ?",
+        "SELECT status, updated, fingerprint, revision, hold_until, payment_settled FROM orders"
+        " WHERE order_id = ?",
         (order_id,),
     ).fetchone()
     if row is None:
@@ -82,6 +88,8 @@ def _stored(conn: sqlite3.Connection, order_id: str) -> tuple[StoredOrder | None
         fingerprints=fingerprints_of(str(row[2])),
         revision=int(row[3]),
         targets=job_targets(conn, order_id),
+        hold_until=str(row[4]),
+        payment_settled=bool(row[5]),
     )
     return stored, None
 
@@ -102,8 +110,10 @@ def accept(conn: sqlite3.Connection, order: IncomingOrder, now: float) -> Accept
             conn.execute("DELETE FROM tombstones WHERE order_id = ?", (order.order_id,))
             conn.execute(
                 "INSERT INTO orders (order_id, number, status, created, updated, fingerprint,"
-                " raw_json, revision, received_at, updated_at, source, printed_any)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " raw_json, revision, received_at, updated_at, source, printed_any, hold_until,"
+                " payment_wait, payment_settled, payment, skip_reason, due, location_id,"
+                " location_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " ?)",
                 (
                     order.order_id,
                     order.number,
@@ -117,12 +127,21 @@ def accept(conn: sqlite3.Connection, order: IncomingOrder, now: float) -> Accept
                     now,
                     order.source,
                     int(bool(printed_before)),
+                    plan.hold_until,
+                    now if plan.payment_wait else None,
+                    int(plan.payment_settled),
+                    (order.payment or None) if order.settle_payment else None,
+                    *_shown(order),
                 ),
             )
         else:
             conn.execute(
                 "UPDATE orders SET number = ?, status = ?, updated = ?, fingerprint = ?,"
-                " raw_json = ?, revision = ?, updated_at = ? WHERE order_id = ?",
+                " raw_json = ?, revision = ?, updated_at = ?, hold_until = ?,"
+                " payment_wait = CASE WHEN ? THEN COALESCE(payment_wait, ?) END,"
+                " payment_settled = ?, payment = CASE WHEN ? THEN ? ELSE payment END,"
+                " skip_reason = ?, due = ?, location_id = ?, location_name = ?"
+                " WHERE order_id = ?",
                 (
                     order.number,
                     order.status,
@@ -131,6 +150,13 @@ def accept(conn: sqlite3.Connection, order: IncomingOrder, now: float) -> Accept
                     order.raw_json,
                     plan.revision,
                     now,
+                    plan.hold_until,
+                    int(plan.payment_wait),
+                    now,
+                    int(plan.payment_settled),
+                    int(order.settle_payment),
+                    order.payment or None,
+                    *_shown(order),
                     order.order_id,
                 ),
             )
@@ -147,7 +173,19 @@ def accept(conn: sqlite3.Connection, order: IncomingOrder, now: float) -> Accept
             for job in plan.jobs
         ]
     printers = tuple(dict.fromkeys(t.printer for t in plan.targets)) if job_ids else ()
-    return AcceptResult(plan.outcome, plan.revision, tuple(job_ids), printers)
+    return AcceptResult(
+        plan.outcome,
+        plan.revision,
+        tuple(job_ids),
+        printers,
+        hold_until=plan.hold_until,
+        payment_wait=plan.payment_wait,
+    )
+
+
+def _shown(order: IncomingOrder) -> tuple[str, str, str, str]:
+    """What the status pages show of an order besides its tickets."""
+    return (order.skip_reason, order.due, order.location_id, order.location_name)
 
 
 def _find_order(conn: sqlite3.Connection, order_key: str) -> tuple[str, int] | None:
@@ -205,9 +243,49 @@ def reprint(conn: sqlite3.Connection, order_key: str, kind: str | None, now: flo
 
 
 def order_raw(conn: sqlite3.Connection, order_id: str) -> str | None:
+    """The order's text for its tickets: Wix's order, with the Order Transactions answer (once
+    fetched) beside its fields under ``STORED_TRANSACTIONS_KEY``."""
     with read_tx(conn, "order_raw"):
+        row = conn.execute(
+            "SELECT raw_json, payment FROM orders WHERE order_id = ?", (order_id,)
+        ).fetchone()
+    if row is None:
+        return None
+    raw, payment = str(row[0]), row[1]
+    body = raw.lstrip()
+    if payment is None or not body.startswith("{"):
+        return raw
+    rest = body[1:].lstrip()
+    joint = "" if rest.startswith("}") else ","
+    # Both parts are JSON we wrote (an object, and the answer's text): splicing keeps the
+    # order's text as Wix sent it and costs no parse.
+    return f'{{"{STORED_TRANSACTIONS_KEY}":{payment}{joint}{rest}'
+
+
+def order_source(conn: sqlite3.Connection, order_id: str) -> str | None:
+    """The order's text as Wix sent it (to decide on it again), None if not held."""
+    with read_tx(conn, "order_source"):
         row = conn.execute("SELECT raw_json FROM orders WHERE order_id = ?", (order_id,)).fetchone()
     return None if row is None else str(row[0])
+
+
+def pending_orders(conn: sqlite3.Connection) -> list[PendingOrder]:
+    """Orders with tickets still to come: held, or waiting for the payment method."""
+    with read_tx(conn, "pending_orders"):
+        rows = conn.execute(
+            "SELECT order_id, number, hold_until, payment_wait, due FROM orders"
+            " WHERE hold_until <> '' OR payment_wait IS NOT NULL ORDER BY hold_until, rowid"
+        ).fetchall()
+    return [
+        PendingOrder(
+            order_id=str(r[0]),
+            number=str(r[1]),
+            hold_until=str(r[2]),
+            payment_wait=None if r[3] is None else float(r[3]),
+            due=str(r[4]),
+        )
+        for r in rows
+    ]
 
 
 def unprinted_orders(
@@ -232,7 +310,9 @@ def recent_orders(conn: sqlite3.Connection, limit: int) -> list[OrderSummary]:
     """Newest orders first, with every ticket's state. Never customer details."""
     with read_tx(conn, "recent_orders"):
         orders = conn.execute(
-            "SELECT order_id, number, status, created, received_at, source, revision"
+            "SELECT order_id, number, status, created, received_at, source, revision,"
+            " skip_reason, hold_until, due, location_id, location_name, payment_wait,"
+            " payment_settled, payment IS NOT NULL"
             " FROM orders ORDER BY received_at DESC, rowid DESC LIMIT ?",
             (limit,),
         ).fetchall()
@@ -266,6 +346,20 @@ def recent_orders(conn: sqlite3.Connection, limit: int) -> list[OrderSummary]:
             source=str(o[5]),
             revision=int(o[6]),
             tickets=tuple(tickets[str(o[0])]),
+            skip_reason=str(o[7]),
+            hold_until=str(o[8]),
+            due=str(o[9]),
+            location_id=str(o[10]),
+            location_name=str(o[11]),
+            payment=_payment_state(o[12], bool(o[13]), bool(o[14])),
         )
         for o in orders
     ]
+
+
+def _payment_state(wait: float | None, settled: bool, known: bool) -> str:
+    if wait is not None:
+        return "waiting"
+    if known:
+        return "known"
+    return "unavailable" if settled else ""

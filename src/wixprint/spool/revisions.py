@@ -24,6 +24,21 @@ Rules (``updated`` is Wix's ``updatedDate``; "kind" is a receipt kind):
   refund, an archive or a chargeback months later is no news for the kitchen or the driver.
 * anything else → UPDATED: stored, no tickets.
 
+Tickets that wait (what an order needs *now* is a part of its targets):
+
+* **held pre-orders** (``hold_until``): an order that never had tickets beyond its notice
+  slip and whose release time has not come prints only the notice slip (NEW, outcome
+  SCHEDULED); a change or cancellation while held prints nothing and is simply stored. Its
+  release is the same order accepted again with ``hold_until`` empty: not a duplicate even
+  with the same ``updatedDate`` (the stored row is held, the copy is not), and the tickets
+  then print as kinds that newly apply. Once released, an order is never held again.
+* **payment method** (``await_payment``): until the order's payment is settled, driver slips
+  and customer receipts wait; settling it (``settle_payment``) is again an accept of the
+  same order, never a duplicate while the stored row is unsettled.
+
+A release or a settlement with the same ``updatedDate`` keeps the revision: the order did
+not change, only its tickets came due.
+
 Every job of a plan carries the REPRINT banner (``reason``) when the spool cannot know that
 it is not on paper already: the order was last updated before the restore horizon, or it was
 never seen and Wix created it before the spool's history starts (``horizons.py``).
@@ -32,7 +47,7 @@ never seen and Wix created it before the spool's history starts (``horizons.py``
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from wixprint.spool.horizons import Horizon
 from wixprint.spool.types import AcceptOutcome, IncomingOrder
@@ -41,7 +56,9 @@ from wixprint.wixtime import parse_wix_time
 
 __all__ = [
     "CANCELED_STATUSES",
+    "NOTICE_KINDS",
     "NO_UPDATE_KINDS",
+    "PAYMENT_KINDS",
     "AcceptPlan",
     "PlannedJob",
     "StoredOrder",
@@ -54,8 +71,13 @@ __all__ = [
 
 CANCELED_STATUSES = frozenset({"CANCELED", "CANCELLED", "REJECTED"})
 """A rejection after printing reaches the stations like a cancellation."""
-NO_UPDATE_KINDS = frozenset({"customer"})
-"""Receipt kinds that get no CHANGED / CANCELED tickets: the guest has left with theirs."""
+NOTICE_KINDS = frozenset({"preorder"})
+"""Job kinds that only announce an order (a held pre-order's slip): never updated."""
+NO_UPDATE_KINDS = frozenset({"customer"}) | NOTICE_KINDS
+"""Receipt kinds that get no CHANGED / CANCELED tickets: the guest has left with theirs,
+and a notice slip is no order to cook."""
+PAYMENT_KINDS = frozenset({"driver", "customer"})
+"""Tickets that print the payment method, so wait (a few seconds) for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +94,15 @@ class StoredOrder:
     targets: tuple[JobTarget, ...]
     """(kind, printer) pairs of its jobs, in job order; empty only for rows whose jobs an
     older version pruned."""
+    hold_until: str = ""
+    """Held until then ("" when not held)."""
+    payment_settled: bool = True
+    """The payment method was fetched (or given up on): nothing waits for it any more."""
+
+    @property
+    def released(self) -> bool:
+        """It had tickets beyond a notice slip: it is never held again."""
+        return any(t.kind not in NOTICE_KINDS for t in self.targets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +121,12 @@ class AcceptPlan:
     jobs: tuple[PlannedJob, ...] = field(default=())
     reason: str = "new"
     """new | restored | before_history; anything but ``new`` prints the REPRINT banner."""
+    hold_until: str = ""
+    """What the row keeps: held until then, "" when not held."""
+    payment_wait: bool = False
+    """Driver slips / customer receipts of the order wait for its payment method."""
+    payment_settled: bool = True
+    """Nothing of the order waits for the payment method any more."""
 
     @property
     def store(self) -> bool:
@@ -140,6 +177,39 @@ def _reason(order: IncomingOrder, known: bool, horizon: Horizon) -> str:
     return "new"
 
 
+@dataclass(frozen=True, slots=True)
+class _Readiness:
+    """Which of the order's targets may print now, and what waits."""
+
+    held: bool
+    hold_until: str
+    settled: bool
+    targets: tuple[JobTarget, ...]
+    """The targets that may print now (the notice slips only, while held)."""
+    deferred: bool
+    """Payment-kind targets the order needs but does not have yet wait for the payment."""
+
+
+def _readiness(stored: StoredOrder | None, order: IncomingOrder) -> _Readiness:
+    released = stored is not None and stored.released
+    held = bool(order.hold_until) and order.printable and not released
+    settled = (
+        order.settle_payment
+        or not order.await_payment
+        or (stored is not None and stored.payment_settled)
+    )
+    had = set(stored.targets) if stored is not None else set()
+    wanted = _distinct(order.targets)
+    if held:
+        notices = _distinct(order.notice_targets)
+        return _Readiness(True, order.hold_until, settled, notices, False)
+    if settled:
+        return _Readiness(False, "", True, wanted, False)
+    ready = tuple(t for t in wanted if t.kind not in PAYMENT_KINDS or t in had)
+    waiting = order.printable and not is_canceled(order.status) and len(ready) < len(wanted)
+    return _Readiness(False, "", False, ready, waiting)
+
+
 def _plan(
     outcome: AcceptOutcome,
     revision: int,
@@ -154,44 +224,66 @@ def plan_accept(
     stored: StoredOrder | None, order: IncomingOrder, horizon: Horizon | None = None
 ) -> AcceptPlan:
     """Decide the outcome, revision and new jobs for ``order`` (see the module rules)."""
-    horizon = horizon or Horizon()
+    ready = _readiness(stored, order)
+    plan = _plan_accept(stored, order, horizon or Horizon(), ready)
+    return replace(
+        plan,
+        hold_until=ready.hold_until,
+        payment_wait=ready.deferred,
+        payment_settled=ready.settled,
+    )
+
+
+def _plan_accept(
+    stored: StoredOrder | None, order: IncomingOrder, horizon: Horizon, ready: _Readiness
+) -> AcceptPlan:
     reason = _reason(order, stored is not None, horizon)
     if stored is None:
         if not order.printable:
             return AcceptPlan(AcceptOutcome.IGNORED, 0)
-        targets = _distinct(order.targets)
-        jobs = (PlannedJob(t, Variant.NEW) for t in targets)
-        return _plan(AcceptOutcome.NEW, 1 if targets else 0, Variant.NEW, jobs, reason)
-    if not is_newer(order.updated, stored.updated):
+        jobs = [PlannedJob(t, Variant.NEW) for t in ready.targets]
+        outcome = AcceptOutcome.SCHEDULED if ready.held else AcceptOutcome.NEW
+        return _plan(outcome, 1 if jobs else 0, Variant.NEW, jobs, reason)
+    came_due = (bool(stored.hold_until) and not ready.held) or (
+        order.settle_payment and not stored.payment_settled
+    )
+    newer = is_newer(order.updated, stored.updated)
+    if not newer and not came_due:
         return AcceptPlan(AcceptOutcome.DUPLICATE, stored.revision)
     if stored.revision == 0:
-        targets = _distinct(order.targets) if order.printable else ()
-        if not targets:
+        if not order.printable:
             return AcceptPlan(AcceptOutcome.IGNORED, 0)
-        jobs = (PlannedJob(t, Variant.NEW) for t in targets)
-        return _plan(AcceptOutcome.REVISED, 1, Variant.NEW, jobs, reason)
+        jobs = [PlannedJob(t, Variant.NEW) for t in ready.targets]
+        if not jobs:
+            outcome = AcceptOutcome.SCHEDULED if ready.held else AcceptOutcome.IGNORED
+            return _plan(outcome, 0, Variant.NEW, (), reason)
+        outcome = AcceptOutcome.SCHEDULED if ready.held else AcceptOutcome.REVISED
+        return _plan(outcome, 1, Variant.NEW, jobs, reason)
 
-    if _is_history(order):
+    if newer and _is_history(order):
+        # A change long after the order was due; tickets that merely came due (a release, a
+        # payment method) still print: they belong to the order as it was taken in.
         return AcceptPlan(AcceptOutcome.UPDATED, stored.revision)
     before = stored.targets or _distinct(order.targets)
     kept = tuple(t for t in before if t.kind not in NO_UPDATE_KINDS)
     was_canceled = is_canceled(stored.status)
     if is_canceled(order.status) and not was_canceled:
-        jobs = (PlannedJob(t, Variant.CANCELED) for t in kept)
-        return _revise(stored, Variant.CANCELED, jobs, reason)
-    if not order.printable:
+        canceled = (PlannedJob(t, Variant.CANCELED) for t in kept)
+        return _revise(stored, Variant.CANCELED, canceled, reason, bump=True)
+    if not order.printable or ready.held:
+        # Not printable now, or a pre-order still held: stored, nothing extra on paper.
         return AcceptPlan(AcceptOutcome.UPDATED, stored.revision)
     changed = _changed_kinds(stored, order, was_canceled, before)
     had_kinds = {t.kind for t in before}
     planned = [PlannedJob(t, Variant.CHANGED) for t in kept if t.kind in changed]
-    for target in _distinct(order.targets):
+    for target in ready.targets:
         if target in before:
             continue
         if target.kind not in had_kinds:
             planned.append(PlannedJob(target, Variant.NEW))  # a kind that newly applies
         elif target.kind in changed and target.kind not in NO_UPDATE_KINDS:
             planned.append(PlannedJob(target, Variant.CHANGED))  # e.g. a new kitchen station
-    return _revise(stored, Variant.CHANGED, planned, reason)
+    return _revise(stored, Variant.CHANGED, planned, reason, bump=newer)
 
 
 def _changed_kinds(
@@ -207,9 +299,17 @@ def _changed_kinds(
 
 
 def _revise(
-    stored: StoredOrder, variant: Variant, jobs: Iterable[PlannedJob], reason: str
+    stored: StoredOrder,
+    variant: Variant,
+    jobs: Iterable[PlannedJob],
+    reason: str,
+    *,
+    bump: bool,
 ) -> AcceptPlan:
+    """A revision with ``jobs``; ``bump`` False (tickets that came due, the order unchanged)
+    keeps the revision number."""
     planned = tuple(jobs)
     if not planned:
         return AcceptPlan(AcceptOutcome.UPDATED, stored.revision)
-    return _plan(AcceptOutcome.REVISED, stored.revision + 1, variant, planned, reason)
+    revision = stored.revision + 1 if bump else stored.revision
+    return _plan(AcceptOutcome.REVISED, revision, variant, planned, reason)

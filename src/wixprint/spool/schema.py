@@ -189,11 +189,31 @@ _V4_ALERT_STATE: tuple[Step, ...] = (
     )""",
 )
 
+# Tickets that wait, and what the status pages show of an order (issue 13): a pre-order held
+# until ``hold_until`` (Wix time), driver slips and customer receipts waiting for the payment
+# method since ``payment_wait`` (wall seconds), the Order Transactions answer (``payment``,
+# JSON; NULL until fetched), why an order prints nothing, its due time and business location.
+# Rows from before print as they always did: settled, nothing held.
+_V5_SCHEDULE_AND_PAYMENT: tuple[Step, ...] = (
+    "ALTER TABLE orders ADD COLUMN hold_until TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE orders ADD COLUMN payment_wait REAL",
+    "ALTER TABLE orders ADD COLUMN payment_settled INTEGER NOT NULL DEFAULT 1"
+    " CHECK (payment_settled IN (0, 1))",
+    "ALTER TABLE orders ADD COLUMN payment TEXT",
+    "ALTER TABLE orders ADD COLUMN skip_reason TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE orders ADD COLUMN due TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE orders ADD COLUMN location_id TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE orders ADD COLUMN location_name TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX orders_pending ON orders (order_id)"
+    " WHERE hold_until <> '' OR payment_wait IS NOT NULL",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1_CORE,
     _V2_OUTBOX,
     _V3_TOMBSTONES,
     _V4_ALERT_STATE,
+    _V5_SCHEDULE_AND_PAYMENT,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -28,6 +28,8 @@ class AcceptOutcome(enum.Enum):
     """A new revision with jobs (approved later, changed items, canceled)."""
     IGNORED = "ignored"
     """Not printable and never printed (e.g. canceled before approval): stored, no jobs."""
+    SCHEDULED = "scheduled"
+    """A pre-order held until its release time: stored, at most a notice slip."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,24 @@ class IncomingOrder:
     changes_until: str = ""
     """Wix time after which a change of the order prints nothing (it is history: a refund
     or an archive months later reaches no station). "" for no limit."""
+    hold_until: str = ""
+    """Wix time until which a pre-order's tickets wait (``receipts.schedule``); "" for none.
+    Once an order had tickets beyond its notice slip it is never held again."""
+    notice_targets: tuple[JobTarget, ...] = ()
+    """Where a held order's notice slip goes (printed once, never updated)."""
+    await_payment: bool = False
+    """Driver slips and customer receipts wait for the payment method (fetched from Wix once
+    per order) until the order's payment is settled; the kitchen ticket never waits."""
+    settle_payment: bool = False
+    """This accept settles the payment: ``payment`` is what Wix said ("" if nothing came)."""
+    payment: str = ""
+    """``orderTransactions`` as JSON text, with ``settle_payment``."""
+    skip_reason: str = ""
+    """Why it does not print (``receipts.policy``), for ``/orders``; "" when it does."""
+    due: str = ""
+    """Due time (Wix time), for the status pages."""
+    location_id: str = ""
+    location_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +100,10 @@ class AcceptResult:
     job_ids: tuple[int, ...] = ()
     printers: tuple[str, ...] = ()
     """Printers that got new jobs (distinct, in job order): ring their doorbells."""
+    hold_until: str = ""
+    """Held until then (Wix time); "" when nothing is held."""
+    payment_wait: bool = False
+    """Some of its tickets wait for the payment method."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +164,27 @@ class OrderSummary:
     source: str
     revision: int
     tickets: tuple[TicketSummary, ...]
+    skip_reason: str = ""
+    """Why it prints nothing ("" when it prints)."""
+    hold_until: str = ""
+    """Scheduled: the Wix time its tickets print ("" when not held)."""
+    due: str = ""
+    location_id: str = ""
+    location_name: str = ""
+    payment: str = ""
+    """waiting (tickets wait for the method) | known | unavailable | "" (not needed yet)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOrder:
+    """An order with tickets still to come: held until ``hold_until``, or driver slip and
+    customer receipt waiting (since ``payment_wait``, wall seconds) for the payment method."""
+
+    order_id: str
+    number: str
+    hold_until: str
+    payment_wait: float | None
+    due: str = ""
 
 
 @dataclass(frozen=True, slots=True)

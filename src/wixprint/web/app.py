@@ -115,7 +115,7 @@ def _loggable_path() -> str:
 
 def _current_path() -> str:
     if has_request_context():
-        return request.path
+        return _loggable_path()
     if has_websocket_context():
         return websocket.path
     return ""

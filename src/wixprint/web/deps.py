@@ -57,5 +57,10 @@ class WebDeps:
     """The HTTP server's shutdown trigger; websockets close with 1001 when it is set."""
     webhook: Callable[[bytes], Awaitable[None]] | None = None
     """Verifies and spools a raw webhook body; raises ``WebhookRejected``. None: 404."""
+    automation: Callable[[bytes], Awaitable[None]] | None = None
+    """Takes the body of an owner's push (``POST /webhooks/automation/<token>``): it only
+    makes the fetcher poll now, never prints what it says. None: that route answers 404."""
+    automation_token: str = ""
+    """The secret path segment of the automation push; empty: 404."""
     recent_events: Callable[[], Sequence[Mapping[str, object]]] = lambda: ()
     """Recent events as JSON dicts, oldest first: the dashboard's initial state."""

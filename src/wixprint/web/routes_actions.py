@@ -1,6 +1,7 @@
-"""Routes that change something: an operator's reprint and Wix's webhook push.
+"""Routes that change something: an operator's reprint, Wix's signed webhook push, and the
+push an owner can set up (a Wix Automation "send HTTP request" or a Velo ``events.js``).
 
-Neither ever echoes what it was sent: not the admin token, not the webhook body.
+None ever echoes what it was sent: not the admin token, not a body, not the URL's secret.
 """
 
 from __future__ import annotations
@@ -93,16 +94,9 @@ def register_action_routes(app: QuartTrio, deps: WebDeps) -> None:
         handler = deps.webhook
         if handler is None:
             return error_response(404, "webhooks disabled")
-        declared = request.content_length
-        if declared is not None and declared > MAX_WEBHOOK_BODY:
-            deps.metrics.count_webhook("too_large")
-            return error_response(413, _WEBHOOK_REASONS[413])
-        try:
-            # The app's MAX_CONTENT_LENGTH caps what is buffered when no length was declared.
-            body = await request.get_data(cache=False, as_text=False, parse_form_data=False)
-        except RequestEntityTooLarge:
-            deps.metrics.count_webhook("too_large")
-            return error_response(413, _WEBHOOK_REASONS[413])
+        body = await _bounded_body(deps)
+        if isinstance(body, Response):
+            return body
         try:
             faults.point("web.webhook")
             await handler(body)
@@ -116,3 +110,37 @@ def register_action_routes(app: QuartTrio, deps: WebDeps) -> None:
             raise
         deps.metrics.count_webhook("accepted")
         return json_response({"status": "accepted"})
+
+    @app.post("/webhooks/automation/<token>")
+    async def automation(token: str) -> Response:
+        # One answer for "off" and "wrong token", after a constant-time compare: the route
+        # does not tell a scanner whether it exists.
+        handler, configured = deps.automation, deps.automation_token
+        presented = token.encode("utf-8", "surrogateescape")
+        if (
+            handler is None
+            or not configured
+            or not hmac.compare_digest(presented, configured.encode("utf-8"))
+        ):
+            deps.metrics.count_webhook("unknown_token")
+            return error_response(404, "not found")
+        body = await _bounded_body(deps)
+        if isinstance(body, Response):
+            return body
+        await handler(body)
+        deps.metrics.count_webhook("push")
+        return json_response({"status": "accepted"})
+
+
+async def _bounded_body(deps: WebDeps) -> bytes | Response:
+    """The request body, or the 413 answer when it is larger than ``MAX_WEBHOOK_BODY``."""
+    declared = request.content_length
+    if declared is not None and declared > MAX_WEBHOOK_BODY:
+        deps.metrics.count_webhook("too_large")
+        return error_response(413, _WEBHOOK_REASONS[413])
+    try:
+        # The app's MAX_CONTENT_LENGTH caps what is buffered when no length was declared.
+        return await request.get_data(cache=False, as_text=False, parse_form_data=False)
+    except RequestEntityTooLarge:
+        deps.metrics.count_webhook("too_large")
+        return error_response(413, _WEBHOOK_REASONS[413])

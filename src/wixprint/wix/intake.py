@@ -52,7 +52,9 @@ MAX_FUTURE_SKEW: Final = timedelta(days=1)
 """An ``updatedDate`` further than this past ``now`` is ignored by ``advance_mark``: one garbled
 date must not push the mark into the future and hide every later order."""
 
-_ALWAYS_FETCHED: Final = "CANCELED"
+_ALWAYS_FETCHED: Final = ("CANCELED", "REJECTED")
+"""Fetched whatever ``print_statuses`` says: a cancellation, or a rejection of an order
+printed while PENDING, must reach the stations that have its ticket."""
 
 
 def order_key(raw: Mapping[str, object]) -> str | None:
@@ -86,12 +88,13 @@ def build_search_filter(
 ) -> dict[str, Any]:
     """The ``search.filter`` for one poll.
 
-    ``CANCELED`` is always included so a cancellation after the ticket was printed is seen
-    and a CANCELED ticket can go out. A missing or unreadable mark fetches without a date bound
+    ``CANCELED`` and ``REJECTED`` are always included so a cancellation (or the rejection of
+    a PENDING order) after the ticket was printed is seen and a CANCELED ticket can go out.
+    A missing or unreadable mark fetches without a date bound
     (safe: the not-before gate and the spool's dedupe still apply). ``resume`` (where an
     interrupted poll got to) starts the window there instead, if it lies inside it.
     """
-    wanted = list(dict.fromkeys([*statuses, _ALWAYS_FETCHED]))
+    wanted = list(dict.fromkeys([*statuses, *_ALWAYS_FETCHED]))
     search_filter: dict[str, Any] = {"status": {"$in": wanted}}
     since = parse_wix_time(mark)
     if since is not None:

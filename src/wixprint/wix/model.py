@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from wixprint.vocabulary import ItemKind
+from wixprint.vocabulary import BusinessLocation, ItemKind
 
 CANCELED_STATUSES = ("CANCELED", "REJECTED")
 """Statuses after which nothing of the order may be cooked."""
@@ -159,6 +159,8 @@ class Order:
     payment_methods: tuple[PaymentMethod, ...] = ()
     """From the Order Transactions API, not the order: empty until someone fetched and
     applied them (``wix/payments.py``). Unknown is printed as unknown, never as cash."""
+    location: BusinessLocation | None = None
+    """``businessLocation``: the branch of a site with several (None: Wix did not say)."""
 
     @property
     def is_canceled(self) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from wixprint.vocabulary import STORED_TRANSACTIONS_KEY, BusinessLocation
 from wixprint.wix.fulfilment import decide_fulfilment
 from wixprint.wix.model import Address, Contact, Fulfillment, LineItem, Order, ParsedOrder
 from wixprint.wix.parse_items import parse_line_item
@@ -21,6 +22,7 @@ from wixprint.wix.parse_money import (
     order_tax,
     order_tax_lines,
 )
+from wixprint.wix.payments import payment_methods
 from wixprint.wix.reader import Obj, Reader, blank, raw_text
 
 
@@ -34,6 +36,8 @@ def parse_order(raw: Mapping[str, object], tz: ZoneInfo) -> ParsedOrder:
     Fulfilment is never guessed as delivery: see ``wix/fulfilment.py``. VAT lines come from
     ``taxInfo`` with the deprecated ``taxDetails`` as fallback: see ``wix/parse_money.py``.
     Modifiers come from every place Wix puts them: see ``wix/parse_items.py``.
+    The payment method comes from the Order Transactions answer the spool keeps beside the
+    order (``STORED_TRANSACTIONS_KEY``, added when the spool hands the order to a printer).
     """
     r = Reader()
     order_id = _order_id(raw)
@@ -108,6 +112,8 @@ def parse_order(raw: Mapping[str, object], tz: ZoneInfo) -> ParsedOrder:
         discounts=discounts(r, raw),
         fees=fee_list,
         tax_lines=order_tax_lines(r, raw, taxes),
+        payment_methods=payment_methods(r.obj(raw, STORED_TRANSACTIONS_KEY, "")),
+        location=_location(r, raw),
     )
     return ParsedOrder(order=order, warnings=tuple(dict.fromkeys(r.warnings)))
 
@@ -131,6 +137,17 @@ def _time(r: Reader, raw: Obj, key: str, tz: ZoneInfo) -> datetime | None:
 def _raw_time(raw: Obj, key: str) -> str | None:
     """The timestamp exactly as Wix sent it (UTC ISO string), for marks and ordering."""
     return raw_text(raw, key) or raw_text(raw, f"_{key}")
+
+
+def _location(r: Reader, raw: Obj) -> BusinessLocation | None:
+    """``businessLocation {id, name}`` (the SDK's ``_id`` too); None when it names nothing."""
+    found = r.obj(raw, "businessLocation", "")
+    path = "businessLocation"
+    location = BusinessLocation(
+        id=blank(r.first_text(found, ("id", "_id"), path)),
+        name=blank(r.text(found, "name", path)),
+    )
+    return None if location == BusinessLocation() else location
 
 
 def _one_line(text: str | None) -> str | None:

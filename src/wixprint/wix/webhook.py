@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -45,6 +46,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_WEBHOOK_BODY",
     "WebhookEvent",
+    "check_instance",
     "json_depth",
     "load_public_key",
     "verify_webhook",
@@ -253,6 +255,18 @@ def _unwrap(claims: dict[str, Any]) -> WebhookEvent:
         event_time=_optional_str(inner, "eventTime"),
         instance_id=_optional_str(envelope, "instanceId"),
     )
+
+
+def check_instance(event: WebhookEvent, allowed: Sequence[str]) -> None:
+    """Refuse (403) a verified webhook of an app instance not in ``allowed`` (``[wix]
+    webhook_instance_ids``; empty allows any). The signature proves the sender is Wix and
+    the app, not the site: the same app installed on a second site signs that site's orders
+    too, and those must not print in this kitchen."""
+    if not allowed:
+        return
+    wanted = {a.strip().lower() for a in allowed}
+    if (event.instance_id or "").strip().lower() not in wanted:
+        raise WebhookRejected("webhook of another app instance", status_code=403)
 
 
 def _find_order(inner: dict[str, Any], slug: str) -> dict[str, Any] | None:

@@ -61,7 +61,7 @@ def test_minimal_file_gets_defaults(tmp_path: Path) -> None:
     config = load_config(path, {})
     assert config.printers == [PrinterConfig(name="kitchen", host="127.0.0.1")]
     assert config.service == Config().service
-    assert config.wix.poll_interval == 10.0
+    assert config.wix.poll_interval == 2.5
     assert config.wix.print_statuses == ["APPROVED"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.config.helpers import MINIMAL, problems_of
-from wixprint.config import load_config_text
+from wixprint.config import config_warnings, load_config_text
 
 BAD = [
     ('[service]\ntimezone = "Europe/Berln"', "service.timezone: unknown time zone 'Europe/Berln'"),
@@ -69,6 +69,18 @@ BAD = [
     ),
     ("[connectivity]\nconfirm = 0", "connectivity.confirm: must be between 1 and 100"),
     ("[monitor]\ninterval = 0", "monitor.interval: must be a positive"),
+    ('[wix]\nautomation_token = "short"', "wix.automation_token: must be 16 to 200 characters"),
+    (
+        '[wix]\nautomation_token = "with a space in it, long enough"',
+        "wix.automation_token: must be 16 to 200",
+    ),
+    ('[wix]\nwebhook_instance_ids = ["my-site"]', "wix.webhook_instance_ids[0]: not an instance"),
+    (
+        '[wix]\nrestaurants_app_only = true\nprint_apps = ["custom"]',
+        "wix.restaurants_app_only: only orders with a Wix Restaurants item",
+    ),
+    ("[layout]\npreorder_lead = 0", "layout.preorder_lead: must be between"),
+    ("[layout]\npreorder_lead = 20000", "layout.preorder_lead: must be between"),
 ]
 
 
@@ -95,6 +107,9 @@ GOOD = [
     "[layout]\ncopies = { kitchen = 2, driver = 1, customer = 5 }",
     '[smtp]\nhost = "127.0.0.1"\nsender = "pi@example.com"\nrecipients = ["owner@example.com"]',
     '[connectivity]\ninternet_target = "127.0.0.1:443"',
+    '[wix]\nautomation_token = "owner-push-0123456789abcdef"\nlocation_id = "Berlin Mitte"',
+    '[wix]\nwebhook_instance_ids = ["bb30d95e-5d92-5f8f-917a-6fae43e5ae9d"]',
+    "[layout]\npreorder_lead = 90\npreorder_notice = false",
 ]
 
 
@@ -149,3 +164,24 @@ def test_every_transport_with_its_target_is_accepted() -> None:
     )
     assert [p.transport for p in config.printers] == ["network", "device", "virtual"]
     assert config.printers[2].receipts == ["driver", "customer"]
+
+
+def test_a_printer_of_another_location_than_the_pis_is_refused() -> None:
+    text = '[wix]\nlocation_id = "Mitte"\n' + _printer('host = "h"\nlocation = "Kreuzberg"')
+    found = problems_of(text)
+    assert any(line.startswith("printers[0].location: never prints") for line in found), found
+    # An id and a name may name the same location: allowed.
+    same = '[wix]\nlocation_id = "Mitte"\n' + _printer(
+        'host = "h"\nlocation = "5a1c7e0b-3f3a-4c55-9d4e-8b7a6c5d4e3f"'
+    )
+    load_config_text(same)
+
+
+def test_signed_webhooks_without_an_instance_list_warn() -> None:
+    pem = "-----BEGIN PUBLIC KEY-----"
+    config = load_config_text(MINIMAL)
+    assert config_warnings(config) == []
+    wix = config.wix.__class__(webhook_public_key=pem)
+    warned = config_warnings(config.__class__(wix=wix))
+    assert len(warned) == 1
+    assert warned[0].startswith("wix.webhook_instance_ids: empty")

@@ -7,8 +7,10 @@ from dataclasses import replace
 from tests.unit.receipts.conftest import DRINKS
 from wixprint.config import Config, LayoutConfig, PrinterConfig
 from wixprint.receipts import plan_targets, route_items
-from wixprint.vocabulary import JobTarget
+from wixprint.vocabulary import BusinessLocation, ItemKind, JobTarget
 from wixprint.wix.model import Order
+
+LOCATION_ID = "7c4e1b2a-1111-4a2b-9c3d-0123456789ab"
 
 KITCHEN = PrinterConfig(name="kueche", receipts=["kitchen"], station="Küche")
 BAR = PrinterConfig(name="bar", receipts=["kitchen"], sections=[DRINKS], station="Bar")
@@ -101,14 +103,30 @@ def test_unlisted_sections_go_to_the_first_kitchen_when_all_have_sections(
     assert [s for s, _ in route_items(order, BAR, cfg).elsewhere] == ["grill", "grill"]
 
 
-def test_two_unsectioned_kitchens_both_get_everything(orders: dict[str, Order]) -> None:
+def test_two_unsectioned_kitchens_both_get_every_printable_item(orders: dict[str, Order]) -> None:
     second = PrinterConfig(name="kueche2", receipts=["kitchen"])
     cfg = config(KITCHEN, second)
     order = orders["order-04-many-items-modifiers"]
+    food = tuple(i for i in order.line_items if i.kind is not ItemKind.STORES)
+    assert len(food) == len(order.line_items) - 1  # a coffee mug from the shop
     for printer in (KITCHEN, second):
         routed = route_items(order, printer, cfg)
-        assert routed.mine == order.line_items
+        assert routed.mine == food
         assert routed.elsewhere == ()
+
+
+def test_a_printer_bound_to_a_location_takes_only_that_locations_orders(
+    orders: dict[str, Order],
+) -> None:
+    mitte = PrinterConfig(name="mitte", receipts=["kitchen"], location="Mitte")
+    cfg = config(KITCHEN, mitte)
+    order = orders["order-03-dine-in-pos"]
+    there = replace(order, location=BusinessLocation(id=LOCATION_ID, name="Mitte"))
+    elsewhere = replace(order, location=BusinessLocation(id=LOCATION_ID, name="Kreuzberg"))
+    assert {t.printer for t in plan_targets(there, cfg)} == {"kueche", "mitte"}
+    assert {t.printer for t in plan_targets(elsewhere, cfg)} == {"kueche"}
+    # An order that names no location is never lost for want of a match.
+    assert {t.printer for t in plan_targets(order, cfg)} == {"kueche", "mitte"}
 
 
 def test_items_without_section_go_to_the_rest(orders: dict[str, Order]) -> None:

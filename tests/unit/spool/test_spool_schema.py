@@ -108,3 +108,26 @@ def test_foreign_database_is_refused(conn: sqlite3.Connection, db_path: Path) ->
 def test_unknown_target_is_a_bug(conn: sqlite3.Connection, db_path: Path) -> None:
     with pytest.raises(ValueError, match="no schema version 99"):
         schema.migrate(conn, db_path, target=99)
+
+
+def test_schedule_and_payment_columns_keep_old_orders_printing_as_before(
+    conn: sqlite3.Connection, db_path: Path
+) -> None:
+    """From version 3: an order spooled before is neither held nor waiting for a payment."""
+    schema.migrate(conn, db_path, target=3)
+    conn.execute(
+        "INSERT INTO orders (order_id, number, status, created, updated, fingerprint, raw_json,"
+        " revision, received_at, updated_at, source) VALUES ('o1', '10231', 'APPROVED',"
+        " '2025-06-13T17:00:00Z', '2025-06-13T17:00:00Z', '', '{}', 1, 1.0, 1.0, 'poll')"
+    )
+    report = schema.migrate(conn, db_path)
+    assert (report.old_version, report.new_version) == (3, schema.SCHEMA_VERSION)
+    row = conn.execute(
+        "SELECT hold_until, payment_wait, payment_settled, payment, skip_reason, due,"
+        " location_id, location_name FROM orders WHERE order_id = 'o1'"
+    ).fetchone()
+    assert row == ("", None, 1, None, "", "", "", "")
+    pending = conn.execute(
+        "SELECT order_id FROM orders WHERE hold_until <> '' OR payment_wait IS NOT NULL"
+    ).fetchall()
+    assert pending == []

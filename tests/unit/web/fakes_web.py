@@ -99,6 +99,7 @@ class FakeWorld:
     order_limits: list[int] = field(default_factory=list)
     webhook_bodies: list[bytes] = field(default_factory=list)
     webhook_error: Exception | None = None
+    pushes: list[bytes] = field(default_factory=list)
     orders_error: Exception | None = None
     recent: list[dict[str, object]] = field(default_factory=list)
     bus: FakeBus = field(default_factory=FakeBus)
@@ -124,7 +125,12 @@ class FakeWorld:
             raise self.webhook_error
         self.webhook_bodies.append(body)
 
-    def deps(self, *, admin_token: str = ADMIN_TOKEN, webhooks: bool = True) -> WebDeps:
+    async def _push(self, body: bytes) -> None:
+        self.pushes.append(body)
+
+    def deps(
+        self, *, admin_token: str = ADMIN_TOKEN, webhooks: bool = True, automation_token: str = ""
+    ) -> WebDeps:
         return WebDeps(
             health=lambda: self.health,
             recovery=lambda: {"tree": {"name": "root", "state": "running"}, "queues": {}},
@@ -132,6 +138,8 @@ class FakeWorld:
             orders=self._orders,
             reprint=self._reprint,
             webhook=self._webhook if webhooks else None,
+            automation=self._push if automation_token else None,
+            automation_token=automation_token,
             subscribe=self.bus.subscribe,
             metrics=self.metrics,
             admin_token=admin_token,

@@ -226,3 +226,49 @@ async def test_hostile_tokens_are_401_counted_as_rejected_never_an_error(
     assert world.metrics.webhooks.labels(result="rejected")._value.get() == len(bodies)
     assert world.metrics.webhooks.labels(result="error")._value.get() == 0
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+AUTOMATION_TOKEN = "k3Y-2b9Xq_7mN.4pLr8sTz"
+
+
+async def test_the_automation_push_takes_any_body_and_only_nudges(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    world = FakeWorld()
+    client = create_app(world.deps(automation_token=AUTOMATION_TOKEN)).test_client()
+    with caplog.at_level(logging.INFO, logger="wixprint.web"):
+        velo = await client.post(
+            f"/webhooks/automation/{AUTOMATION_TOKEN}", json={"_id": "o-1", "number": 10231}
+        )
+        automation = await client.post(
+            f"/webhooks/automation/{AUTOMATION_TOKEN}",
+            data=b"orderNumber=10231",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert (velo.status_code, automation.status_code) == (200, 200)
+    assert world.pushes == [b'{"_id": "o-1", "number": 10231}', b"orderNumber=10231"]
+    assert world.webhook_bodies == []  # never taken for a signed webhook
+    assert AUTOMATION_TOKEN not in caplog.text  # the path is logged as its template
+
+
+@pytest.mark.parametrize("configured", [AUTOMATION_TOKEN, ""])
+async def test_a_wrong_or_unset_automation_token_is_404(configured: str) -> None:
+    world = FakeWorld()
+    client = create_app(world.deps(automation_token=configured)).test_client()
+    for token in ("wrong-token-0123456789", AUTOMATION_TOKEN[:-1], AUTOMATION_TOKEN + "x"):
+        response = await client.post(f"/webhooks/automation/{token}", data=b"{}")
+        assert response.status_code == 404
+    if not configured:
+        response = await client.post(f"/webhooks/automation/{AUTOMATION_TOKEN}", data=b"{}")
+        assert response.status_code == 404
+    assert world.pushes == []
+
+
+async def test_an_automation_push_over_the_limit_is_413() -> None:
+    world = FakeWorld()
+    client = create_app(world.deps(automation_token=AUTOMATION_TOKEN)).test_client()
+    response = await client.post(
+        f"/webhooks/automation/{AUTOMATION_TOKEN}", data=b"x" * (MAX_WEBHOOK_BODY + 1)
+    )
+    assert response.status_code == 413
+    assert world.pushes == []

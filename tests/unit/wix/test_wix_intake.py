@@ -19,12 +19,12 @@ from wixprint.wix.intake import (
 )
 
 
-def test_filter_reaches_back_by_the_overlap_and_always_asks_for_cancellations() -> None:
+def test_filter_reaches_back_by_the_overlap_and_always_asks_for_cancels_and_rejects() -> None:
     search_filter = build_search_filter(
         "2025-06-13T16:47:23.905Z", overlap=600, statuses=["APPROVED"], restaurants_app_only=False
     )
     assert search_filter == {
-        "status": {"$in": ["APPROVED", "CANCELED"]},
+        "status": {"$in": ["APPROVED", "CANCELED", "REJECTED"]},
         "updatedDate": {"$gte": "2025-06-13T16:37:23.905Z"},
     }
 
@@ -36,7 +36,7 @@ def test_filter_keeps_configured_statuses_once_and_adds_the_restaurants_app() ->
         statuses=["APPROVED", "CANCELED", "APPROVED"],
         restaurants_app_only=True,
     )
-    assert search_filter["status"] == {"$in": ["APPROVED", "CANCELED"]}
+    assert search_filter["status"] == {"$in": ["APPROVED", "CANCELED", "REJECTED"]}
     # Crosses midnight and the year; keeps milliseconds and the Z.
     assert search_filter["updatedDate"] == {"$gte": "2024-12-31T23:54:59.500Z"}
     assert search_filter["lineItems.catalogReference.appId"] == {"$hasSome": [RESTAURANTS_APP_ID]}

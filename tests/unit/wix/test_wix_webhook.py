@@ -24,7 +24,7 @@ from tests.fakes.webhooks import (
 )
 from wixprint.errors import WebhookRejected
 from wixprint.sim.webhooks import order_webhook_body, sign_webhook_for_shop
-from wixprint.wix.webhook import MAX_WEBHOOK_BODY, load_public_key, verify_webhook
+from wixprint.wix.webhook import MAX_WEBHOOK_BODY, check_instance, load_public_key, verify_webhook
 
 NOW = 1_750_000_000
 ORDER_01_ID = "92e59bd5-ef25-5d02-a11c-a616a34f9bb2"
@@ -285,3 +285,14 @@ def test_replayed_bodies_keep_their_event_id(keys: KeyPair, order_01: dict[str, 
     ids = [verify_webhook(b, keys[1], now=NOW + 60).event_id for b in (first, again, fresh)]
     assert ids[0] == ids[1] == "evt-dup"
     assert ids[2] != "evt-dup"
+
+
+def test_a_webhook_of_another_app_instance_is_refused_when_instances_are_listed(
+    claims: dict[str, Any], keys: KeyPair
+) -> None:
+    event = verify_webhook(_fresh(claims, keys), keys[1], now=NOW)
+    check_instance(event, [])  # not configured: any instance (config check warns)
+    check_instance(event, [" BB30D95E-5D92-5F8F-917A-6FAE43E5AE9D "])
+    with pytest.raises(WebhookRejected) as refused:
+        check_instance(event, ["0e6f1c3a-7d2b-4c1e-9f00-123456789abc"])
+    assert refused.value.status_code == 403

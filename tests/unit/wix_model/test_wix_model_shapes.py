@@ -14,10 +14,12 @@ import pytest
 
 from wixprint.receipts.fingerprints import fingerprints
 from wixprint.spool.revisions import is_canceled
+from wixprint.vocabulary import BusinessLocation
 from wixprint.wix.model import Modifier, TaxLine
 from wixprint.wix.parse import parse_order
 
 BERLIN = ZoneInfo("Europe/Berlin")
+LOCATION = "5a1c7e0b-3f3a-4c55-9d4e-8b7a6c5d4e3f"
 
 
 def load(fixtures_dir: Path, name: str) -> dict[str, Any]:
@@ -319,3 +321,20 @@ def test_velo_sdk_shape(fixtures_dir: Path) -> None:
     assert parsed.warnings == ()
     assert parsed.order == parse_order(rest, BERLIN).order
     assert event["metadata"]["entityId"] == sdk["_id"]
+
+
+def test_the_business_location_is_read_from_the_order_and_the_sdk_shape(
+    fixtures_dir: Path,
+) -> None:
+    raw = load(fixtures_dir, "order-15-pos-take-away.json")
+    location = parse_order(raw, BERLIN).order.location
+    assert location is not None
+    assert (location.id, location.name) == (
+        "5a1c7e0b-3f3a-4c55-9d4e-8b7a6c5d4e3f",
+        "Prenzlauer Berg",
+    )
+    sdk = copy.deepcopy(raw)
+    sdk["businessLocation"] = {"_id": "5a1c7e0b-3f3a-4c55-9d4e-8b7a6c5d4e3f"}
+    assert parse_order(sdk, BERLIN).order.location == BusinessLocation(id=location.id)
+    del sdk["businessLocation"]
+    assert parse_order(sdk, BERLIN).order.location is None
