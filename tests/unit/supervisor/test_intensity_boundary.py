@@ -1,0 +1,65 @@
+"""The intensity window's edge, exactly as OTP keeps it: a restart at ``R`` still counts at
+``now`` while ``R >= now - period`` (``supervisor.erl``, ``inPeriod``). One restart exactly
+``period`` seconds old is inside; a moment later it is out.
+"""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from tests.unit.supervisor.supervisor_helpers import EXACT, Log, Scripted, run_until
+from wixprint.errors import RestartIntensityExceeded
+from wixprint.supervisor import Supervisor
+from wixprint.supervisor._intensity import RestartIntensity
+
+
+def test_a_restart_exactly_period_old_still_counts() -> None:
+    window = RestartIntensity(intensity=1, period=60.0)
+    assert window.add(100.0) is False
+    assert window.count(160.0) == 1
+    assert window.add(160.0) is True  # 100 >= 160 - 60: two in the window, one too many
+
+
+def test_a_restart_just_older_than_period_no_longer_counts() -> None:
+    window = RestartIntensity(intensity=1, period=60.0)
+    assert window.add(100.0) is False
+    assert window.count(160.5) == 0
+    assert window.add(160.5) is False
+
+
+def test_the_edge_is_measured_on_active_time() -> None:
+    window = RestartIntensity(intensity=1, period=60.0)
+    window.add(0.0)
+    window.hold("child", 10.0)
+    window.release("child", 40.0)  # 30 s of backoff do not count
+    assert window.count(90.0) == 1  # active 60: exactly period old
+    assert window.add(90.0) is True
+    window = RestartIntensity(intensity=1, period=60.0)
+    window.add(0.0)
+    window.hold("child", 10.0)
+    window.release("child", 40.0)
+    assert window.add(90.5) is False
+
+
+async def test_crashes_exactly_period_over_intensity_apart_escalate(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    # intensity x uptime = 2 x 5 s = period: the third crash finds both earlier ones inside.
+    log = Log()
+    crasher = Scripted(log, "crasher", ["crash"] * 10, after=5.0)
+    sup = Supervisor("root", [crasher.spec(backoff=EXACT)], intensity=2, period=10.0)
+    with trio.fail_after(100), pytest.raises(RestartIntensityExceeded):
+        await sup.run()
+    assert crasher.starts == 3
+
+
+async def test_crashes_a_little_further_apart_never_escalate(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    log = Log()
+    crasher = Scripted(log, "crasher", ["crash"] * 30, after=5.5)
+    sup = Supervisor("root", [crasher.spec(backoff=EXACT)], intensity=2, period=10.0)
+    await run_until(sup, 150.0)
+    assert crasher.starts > 10
+    assert sup.statistics().state != "failed"
