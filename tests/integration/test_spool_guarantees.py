@@ -11,9 +11,9 @@ import pytest
 
 from tests.unit.spool.factories import make_order
 from wixprint.errors import SpoolError
+from wixprint.spool import JobTarget
 from wixprint.spool.db import connect, write_tx
 from wixprint.spool.db_orders import accept, insert_job
-from wixprint.spool.types import JobTarget
 from wixprint.vocabulary import Variant
 
 NOW = 1_750_000_000.0
