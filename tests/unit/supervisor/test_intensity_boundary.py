@@ -42,13 +42,17 @@ def test_the_edge_is_measured_on_active_time() -> None:
     assert window.add(90.5) is False
 
 
+def crash_loop(uptime: float, crashes: int) -> tuple[Scripted, Supervisor]:
+    """A child crashing ``uptime`` s after each start, under intensity 2 in 10 s."""
+    crasher = Scripted(Log(), "crasher", ["crash"] * crashes, after=uptime)
+    return crasher, Supervisor("root", [crasher.spec(backoff=EXACT)], intensity=2, period=10.0)
+
+
 async def test_crashes_exactly_period_over_intensity_apart_escalate(
     autojump_clock: trio.abc.Clock,
 ) -> None:
     # intensity x uptime = 2 x 5 s = period: the third crash finds both earlier ones inside.
-    log = Log()
-    crasher = Scripted(log, "crasher", ["crash"] * 10, after=5.0)
-    sup = Supervisor("root", [crasher.spec(backoff=EXACT)], intensity=2, period=10.0)
+    crasher, sup = crash_loop(5.0, 10)
     with trio.fail_after(100), pytest.raises(RestartIntensityExceeded):
         await sup.run()
     assert crasher.starts == 3
@@ -57,9 +61,7 @@ async def test_crashes_exactly_period_over_intensity_apart_escalate(
 async def test_crashes_a_little_further_apart_never_escalate(
     autojump_clock: trio.abc.Clock,
 ) -> None:
-    log = Log()
-    crasher = Scripted(log, "crasher", ["crash"] * 30, after=5.5)
-    sup = Supervisor("root", [crasher.spec(backoff=EXACT)], intensity=2, period=10.0)
+    crasher, sup = crash_loop(5.5, 30)
     await run_until(sup, 150.0)
     assert crasher.starts > 10
     assert sup.statistics().state != "failed"
