@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import trio
 
@@ -65,3 +67,41 @@ async def test_crashes_a_little_further_apart_never_escalate(
     await run_until(sup, 150.0)
     assert crasher.starts > 10
     assert sup.statistics().state != "failed"
+
+
+def test_active_time_leaves_out_every_backoff_wait_even_one_still_running() -> None:
+    window = RestartIntensity(intensity=1, period=60.0)
+    assert window.active(5.0) == 5.0
+    window.hold("a", 10.0)
+    assert window.active(15.0) == 10.0  # the clock stopped at 10
+    window.hold("b", 12.0)
+    window.release("a", 15.0)  # b still waits: still stopped
+    assert window.active(18.0) == 10.0
+    window.release("b", 20.0)
+    assert window.active(30.0) == 20.0
+    window.release("b", 35.0)  # not waiting: no effect
+    window.hold("c", 40.0)
+    assert window.active(50.0) == 30.0  # 10 s before, and 10 s of this wait so far
+    window.release("c", 50.0)
+    assert window.active(60.0) == 40.0
+    window.clear()
+    assert window.active(70.0) == 70.0
+
+
+@pytest.mark.parametrize("intensity", [-1, -5])
+def test_a_negative_intensity_is_refused(intensity: int) -> None:
+    with pytest.raises(ValueError, match=r"^intensity must be >= 0$"):
+        RestartIntensity(intensity=intensity, period=60.0)
+
+
+@pytest.mark.parametrize("period", [0.0, -1.0, math.inf, math.nan])
+def test_a_period_must_be_finite_and_positive(period: float) -> None:
+    with pytest.raises(ValueError, match=r"^period must be a finite number of seconds > 0$"):
+        RestartIntensity(intensity=1, period=period)
+
+
+def test_small_periods_and_zero_intensity_are_fine() -> None:
+    window = RestartIntensity(intensity=0, period=0.5)
+    assert window.add(1.0) is True  # intensity 0: the first restart is one too many
+    assert window.count(1.5) == 1
+    assert window.count(1.6) == 0
