@@ -20,9 +20,11 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+MAX_RESUMES = 5
 SCRATCH = ROOT / ".mutants"
 
 MODULES: dict[str, tuple[str, ...]] = {
@@ -71,43 +73,37 @@ MODULES: dict[str, tuple[str, ...]] = {
 first (the runner stops at the first failure)."""
 
 
-def run_module(module: str, tests: tuple[str, ...]) -> dict[str, object]:
+def run_module(module: str, tests: tuple[str, ...], *, resume: bool = False) -> dict[str, object]:
     work = SCRATCH / module.replace("/", "_")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    for part in ("src", "tests"):
-        shutil.copytree(
-            ROOT / part, work / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-        )
-    shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+    if not (resume and (work / ".mutmut-cache").exists()):
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        for part in ("src", "tests"):
+            shutil.copytree(
+                ROOT / part, work / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
+        shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
     python = sys.executable
     runner = f"{python} -m pytest -x -q -p no:cacheprovider -m 'not chaos' {' '.join(tests)}"
     env = {**os.environ, "PYTHONPATH": str(work / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
     target = f"src/wixprint/{module}.py"
     started = datetime.datetime.now(datetime.UTC)
-    subprocess.run(
-        [
-            python,
-            "-m",
-            "mutmut",
-            "run",
-            "--paths-to-mutate",
-            target,
-            "--tests-dir",
-            "tests",
-            "--runner",
-            runner,
-            "--no-progress",
-            "--simple-output",
-            "-m",
-            "4",
-            "-b",
-            "20",
-        ],
-        cwd=work,
-        env=env,
-        check=False,
-    )
+    # mutmut 2.5.1 sometimes stops with "Attribute Mutant.line is required" (its cache loses a
+    # line); a new run continues with the untested mutants, so run again while that helps.
+    untested = None
+    for _ in range(MAX_RESUMES):
+        _run_mutmut(
+            [
+                python, "-m", "mutmut", "run", "--paths-to-mutate", target,
+                "--tests-dir", "tests", "--runner", runner,
+                "--no-progress", "--simple-output", "-m", "4", "-b", "20",
+            ],
+            work, env,
+        )  # fmt: skip
+        left = sum(1 for _, status in _statuses(work) if status == "untested")
+        if left == 0 or left == untested:
+            break
+        untested = left
     statuses = _statuses(work)
     survivors = [
         subprocess.run(
@@ -137,6 +133,21 @@ def run_module(module: str, tests: tuple[str, ...]) -> dict[str, object]:
     }
 
 
+def _run_mutmut(command: list[str], work: Path, env: dict[str, str]) -> None:
+    """Run mutmut, its output shown and kept in ``mutmut.log``; after that crash its worker
+    thread keeps the process alive, so a traceback in the log ends it."""
+    log_path = work / "mutmut.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=log)
+        while process.poll() is None:
+            time.sleep(5)
+            if "Traceback" in log_path.read_text(errors="replace"):
+                time.sleep(5)
+                process.kill()
+                process.wait()
+    print(log_path.read_text(errors="replace")[-3000:], flush=True)
+
+
 def _statuses(work: Path) -> list[tuple[int, str]]:
     cache = work / ".mutmut-cache"
     if not cache.exists():
@@ -149,12 +160,15 @@ def _statuses(work: Path) -> list[tuple[int, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="default: all of MODULES")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue a module's interrupted run in .mutants/"
+    )
     args = parser.parse_args(argv)
     chosen = args.modules or list(MODULES)
     unknown = [m for m in chosen if m not in MODULES]
     if unknown:
         parser.error(f"unknown module(s) {unknown}; known: {' '.join(MODULES)}")
-    results = [run_module(m, MODULES[m]) for m in chosen]
+    results = [run_module(m, MODULES[m], resume=args.resume) for m in chosen]
     for result in results:
         print(json.dumps(result), flush=True)
     return 0 if all(r["survived"] == r["timeout"] == 0 for r in results) else 2
