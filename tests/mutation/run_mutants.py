@@ -28,13 +28,13 @@ MAX_RESUMES = 5
 SCRATCH = ROOT / ".mutants"
 
 MODULES: dict[str, tuple[str, ...]] = {
+    # the small ones first
     "health": (
         "tests/unit/test_health.py",
         "tests/unit/web/test_web_status_routes.py",
         "tests/unit/ops/test_health_table.py",
         "tests/unit/ops/test_watchdog_actor.py",
     ),
-    "wix/webhook": ("tests/unit/wix/test_wix_webhook.py",),
     "supervisor/_intensity": (
         "tests/unit/supervisor/test_intensity_boundary.py",
         "tests/unit/supervisor/test_supervisor_intensity.py",
@@ -43,29 +43,66 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/unit/spool/test_spool_machine.py",
         "tests/integration/test_spool_jobs.py",
     ),
-    "printing/protocol": ("tests/unit/printing",),
-    "supervisor/_supervisor": ("tests/unit/supervisor",),
+    "wix/webhook": ("tests/unit/wix/test_wix_webhook.py",),
+    "printing/protocol": (
+        "tests/unit/printing/test_printing_protocol.py",
+        "tests/integration/test_status_bits.py",
+        "tests/unit/printing",
+    ),
+    "supervisor/_backoff": ("tests/unit/supervisor/test_supervisor_backoff.py",),
+    "supervisor/_outcome": (
+        "tests/unit/supervisor/test_supervisor_containment.py",
+        "tests/unit/supervisor/test_supervisor_core.py",
+    ),
+    "supervisor/_history": ("tests/unit/supervisor/test_supervisor_history.py",),
+    "supervisor/bus": ("tests/unit/supervisor/test_supervisor_bus.py",),
+    "supervisor/faults": ("tests/unit/supervisor/test_supervisor_faults.py",),
+    "supervisor/_stats": ("tests/unit/supervisor/test_supervisor_stats.py",),
     "supervisor/_child": ("tests/unit/supervisor",),
-    "supervisor/_backoff": ("tests/unit/supervisor",),
-    "supervisor/_outcome": ("tests/unit/supervisor",),
-    "spool/schema": ("tests/unit/spool", "tests/integration/test_spool_storage.py"),
-    "spool/db_jobs": ("tests/unit/spool", "tests/integration/test_spool_jobs.py"),
-    "spool/db_orders": ("tests/unit/spool", "tests/integration/test_spool_accept.py"),
-    "spool/revisions": ("tests/unit/spool", "tests/integration/test_spool_accept.py"),
-    "spool/db": ("tests/unit/spool", "tests/integration/test_spool_storage.py"),
-    "spool/client": ("tests/unit/spool", "tests/integration/test_spool_jobs.py"),
+    "supervisor/_supervisor": ("tests/unit/supervisor",),
+    "supervisor/_nesting": ("tests/unit/supervisor",),
+    "supervisor/_events": ("tests/unit/supervisor",),
+    "supervisor/_handle": ("tests/unit/supervisor",),
+    "supervisor/_report": ("tests/unit/supervisor",),
+    "supervisor/_spec": ("tests/unit/supervisor",),
+    "spool/schema": (
+        "tests/unit/spool/test_spool_schema.py",
+        "tests/integration/test_spool_storage.py",
+    ),
+    "spool/db": (
+        "tests/integration/test_spool_guarantees.py",
+        "tests/integration/test_spool_storage.py",
+    ),
+    "spool/db_jobs": ("tests/integration/test_spool_jobs.py",),
+    "spool/db_orders": (
+        "tests/integration/test_spool_guarantees.py",
+        "tests/integration/test_spool_accept.py",
+    ),
+    "spool/db_memory": ("tests/integration/test_spool_tombstones.py",),
+    "spool/db_misc": ("tests/integration/test_spool_misc.py",),
+    "spool/revisions": ("tests/unit/spool/test_spool_revisions.py",),
+    "spool/horizons": (
+        "tests/integration/test_backup_restore.py",
+        "tests/integration/test_spool_storage.py",
+    ),
+    "spool/client": (
+        "tests/integration/test_spool_jobs.py",
+        "tests/integration/test_spool_misc.py",
+    ),
+    "spool/types": ("tests/unit/spool", "tests/integration/test_spool_jobs.py"),
     "actors/intake": (
-        "tests/integration/test_intake_service.py",
         "tests/integration/test_intake_edges.py",
+        "tests/integration/test_intake_service.py",
     ),
     "actors/fetcher": (
-        "tests/integration/test_intake_service.py",
+        "tests/integration/test_poll_mark_order.py",
         "tests/integration/test_fetcher_progress.py",
+        "tests/integration/test_intake_service.py",
     ),
     "actors/printer": (
-        "tests/integration/test_printing_service.py",
         "tests/integration/test_tree_restarts.py",
         "tests/integration/test_status_bits.py",
+        "tests/integration/test_printing_service.py",
     ),
     "printing/network": ("tests/integration/test_printing_network.py",),
 }
