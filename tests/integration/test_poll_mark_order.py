@@ -26,6 +26,7 @@ from wixprint.supervisor import faults
 async def test_a_crash_between_fetch_and_commit_loses_no_order_without_overlap(
     tmp_path: Path, point: str, thread_clock: trio.testing.MockClock
 ) -> None:
+    faults.reset()  # the counters are process-wide: earlier tests fired these points too
     async with open_rig(tmp_path, ("kitchen",)) as rig:
         text = config_text(tmp_path, rig.shop_url, {"kitchen": rig.printers["kitchen"].port})
         await rig.start(tune(text, "wix", overlap=0.0, poll_interval=30.0))

@@ -64,6 +64,7 @@ async def test_a_spool_actor_crash_restarts_every_service_after_it(
 async def test_a_printer_restart_requeues_only_its_own_jobs(
     tmp_path: Path, fixtures_dir: Path, thread_clock: trio.testing.MockClock
 ) -> None:
+    faults.reset()  # the counters are process-wide: earlier tests fired these points too
     async with open_rig(tmp_path, ("kitchen", "counter")) as rig:
         rig.shop.add_order(fixture_order(fixtures_dir, "order-01-delivery.json"))
         # The counter takes 4 s per ticket: its job is still printing when the kitchen's
