@@ -7,8 +7,8 @@ order number, receipt kind, REPRINT banner, job id and revision (from the footer
 
 The promise checked: every expected ticket is on paper at least once, complete; at most one
 copy per (order, kind, printer, revision) lacks the REPRINT banner, and at most
-``MAX_COPIES`` copies of it are on paper at all, marked or not (a REPRINT banner excuses a
-duplicate, not a printer that keeps printing the same ticket); no ticket is at a printer
+``MAX_COPIES`` complete copies of it are on paper at all, marked or not (a REPRINT banner
+excuses a duplicate, not a printer that keeps printing the same ticket); no ticket is at a printer
 that should not have it; a kitchen ticket lists the items routed to its station. A failing
 report names the seed and every difference, so a chaos run can be replayed.
 """
@@ -47,9 +47,9 @@ _CANCELED = ("STORNIERT", "CANCELED")
 _CHANGED = ("GEÄNDERT", "CHANGED")
 
 MAX_COPIES = 3
-"""Copies of one ticket (order, kind, printer, revision) on paper, fragments included: the
-first and two marked ones. Each further copy needs another crash in the few milliseconds
-between send and proof of that same job."""
+"""Complete copies of one ticket (order, kind, printer, revision): the first and two marked
+ones. A fragment (a send cut by a crash) is torn paper, not a copy, and is not counted; each
+further complete copy needs another crash between send and proof of that same job."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +192,7 @@ class LedgerReport:
     """Tickets of orders that must not print at all (or cannot be read)."""
     wrong_items: tuple[str, ...] = ()
     too_many_copies: tuple[str, ...] = ()
-    """Tickets on paper more than ``MAX_COPIES`` times (REPRINT or not)."""
+    """Tickets on paper complete more than ``MAX_COPIES`` times (REPRINT or not)."""
     most_copies: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -265,8 +265,8 @@ def compare(
             wrong_printer.append(ticket.label())
             continue
         key = (ticket.order_number, ticket.kind, ticket.printer)
-        copies[(*key, ticket.revision or 1)].append(ticket.label())
         if ticket.complete:
+            copies[(*key, ticket.revision or 1)].append(ticket.label())
             complete[key] += 1
             lines = order.kitchen_items.get(ticket.printer, ()) if ticket.kind == "kitchen" else ()
             # Own items start the line; the "other stations" list indents its copies.

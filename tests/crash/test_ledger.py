@@ -150,10 +150,11 @@ def test_a_ticket_printed_too_often_fails_even_when_marked(fixtures_dir: Path) -
     marked = ticket(raw, "kitchen", "kitchen", job=0, reprint=True)
     fragment = ticket(raw, "kitchen", "kitchen", job=0, reprint=True, cut_at=300)
     assert fragment.order_number == "10187"
-    allowed = compare(expected, [*first, marked, fragment], seed=3)
+    # Torn paper from crashes mid-send is not a copy: three complete ones are still fine.
+    allowed = compare(expected, [*first, fragment, marked, fragment, marked], seed=3)
     assert allowed.ok, allowed.describe()
     assert allowed.most_copies == MAX_COPIES
-    report = compare(expected, [*first, marked, fragment, marked], seed=3)
+    report = compare(expected, [*first, marked, fragment, marked, marked], seed=3)
     assert not report.ok
     assert report.most_copies == MAX_COPIES + 1
     assert len(report.too_many_copies) == 1
