@@ -49,7 +49,8 @@ _CHANGED = ("GEÄNDERT", "CHANGED")
 MAX_COPIES = 3
 """Complete copies of one ticket (order, kind, printer, revision): the first and two marked
 ones. A fragment (a send cut by a crash) is torn paper, not a copy, and is not counted; each
-further complete copy needs another crash between send and proof of that same job."""
+further complete copy needs another crash between send and proof of that same job, so the
+chaos scenarios allow one more per crash they injected (``compare(max_copies=...)``)."""
 
 
 @dataclass(frozen=True, slots=True)
