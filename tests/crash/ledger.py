@@ -6,7 +6,9 @@ receipt kind, printer). Printed tickets are read back from the FakePrinters' dec
 order number, receipt kind, REPRINT banner, job id and revision (from the footer).
 
 The promise checked: every expected ticket is on paper at least once, complete; at most one
-copy per (order, kind, printer, revision) lacks the REPRINT banner; no ticket is at a printer
+copy per (order, kind, printer, revision) lacks the REPRINT banner, and at most
+``MAX_COPIES`` complete copies of it are on paper at all, marked or not (a REPRINT banner
+excuses a duplicate, not a printer that keeps printing the same ticket); no ticket is at a printer
 that should not have it; a kitchen ticket lists the items routed to its station. A failing
 report names the seed and every difference, so a chaos run can be replayed.
 """
@@ -30,6 +32,7 @@ EVENTUALLY = datetime(9999, 1, 1, tzinfo=UTC)
 """The ledger counts tickets once every held pre-order came due."""
 
 __all__ = [
+    "MAX_COPIES",
     "ExpectedOrder",
     "LedgerReport",
     "PrintedTicket",
@@ -46,6 +49,12 @@ _FOOTER = re.compile(r"· Job (\d+) · Rev\. (\d+)\s*$", re.MULTILINE)
 _DRIVER_TITLES = ("FAHRER", "DRIVER")
 _CANCELED = ("STORNIERT", "CANCELED")
 _CHANGED = ("GEÄNDERT", "CHANGED")
+
+MAX_COPIES = 3
+"""Complete copies of one ticket (order, kind, printer, revision): the first and two marked
+ones. A fragment (a send cut by a crash) is torn paper, not a copy, and is not counted; each
+further complete copy needs another crash between send and proof of that same job, so the
+chaos scenarios allow one more per crash they injected (``compare(max_copies=...)``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +196,9 @@ class LedgerReport:
     unexpected: tuple[str, ...] = ()
     """Tickets of orders that must not print at all (or cannot be read)."""
     wrong_items: tuple[str, ...] = ()
+    too_many_copies: tuple[str, ...] = ()
+    """Tickets on paper complete more than ``MAX_COPIES`` times (REPRINT or not)."""
+    most_copies: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -197,12 +209,13 @@ class LedgerReport:
             or self.wrong_printer
             or self.unexpected
             or self.wrong_items
+            or self.too_many_copies
         )
 
     def summary(self) -> str:
         return (
             f"seed={self.seed} expected={self.expected} printed={self.printed} "
-            f"reprints={self.reprints} fragments={self.fragments}"
+            f"reprints={self.reprints} fragments={self.fragments} most_copies={self.most_copies}"
         )
 
     def describe(self, limit: int = 30) -> str:
@@ -217,6 +230,7 @@ class LedgerReport:
             ("at the wrong printer", self.wrong_printer),
             ("unexpected tickets", self.unexpected),
             ("kitchen ticket lacks routed items", self.wrong_items),
+            (f"printed more than {MAX_COPIES} times", self.too_many_copies),
         ):
             if items:
                 out.append(f"{title}: {len(items)}")
@@ -232,11 +246,13 @@ def compare(
     printed: Sequence[PrintedTicket],
     *,
     seed: int | None = None,
+    max_copies: int = MAX_COPIES,
 ) -> LedgerReport:
     """Expected tickets against printed ones (see the module docstring for the rules)."""
     complete: Counter[tuple[str, str, str]] = Counter()
     unmarked: Counter[tuple[str, str, str, int | None]] = Counter()
     unmarked_labels: dict[tuple[str, str, str, int | None], list[str]] = defaultdict(list)
+    copies: dict[tuple[str, str, str, int], list[str]] = defaultdict(list)
     wrong_printer: list[str] = []
     unexpected: list[str] = []
     wrong_items: list[str] = []
@@ -255,6 +271,7 @@ def compare(
             continue
         key = (ticket.order_number, ticket.kind, ticket.printer)
         if ticket.complete:
+            copies[(*key, ticket.revision or 1)].append(ticket.label())
             complete[key] += 1
             lines = order.kitchen_items.get(ticket.printer, ()) if ticket.kind == "kitchen" else ()
             # Own items start the line; the "other stations" list indents its copies.
@@ -275,6 +292,7 @@ def compare(
     duplicates = [
         f"{' + '.join(unmarked_labels[key])}" for key, count in unmarked.items() if count > 1
     ]
+    too_many = [" + ".join(labels) for labels in copies.values() if len(labels) > max_copies]
     return LedgerReport(
         seed=seed,
         expected=sum(len(o.targets) for o in expected.values()),
@@ -286,4 +304,6 @@ def compare(
         wrong_printer=tuple(wrong_printer),
         unexpected=tuple(unexpected),
         wrong_items=tuple(wrong_items),
+        too_many_copies=tuple(too_many),
+        most_copies=max((len(labels) for labels in copies.values()), default=0),
     )

@@ -9,7 +9,14 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tests.crash.ledger import ExpectedOrder, PrintedTicket, classify, compare, expected_orders
+from tests.crash.ledger import (
+    MAX_COPIES,
+    ExpectedOrder,
+    PrintedTicket,
+    classify,
+    compare,
+    expected_orders,
+)
 from tests.integration.harness import config_text
 from wixprint.config import load_config_text
 from wixprint.printing.decode import decode_tickets
@@ -133,3 +140,23 @@ def test_a_headless_tail_is_not_read_as_an_order() -> None:
     assert found.order_number is None
     report = compare({}, [found], seed=1)
     assert report.unexpected  # complete (cut, with a footer) yet unreadable: reported
+
+
+def test_a_ticket_printed_too_often_fails_even_when_marked(fixtures_dir: Path) -> None:
+    raw = load(fixtures_dir, "order-02-pickup.json")
+    expected = expected_orders([raw], CONFIG)
+    first = [ticket(raw, kind, printer, job=n) for n, (kind, printer) in enumerate(
+        sorted(expected["10187"].targets))]  # fmt: skip
+    marked = ticket(raw, "kitchen", "kitchen", job=0, reprint=True)
+    fragment = ticket(raw, "kitchen", "kitchen", job=0, reprint=True, cut_at=300)
+    assert fragment.order_number == "10187"
+    # Torn paper from crashes mid-send is not a copy: three complete ones are still fine.
+    allowed = compare(expected, [*first, fragment, marked, fragment, marked], seed=3)
+    assert allowed.ok, allowed.describe()
+    assert allowed.most_copies == MAX_COPIES
+    report = compare(expected, [*first, marked, fragment, marked, marked], seed=3)
+    assert not report.ok
+    assert report.most_copies == MAX_COPIES + 1
+    assert len(report.too_many_copies) == 1
+    assert report.too_many_copies[0].count("#10187 kitchen@kitchen") == MAX_COPIES + 1
+    assert f"printed more than {MAX_COPIES} times: 1" in report.describe()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 
 from tests.unit.config.helpers import MINIMAL, problems_of
@@ -115,7 +117,27 @@ GOOD = [
 
 @pytest.mark.parametrize("snippet", GOOD)
 def test_good_value_is_accepted(snippet: str) -> None:
-    load_config_text(MINIMAL + snippet + "\n")
+    """Accepted, and in effect: every key of the snippet reads back as written (money and
+    times as TOML gives them; tables as mappings), and differs from the default, so a rule
+    that silently replaced the value could not pass."""
+    config = load_config_text(MINIMAL + snippet + "\n")
+    default = load_config_text(MINIMAL)
+    for section, values in tomllib.loads(snippet).items():
+        for key, written in values.items():
+            value = getattr(getattr(config, section), key)
+            assert _plain(value) == written, f"{section}.{key}"
+            assert _plain(getattr(getattr(default, section), key)) != written, f"{section}.{key}"
+
+
+def _plain(value: object) -> object:
+    """A config value as TOML would spell it: sequences as lists, structs as dicts."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "__struct_fields__"):
+        return {f: _plain(getattr(value, f)) for f in value.__struct_fields__}
+    return value
 
 
 def _printer(body: str, name: str = "p") -> str:

@@ -40,7 +40,9 @@ def test_quarantine_from_queued_or_printing(state: JobState) -> None:
     list(itertools.product(sorted(FINAL_STATES, key=lambda s: s.value), JobEvent)),
 )
 def test_final_states_accept_nothing(state: JobState, event: JobEvent) -> None:
-    with pytest.raises(ValueError, match="illegal job transition"):
+    with pytest.raises(
+        ValueError, match=rf"^illegal job transition: {event.value} in state {state.value}$"
+    ):
         transition(state, event)
 
 
@@ -64,5 +66,18 @@ def test_render_failure_limit() -> None:
     assert render_failure_event(2, 3) is JobEvent.RENDER_FAILED
     assert render_failure_event(3, 3) is JobEvent.QUARANTINE
     assert render_failure_event(1, 1) is JobEvent.QUARANTINE
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match=r"^max_failures must be at least 1$"):
         render_failure_event(1, 0)
+
+
+def test_event_names_are_the_ones_spools_already_hold() -> None:
+    """``job_events.event`` stores these names; spools written by earlier versions, the
+    status pages and ``wixprint watch`` read them back, so a rename would orphan history."""
+    assert {e.name: e.value for e in JobEvent} == {
+        "CLAIM": "claim",
+        "PRINTED": "printed",
+        "RELEASE": "release",
+        "INTERRUPTED": "interrupted",
+        "RENDER_FAILED": "render_failed",
+        "QUARANTINE": "quarantine",
+    }

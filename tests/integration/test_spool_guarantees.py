@@ -1,0 +1,78 @@
+"""What the spool's schema and transactions guarantee whatever the code above them does: one
+job per (order, revision, receipt kind, printer, copy), and writers that never interleave,
+even from two processes (the service and ``wixprint restore``/``backup`` or a second start)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.unit.spool.factories import make_order
+from wixprint.errors import SpoolError
+from wixprint.spool import JobTarget
+from wixprint.spool.db import connect, write_tx
+from wixprint.spool.db_orders import accept, insert_job
+from wixprint.vocabulary import Variant
+
+NOW = 1_750_000_000.0
+
+
+def test_a_duplicate_job_is_refused_by_the_schema(tmp_path: Path) -> None:
+    conn, _ = connect(tmp_path / "spool.db", now=NOW)
+    result = accept(conn, make_order("o-1"), NOW)
+    assert result.job_ids
+    first = conn.execute("SELECT * FROM jobs WHERE id = ?", (result.job_ids[0],)).fetchone()
+    # Straight SQL, past every check in the code: the table itself says no.
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        conn.execute(
+            "INSERT INTO jobs (order_id, revision, kind, printer, copy_no, variant,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                first["order_id"],
+                first["revision"],
+                first["kind"],
+                first["printer"],
+                first["copy_no"],
+                first["variant"],
+                NOW,
+                NOW,
+            ),
+        )
+    # And through the code's own insert, inside a write transaction: a SpoolError, rolled back.
+    with pytest.raises(SpoolError), write_tx(conn, "insert job"):
+        insert_job(
+            conn,
+            order_id=first["order_id"],
+            revision=first["revision"],
+            target=JobTarget(first["kind"], first["printer"]),
+            variant=Variant(first["variant"]),
+            now=NOW,
+        )
+    count = conn.execute("SELECT count(*) FROM jobs").fetchone()[0]
+    assert count == len(result.job_ids)
+    conn.close()
+
+
+def test_a_second_writer_waits_until_the_first_commits(tmp_path: Path) -> None:
+    """Two connections to one file (two processes): while one holds a write transaction, the
+    other cannot begin one, not even to read first (no busy wait here: it fails at once). A
+    deferred ``BEGIN`` would let both read the same value and one update be lost."""
+    path = tmp_path / "spool.db"
+    first, _ = connect(path, now=NOW)
+    second, _ = connect(path, now=NOW)
+    second.execute("PRAGMA busy_timeout = 0")
+    with write_tx(first, "count"):
+        value = int(first.execute("SELECT count(*) FROM meta").fetchone()[0])
+        with pytest.raises(SpoolError, match="cannot begin"), write_tx(second, "count"):
+            pass
+        first.execute("INSERT INTO meta (name, value) VALUES (?, ?)", (f"w{value}", "first"))
+    with write_tx(second, "count"):
+        value2 = int(second.execute("SELECT count(*) FROM meta").fetchone()[0])
+        second.execute("INSERT INTO meta (name, value) VALUES (?, ?)", (f"w{value2}", "second"))
+    assert value2 == value + 1  # the second writer saw the first's commit
+    names = {row[0] for row in first.execute("SELECT name FROM meta")}
+    assert {f"w{value}", f"w{value2}"} <= names
+    first.close()
+    second.close()
