@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("dest", metavar="DEST")
     backup.add_argument("--config")
 
+    printers = sub.add_parser("printers", help="printer tools")
+    printers_sub = printers.add_subparsers(dest="printers_command", required=True, metavar="ACTION")
+    scan = printers_sub.add_parser("scan", help="find printers on TCP 9100 and USB")
+    scan.add_argument("ranges", nargs="*", metavar="CIDR", help="default: this machine's subnets")
+    scan.add_argument("--port", type=int, default=9100)
+    scan.add_argument("--json", action="store_true", help="machine-readable output")
+
     restore = sub.add_parser("restore", help="restore a backup (the service must be stopped)")
     restore.add_argument("src", metavar="SRC")
     restore.add_argument("--config")
@@ -89,6 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wixprint.commands.configcheck import run_config_check
 
         return run_config_check(args.path, environ=os.environ, out=sys.stdout, err=sys.stderr)
+    if command == "printers":
+        from wixprint.commands.printers import run_scan
+
+        return run_scan(args.ranges, port=args.port, as_json=args.json)
     if command == "run":
         return _run(args.config)
     if command == "demo":
