@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("dest", metavar="DEST")
     backup.add_argument("--config")
 
+    preview = sub.add_parser("preview", help="an order's tickets as text and as a picture")
+    preview.add_argument("order", metavar="ORDER_NUMBER|FILE.json")
+    preview.add_argument("--receipt", choices=["kitchen", "driver", "customer"])
+    preview.add_argument("--png", metavar="PATH", help="also draw the tickets into a PNG")
+    preview.add_argument("--config")
+
     printers = sub.add_parser("printers", help="printer tools")
     printers_sub = printers.add_subparsers(dest="printers_command", required=True, metavar="ACTION")
     scan = printers_sub.add_parser("scan", help="find printers on TCP 9100 and USB")
@@ -96,6 +102,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wixprint.commands.configcheck import run_config_check
 
         return run_config_check(args.path, environ=os.environ, out=sys.stdout, err=sys.stderr)
+    if command == "preview":
+        from wixprint.commands.preview import run_preview
+
+        return run_preview(
+            args.order,
+            receipt=args.receipt,
+            png=args.png,
+            config_arg=args.config,
+            environ=os.environ,
+        )
     if command == "printers":
         from wixprint.commands.printers import run_scan
 

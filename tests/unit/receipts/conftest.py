@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -80,6 +81,19 @@ def render(
     printer = printer or config.printers[0]
     request = TicketRequest(kind=kind, variant=variant, reprint=reprint, job_id=42, revision=1)
     return render_ticket(order, request, config=config, printer=printer)
+
+
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
+UPDATE_GOLDEN = os.environ.get("WIXPRINT_UPDATE_GOLDEN") == "1"
+
+
+def check_golden(path: Path, text: str) -> None:
+    """``text`` equals the reviewed file (rewritten instead with WIXPRINT_UPDATE_GOLDEN=1)."""
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"{path.name} missing: run with WIXPRINT_UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
