@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from wixprint.config import resolve_config_path
 from wixprint.errors import ConfigError
 
 EXIT_CONFIG = 78
@@ -76,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("dest", metavar="DEST")
     backup.add_argument("--config")
 
+    setup = sub.add_parser("setup", help="interactive setup: Wix, printers, mail (de/en)")
+    setup.add_argument(
+        "--config", help="config file to write (default: $WIXPRINT_CONFIG or /etc/...)"
+    )
+    setup.add_argument(
+        "--credstore", help="folder for the secrets (default as root: /etc/credstore)"
+    )
+
     preview = sub.add_parser("preview", help="an order's tickets as text and as a picture")
     preview.add_argument("order", metavar="ORDER_NUMBER|FILE.json")
     preview.add_argument("--receipt", choices=["kitchen", "driver", "customer"])
@@ -102,6 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wixprint.commands.configcheck import run_config_check
 
         return run_config_check(args.path, environ=os.environ, out=sys.stdout, err=sys.stderr)
+    if command == "setup":
+        from wixprint.commands.setup import run_setup
+
+        credstore = Path(args.credstore) if args.credstore else None
+        path = resolve_config_path(args.config, os.environ)
+        return run_setup(path, credstore=credstore)
     if command == "preview":
         from wixprint.commands.preview import run_preview
 

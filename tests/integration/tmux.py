@@ -1,0 +1,73 @@
+"""Drive a terminal program in a private tmux server: type, read the screen, as an owner.
+
+Each :class:`Tmux` starts its own server (``-L`` socket name) so tests never touch a user's
+sessions. Waiting polls ``capture-pane`` on the test's clock (the virtual one jumps while the
+program thinks, so nothing really sleeps longer than the program needs).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Mapping, Sequence
+
+import trio
+
+__all__ = ["Tmux"]
+
+
+class Tmux:
+    def __init__(self, name: str) -> None:
+        self.socket = f"wixprint-test-{os.getpid()}-{name}"
+        self.seen: dict[str, int] = {}
+
+    async def _tmux(self, *args: str) -> str:
+        result = await trio.run_process(
+            ["tmux", "-L", self.socket, *args], capture_stdout=True, capture_stderr=True
+        )
+        return result.stdout.decode("utf-8", errors="replace")
+
+    async def start(self, argv: Sequence[str], env: Mapping[str, str], cwd: str) -> None:
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        # The shell survives Ctrl-C (a trap, which the program does not inherit) to show the
+        # exit status and keep the pane open.
+        command = (
+            f"trap : INT; cd {shlex.quote(cwd)} && env {exports} {shlex.join(argv)};"
+            " echo EXIT=$?; read line"
+        )
+        await self._tmux(
+            "-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "50", "sh", "-c", command
+        )
+        await self._tmux("set-option", "-g", "history-limit", "5000")
+
+    async def screen(self) -> str:
+        return await self._tmux("capture-pane", "-p", "-J", "-S", "-5000")
+
+    async def wait_for(self, text: str, limit: float = 60.0) -> str:
+        """Wait until ``text`` shows once more than it did at the last wait for it."""
+        want = self.seen.get(text, 0) + 1
+        screen = ""
+        with trio.move_on_after(limit):
+            while True:
+                screen = await self.screen()
+                if screen.count(text) >= want:
+                    self.seen[text] = want
+                    return screen
+                await trio.sleep(0.2)
+        raise AssertionError(f"{text!r} did not show; the screen:\n{screen}")
+
+    async def answer(self, prompt: str, keys: str) -> None:
+        await self.wait_for(prompt)
+        await self.send(keys)
+
+    async def send(self, keys: str) -> None:
+        """Type ``keys`` and Enter."""
+        if keys:
+            await self._tmux("send-keys", "-t", "0", "-l", keys)
+        await self._tmux("send-keys", "-t", "0", "Enter")
+
+    async def interrupt(self) -> None:
+        await self._tmux("send-keys", "-t", "0", "C-c")
+
+    async def kill(self) -> None:
+        await trio.run_process(["tmux", "-L", self.socket, "kill-server"], check=False)
