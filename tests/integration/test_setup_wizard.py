@@ -142,6 +142,7 @@ async def test_the_wizard_end_to_end(
             assert f"Secret stored: {key_file}" in screen
             assert key_file.read_text() == API_KEY + "\n"
             assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+            assert stat.S_IMODE(credstore.stat().st_mode) == 0o700
             assert not (credstore / "wixprint.smtp_password").exists()  # no login: none
             assert "\nok\n" in screen  # config check
             assert "Done. Next:" in screen

@@ -168,6 +168,8 @@ def run_setup(
         return 130
     secrets_in_file = {k: bool(_section(before, k[0]).get(k[1])) for k in SECRETS}
     env = dict(environ)
+    if store is not None:
+        store.mkdir(mode=0o700, parents=True, exist_ok=True)
     for (table, key), value in secrets.items():
         file_name, env_name = SECRETS[(table, key)]
         if store is not None:
