@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 import trio
 
-from wixprint.alerts.mailer import SmtpSettings, diagnose_smtp
+from wixprint.alerts.mailer import Security, SmtpSettings, diagnose_smtp
 from wixprint.commands.printers import find_printers
 from wixprint.commands.testprint import print_test_tickets
 from wixprint.commands.wizard import Prompter
@@ -29,7 +29,8 @@ from wixprint.wix.diagnosis import diagnose_auth
 __all__ = ["SMTP_PRESETS", "ask_printers", "ask_smtp", "ask_wix", "newest_order_number"]
 
 NEWEST_FIRST = [{"fieldName": "createdDate", "order": "DESC"}]
-SMTP_PRESETS: dict[str, tuple[str, int, str]] = {
+_SECURITY: dict[str, Security] = {"starttls": "starttls", "ssl": "ssl", "none": "none"}
+SMTP_PRESETS: dict[str, tuple[str, int, Security]] = {
     "gmail": ("smtp.gmail.com", 587, "starttls"),
     "outlook": ("smtp-mail.outlook.com", 587, "starttls"),
     "gmx": ("mail.gmx.net", 587, "starttls"),
@@ -213,7 +214,8 @@ def ask_smtp(
     )
     if choice == "none":
         return {"host": ""}, password
-    port, security = int(current.get("port", 587)), str(current.get("security", "starttls"))
+    port = int(current.get("port", 587))
+    security = _SECURITY.get(str(current.get("security")), "starttls")
     user, sender = str(current.get("username", "")), str(current.get("sender", ""))
     recipients = ", ".join(current.get("recipients", []))
     while True:
@@ -224,7 +226,7 @@ def ask_smtp(
             port = int(
                 ask.ask("smtp_port", str(port), check=lambda a: None if a.isdigit() else "1-65535")
             )
-            security = ask.choose("smtp_security", ("starttls", "ssl", "none"), security)
+            security = _SECURITY[ask.choose("smtp_security", tuple(_SECURITY), security)]
         user = ask.ask("smtp_user", user)
         password = ask.ask("smtp_password", password, secret=True) if user else ""
         sender = ask.ask("smtp_sender", sender or (user if "@" in user else ""))
@@ -243,7 +245,7 @@ def ask_smtp(
         settings = SmtpSettings(
             host=host,
             port=port,
-            security=security,  # type: ignore[arg-type]
+            security=security,
             username=user,
             password=password,
             sender=sender,

@@ -8,8 +8,10 @@ values are strings, booleans, numbers and lists of them (all the config has).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -31,6 +33,14 @@ def toml_value(value: Value) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     return "[" + ", ".join(toml_value(v) for v in value) + "]"
+
+
+def _key_line(line: str) -> re.Match[str]:
+    """The ``key = `` part of a line known to hold a key."""
+    match = _KEY.match(line)
+    if match is None:  # pragma: no cover - callers pass lines _keys() found
+        raise ValueError("not a key line")
+    return match
 
 
 def _scan(line: str, depth: int) -> tuple[int, int | None]:
@@ -112,9 +122,9 @@ class TomlText:
         if key in keys:
             first, after = keys[key]
             old_last = self.lines[after - 1]
-            start = 0 if after - 1 > first else _KEY.match(old_last).end()  # type: ignore[union-attr]
+            start = 0 if after - 1 > first else _key_line(old_last).end()
             _, comment_at = _scan(old_last[start:], 0)
-            indent = _KEY.match(self.lines[first]).group(1)  # type: ignore[union-attr]
+            indent = _key_line(self.lines[first]).group(1)
             line = indent + text
             if comment_at is not None:
                 column = start + comment_at
@@ -149,8 +159,9 @@ class TomlText:
                 keys = self._keys(table)
                 own = ""
                 if "name" in keys:
-                    line = self.lines[keys["name"][0]]
-                    own = line[_KEY.match(line).end() :].split("#")[0].strip().strip("\"'")  # type: ignore[union-attr]
+                    first, after = keys["name"]
+                    with contextlib.suppress(tomllib.TOMLDecodeError):
+                        own = str(tomllib.loads("\n".join(self.lines[first:after]))["name"])
                 out.append((table, own))
         return out
 
