@@ -52,15 +52,18 @@ def load_raw_order(what: str, config: Config) -> dict[str, Any]:
     spool = Path(config.service.state_dir) / SPOOL_FILE
     if not spool.exists():
         raise LookupError(f"no spool at {spool}: give the order as a JSON file")
-    conn = sqlite3.connect(f"{spool.as_uri()}?mode=ro", uri=True)
     try:
-        row = conn.execute(
-            "SELECT raw_json FROM orders WHERE order_id = ? OR number = ?"
-            " ORDER BY received_at DESC LIMIT 1",
-            (what, what),
-        ).fetchone()
-    finally:
-        conn.close()
+        conn = sqlite3.connect(f"{spool.as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute(
+                "SELECT raw_json FROM orders WHERE order_id = ? OR number = ?"
+                " ORDER BY received_at DESC LIMIT 1",
+                (what, what),
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:  # the state folder is the service user's: 0700
+        raise LookupError(f"cannot read the spool {spool} ({exc}): try with sudo") from None
     if row is None:
         raise LookupError(f"order {what} is not in the spool")
     raw = json.loads(row[0])

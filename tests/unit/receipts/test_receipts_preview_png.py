@@ -115,6 +115,10 @@ def test_preview_says_what_it_cannot_find(tmp_path: Path) -> None:
     code, _, err = _run(tmp_path, "10231")
     assert code == 1
     assert "no spool" in err
+    (tmp_path / "spool.sqlite3").write_bytes(b"not a database, and longer than a header" * 4)
+    code, _, err = _run(tmp_path, "10231")
+    assert code == 1
+    assert "cannot read the spool" in err
     code, _, err = _run(tmp_path, str(tmp_path / "missing.json"))
     assert code == 1
     assert "cannot read" in err
