@@ -67,3 +67,12 @@ def test_fresh_setup_from_the_example_not_as_root(tmp_path: Path) -> None:
     # With the secrets where it said, the config check passes (it ran with them already).
     assert code == 0, shown
     assert "\nok\n" in shown
+
+
+def test_a_broken_file_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[service\nrestaurant_name = 'x'\n")
+    out = io.StringIO()
+    assert run_setup(path, environ={}, inp=io.StringIO(""), out=out, root=False) == 78
+    assert "ist keine lesbare TOML-Datei" in out.getvalue()  # German until asked
+    assert path.read_text() == "[service\nrestaurant_name = 'x'\n"

@@ -14,10 +14,11 @@ from __future__ import annotations
 import contextlib
 import grp
 import os
+import signal
 import sys
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, TextIO
@@ -142,30 +143,32 @@ def _wizard(
     return doc, secrets
 
 
-def run_setup(
-    path: Path,
-    *,
-    credstore: Path | None = None,
-    environ: Mapping[str, str] = os.environ,
-    inp: TextIO | None = None,
-    out: TextIO | None = None,
-    root: bool | None = None,
-) -> int:
-    """0 written and checked; 78 written but ``config check`` failed; 130 stopped.
-
-    ``root`` (default: the effective user is root) sends the secrets to ``/etc/credstore``
-    unless ``credstore`` names another folder.
-    """
-    ask = Prompter(inp or sys.stdin, out or sys.stdout)
-    root = os.geteuid() == 0 if root is None else root
-    store = credstore if credstore is not None else (CREDSTORE if root else None)
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C waits while the files are written, so the key and the config go together."""
     try:
-        doc, secrets = _wizard(path, ask, store=store, environ=environ)
-        before = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    except (EOFError, KeyboardInterrupt):
-        ask.line("")
-        ask.say("aborted")
-        return 130
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread (tests): nothing to hold
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _write(
+    path: Path,
+    doc: TomlText,
+    secrets: Mapping[tuple[str, str], str],
+    ask: Prompter,
+    *,
+    store: Path | None,
+    before: Mapping[str, Any],
+    environ: Mapping[str, str],
+) -> dict[str, str]:
+    """The secrets (store, or the file when it held them, or a hint), then the config; returns
+    the environment with the secrets for the check."""
     secrets_in_file = {k: bool(_section(before, k[0]).get(k[1])) for k in SECRETS}
     env = dict(environ)
     if store is not None:
@@ -188,9 +191,44 @@ def run_setup(
     if store is None:
         ask.say("not_root")
     write_atomic(path, str(doc), 0o640)
-    if root:
-        with contextlib.suppress(KeyError, OSError):
-            os.chown(path, 0, grp.getgrnam("wixprint").gr_gid)
+    return env
+
+
+def run_setup(
+    path: Path,
+    *,
+    credstore: Path | None = None,
+    environ: Mapping[str, str] = os.environ,
+    inp: TextIO | None = None,
+    out: TextIO | None = None,
+    root: bool | None = None,
+) -> int:
+    """0 written and checked; 78 an unreadable file left alone, or written but ``config
+    check`` failed; 130 stopped.
+
+    ``root`` (default: the effective user is root) sends the secrets to ``/etc/credstore``
+    unless ``credstore`` names another folder.
+    """
+    ask = Prompter(inp or sys.stdin, out or sys.stdout)
+    root = os.geteuid() == 0 if root is None else root
+    store = credstore if credstore is not None else (CREDSTORE if root else None)
+    try:
+        before = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        ask.line(f"{path}: {exc}")
+        ask.say("unreadable", path=path)
+        return 78
+    try:
+        doc, secrets = _wizard(path, ask, store=store, environ=environ)
+    except (EOFError, KeyboardInterrupt):
+        ask.line("")
+        ask.say("aborted")
+        return 130
+    with _interrupts_held():
+        env = _write(path, doc, secrets, ask, store=store, before=before, environ=environ)
+        if root:
+            with contextlib.suppress(KeyError, OSError):
+                os.chown(path, 0, grp.getgrnam("wixprint").gr_gid)
     ask.say("written", path=path)
     ask.say("check")
     code = run_config_check(str(path), environ=env, out=ask.out, err=ask.out)

@@ -139,6 +139,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Die Konfiguration hat Fehler (siehe oben).",
         "The config has problems (see above).",
     ),
+    "unreadable": (
+        "{path} ist keine lesbare TOML-Datei: bitte reparieren oder beiseitelegen.",
+        "{path} is not a readable TOML file: fix it or move it away first.",
+    ),
     "aborted": ("Abgebrochen. Nichts geschrieben.", "Stopped. Nothing was written."),
     "yes_no": ("J/n", "Y/n"),
     "no_yes": ("j/N", "y/N"),
