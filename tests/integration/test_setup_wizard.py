@@ -134,7 +134,7 @@ async def test_the_wizard_end_to_end(
                 await tmux.answer("Sender address", "pi@example.com")
                 await tmux.answer("Recipients", "owner@example.com")
                 await tmux.answer("Send a test mail now?", "")
-                screen = await tmux.wait_for("EXIT=0", limit=120)
+                screen = await tmux.wait_for("EXIT=0", polls=1200)
             finally:
                 await tmux.kill()
             assert "Test mail sent to owner@example.com." in screen

@@ -1,8 +1,8 @@
 """Drive a terminal program in a private tmux server: type, read the screen, as an owner.
 
 Each :class:`Tmux` starts its own server (``-L`` socket name) so tests never touch a user's
-sessions. Waiting polls ``capture-pane`` on the test's clock (the virtual one jumps while the
-program thinks, so nothing really sleeps longer than the program needs).
+sessions. Waiting polls ``capture-pane`` between short sleeps on the test's clock (the
+virtual one jumps them, so nothing really sleeps longer than the program needs).
 """
 
 from __future__ import annotations
@@ -43,17 +43,21 @@ class Tmux:
     async def screen(self) -> str:
         return await self._tmux("capture-pane", "-p", "-J", "-S", "-5000")
 
-    async def wait_for(self, text: str, limit: float = 60.0) -> str:
-        """Wait until ``text`` shows once more than it did at the last wait for it."""
+    async def wait_for(self, text: str, polls: int = 600) -> str:
+        """Wait until ``text`` shows once more than it did at the last wait for it.
+
+        Bounded by a number of looks, not a deadline: on the virtual clock a deadline would
+        be jumped to whenever one ``capture-pane`` took longer than the autojump threshold.
+        Each look costs at least that threshold in real time (600 looks: a minute or more).
+        """
         want = self.seen.get(text, 0) + 1
         screen = ""
-        with trio.move_on_after(limit):
-            while True:
-                screen = await self.screen()
-                if screen.count(text) >= want:
-                    self.seen[text] = want
-                    return screen
-                await trio.sleep(0.2)
+        for _ in range(polls):
+            screen = await self.screen()
+            if screen.count(text) >= want:
+                self.seen[text] = want
+                return screen
+            await trio.sleep(0.2)
         raise AssertionError(f"{text!r} did not show; the screen:\n{screen}")
 
     async def answer(self, prompt: str, keys: str) -> None:
