@@ -1,15 +1,16 @@
 """Drive a terminal program in a private tmux server: type, read the screen, as an owner.
 
-Each :class:`Tmux` starts its own server (``-L`` socket name) so tests never touch a user's
-sessions. Waiting polls ``capture-pane`` between short sleeps on the test's clock (the
-virtual one jumps them, so nothing really sleeps longer than the program needs).
+Each :class:`Tmux` starts its own server on a socket in the test's folder (``-S``), so tests
+never touch a user's sessions and leave no socket behind. Waiting polls ``capture-pane``
+between short sleeps on the test's clock (the virtual one jumps them, so nothing really
+sleeps longer than the program needs).
 """
 
 from __future__ import annotations
 
-import os
 import shlex
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import trio
 
@@ -17,13 +18,13 @@ __all__ = ["Tmux"]
 
 
 class Tmux:
-    def __init__(self, name: str) -> None:
-        self.socket = f"wixprint-test-{os.getpid()}-{name}"
+    def __init__(self, folder: Path, name: str) -> None:
+        self.socket = str(folder / f"tmux-{name}")
         self.seen: dict[str, int] = {}
 
     async def _tmux(self, *args: str) -> str:
         result = await trio.run_process(
-            ["tmux", "-L", self.socket, *args], capture_stdout=True, capture_stderr=True
+            ["tmux", "-S", self.socket, *args], capture_stdout=True, capture_stderr=True
         )
         return result.stdout.decode("utf-8", errors="replace")
 
@@ -74,4 +75,4 @@ class Tmux:
         await self._tmux("send-keys", "-t", "0", "C-c")
 
     async def kill(self) -> None:
-        await trio.run_process(["tmux", "-L", self.socket, "kill-server"], check=False)
+        await trio.run_process(["tmux", "-S", self.socket, "kill-server"], check=False)
