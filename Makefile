@@ -10,7 +10,7 @@ CHAOS_ORDERS ?= 2000
 CHAOS_KILLS  ?= 20
 
 .PHONY: demo test lint typecheck pytest bench chaos mutants clean install ops-deps browser-deps \
-	promtool-deps faketime-deps pi-check wheelhouse
+	promtool-deps faketime-deps tmux-deps pi-check wheelhouse
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ faketime-deps:
 browser-deps:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
+# The setup wizard's test drives it in tmux, as an owner over SSH would.
+tmux-deps:
+	command -v tmux >/dev/null || (apt-get update && apt-get install -y --no-install-recommends tmux)
+
 # promtool checks ops/prometheus. It ships only inside Debian's prometheus package: take the
 # one binary into the venv rather than install (and start) a Prometheus server.
 promtool-deps: $(STAMP)
@@ -56,7 +60,7 @@ promtool-deps: $(STAMP)
 	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -xO ./usr/bin/promtool > bin/promtool && \
 	  chmod +x bin/promtool && rm -f prometheus_*.deb)
 
-pytest: $(STAMP) ops-deps browser-deps promtool-deps faketime-deps
+pytest: $(STAMP) ops-deps browser-deps promtool-deps faketime-deps tmux-deps
 	$(BIN)/python -m pytest -q -m "not chaos"
 
 test: lint typecheck pytest

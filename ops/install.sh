@@ -716,8 +716,8 @@ main() {
         install_units
         link_command
         enable_units
-        log "installed $target. Next: edit $CONFIG, put secrets into $CREDSTORE/wixprint.*"
-        log "(e.g. wixprint.wix_api_key, mode 0600), then: systemctl start $SERVICE"
+        log "installed $target. Next: sudo wixprint setup (writes $CONFIG and the secrets"
+        log "in $CREDSTORE), then: systemctl start $SERVICE"
     elif ((UPGRADE)); then
         upgrade "$current" "$target"
         link_command

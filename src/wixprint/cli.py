@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from wixprint.config import resolve_config_path
 from wixprint.errors import ConfigError
 from wixprint.version import package_version
 
@@ -76,6 +77,27 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("dest", metavar="DEST")
     backup.add_argument("--config")
 
+    setup = sub.add_parser("setup", help="interactive setup: Wix, printers, mail (de/en)")
+    setup.add_argument(
+        "--config", help="config file to write (default: $WIXPRINT_CONFIG or /etc/...)"
+    )
+    setup.add_argument(
+        "--credstore", help="folder for the secrets (default as root: /etc/credstore)"
+    )
+
+    preview = sub.add_parser("preview", help="an order's tickets as text and as a picture")
+    preview.add_argument("order", metavar="ORDER_NUMBER|FILE.json")
+    preview.add_argument("--receipt", choices=["kitchen", "driver", "customer"])
+    preview.add_argument("--png", metavar="PATH", help="also draw the tickets into a PNG")
+    preview.add_argument("--config")
+
+    printers = sub.add_parser("printers", help="printer tools")
+    printers_sub = printers.add_subparsers(dest="printers_command", required=True, metavar="ACTION")
+    scan = printers_sub.add_parser("scan", help="find printers on TCP 9100 and USB")
+    scan.add_argument("ranges", nargs="*", metavar="CIDR", help="default: this machine's subnets")
+    scan.add_argument("--port", type=int, default=9100)
+    scan.add_argument("--json", action="store_true", help="machine-readable output")
+
     restore = sub.add_parser("restore", help="restore a backup (the service must be stopped)")
     restore.add_argument("src", metavar="SRC")
     restore.add_argument("--config")
@@ -89,6 +111,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wixprint.commands.configcheck import run_config_check
 
         return run_config_check(args.path, environ=os.environ, out=sys.stdout, err=sys.stderr)
+    if command == "setup":
+        from wixprint.commands.setup import run_setup
+
+        credstore = Path(args.credstore) if args.credstore else None
+        path = resolve_config_path(args.config, os.environ)
+        return run_setup(path, credstore=credstore)
+    if command == "preview":
+        from wixprint.commands.preview import run_preview
+
+        return run_preview(
+            args.order,
+            receipt=args.receipt,
+            png=args.png,
+            config_arg=args.config,
+            environ=os.environ,
+        )
+    if command == "printers":
+        from wixprint.commands.printers import run_scan
+
+        return run_scan(args.ranges, port=args.port, as_json=args.json)
     if command == "run":
         return _run(args.config)
     if command == "demo":

@@ -26,6 +26,7 @@ from tests.fakes.fake_printer import FakePrinter
 from tests.fakes.smtp import ReceivedMail
 from wixprint.app import Service, ServiceOptions, create_service
 from wixprint.config import Config, load_config_text
+from wixprint.config.tomledit import Value, toml_value
 from wixprint.sim.shop import FakeWixShop, serve_shop
 
 API_KEY = "test-api-key"
@@ -200,13 +201,13 @@ FAST_AUTOJUMP = 0.001
 """Real idle seconds before a jump while :func:`pass_time` runs (the fixture uses 0.1)."""
 
 
-def tune(text: str, section: str, **values: object) -> str:
+def tune(text: str, section: str, **values: Value) -> str:
     """Set ``key = value`` in every ``[section]`` / ``[[section]]`` table of a config text.
 
     Existing keys are replaced, missing ones appended to the table, so a test can change what
     :func:`config_text` already wrote (TOML forbids defining a key or table twice).
     """
-    rendered = {key: _toml_value(value) for key, value in values.items()}
+    rendered = {key: toml_value(value) for key, value in values.items()}
     out: list[str] = []
     pending: dict[str, str] | None = None
 
@@ -229,18 +230,6 @@ def tune(text: str, section: str, **values: object) -> str:
         out.append(line)
     flush()
     return "\n".join(out) + "\n"
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML form for {value!r}")
 
 
 async def pass_time(

@@ -272,6 +272,16 @@ class TicketDecoder:
         self._overflow: list[str] = []
 
     @property
+    def style(self) -> Style:
+        """The style text printed now would get (the preview drawing follows it)."""
+        return self._style
+
+    @property
+    def codec(self) -> str:
+        """Python codec of the code page in effect (CP437 for pages we do not decode)."""
+        return CODEPAGES.get(self._page, CODEPAGES[0])
+
+    @property
     def has_content(self) -> bool:
         """Something on the current ticket would show on paper."""
         return self._visible or bool(self._qr) or self._image or self._barcode

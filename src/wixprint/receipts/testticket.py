@@ -1,5 +1,7 @@
 """The ticket ``wixprint test-print`` sends: a real kitchen layout with the characters that
-other tools garble (äöüß €), so one look at the paper shows the code page is right."""
+other tools garble (äöüß €), so one look at the paper shows the code page is right, and a
+ruler of ``columns`` digits: on one line, ending in the last digit of ``columns``, when the
+configured width is the printer's (``wixprint setup`` asks)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,11 @@ from wixprint.receipts.layout import TicketRequest
 from wixprint.receipts.render import render_ticket
 from wixprint.vocabulary import Variant
 from wixprint.wix.model import Fulfillment, LineItem, Modifier, Order
+
+
+def ruler(columns: int) -> str:
+    """``1234567890123…`` up to ``columns`` characters."""
+    return "".join(str(i % 10) for i in range(1, columns + 1))
 
 
 def render_test_ticket(*, config: Config, printer: PrinterConfig, now: datetime) -> bytes:
@@ -31,7 +38,10 @@ def render_test_ticket(*, config: Config, printer: PrinterConfig, now: datetime)
                 modifiers=(Modifier("Drucker", printer.name),),
             ),
         ),
-        buyer_note=f"{config.service.restaurant_name}: Drucker {printer.name} druckt.",
+        buyer_note=(
+            f"{config.service.restaurant_name}: Drucker {printer.name} druckt.\n"
+            f"{ruler(printer.columns)}"
+        ),
     )
     request = TicketRequest(
         kind="kitchen", variant=Variant.NEW, reprint=False, job_id=0, revision=1

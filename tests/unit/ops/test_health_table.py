@@ -38,12 +38,13 @@ MINOR = ("fetcher", "internet", "alerter", "monitor", "printer:kitchen")
 STARTING = "starting"
 """Registered but never reported: what every actor is while the tree starts."""
 
-# state → (overall, HTTP code, check exit, watchdog pings)
+# state → (overall, HTTP code, check exit, watchdog pings). The watchdog follows the event
+# loop, not health: a spool down for a full SD card is not cured by a restart (issue 15).
 FOR_CRITICAL = {
     "ready": ("ok", 200, 0, True),
     "degraded": ("degraded", 200, 1, True),
-    "down": ("down", 503, 2, False),
-    STARTING: ("down", 503, 2, False),
+    "down": ("down", 503, 2, True),
+    STARTING: ("down", 503, 2, True),
 }
 FOR_MINOR = {
     "ready": ("ok", 200, 0, True),

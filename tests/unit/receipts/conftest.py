@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -80,6 +82,34 @@ def render(
     printer = printer or config.printers[0]
     request = TicketRequest(kind=kind, variant=variant, reprint=reprint, job_id=42, revision=1)
     return render_ticket(order, request, config=config, printer=printer)
+
+
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
+
+
+def golden_update_requested(environ: Mapping[str, str]) -> bool:
+    """True when the golden files are to be rewritten; a usage error under CI (a test that
+    rewrites its expectation cannot fail)."""
+    if environ.get("WIXPRINT_UPDATE_GOLDEN", "") in ("", "0"):
+        return False
+    if environ.get("CI", "").lower() not in ("", "0", "false"):
+        raise pytest.UsageError(
+            "WIXPRINT_UPDATE_GOLDEN is refused under CI: golden files are "
+            "rewritten on a developer's machine and reviewed, never in CI"
+        )
+    return True
+
+
+UPDATE_GOLDEN = golden_update_requested(os.environ)
+
+
+def check_golden(path: Path, text: str) -> None:
+    """``text`` equals the reviewed file (rewritten instead with WIXPRINT_UPDATE_GOLDEN=1)."""
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"{path.name} missing: run with WIXPRINT_UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
