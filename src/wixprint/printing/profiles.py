@@ -1,0 +1,106 @@
+"""Printer profiles: paper width, print speed and cut of the models we support.
+
+``[[printers]] model`` names one; ``"auto"`` takes the model the printer names itself
+(``GS I``) when we know it, else the generic 80 mm profile. Widths are Font A (12 dots a
+character): escpos.md §13. Speeds are round data-sheet figures [inf]; the proof wait doubles
+the estimate, because a weak power supply and double-height lines print slower.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "GENERIC_80",
+    "PROFILES",
+    "PrinterProfile",
+    "TicketLength",
+    "profile_for_name",
+    "resolve_profile",
+]
+
+LINE_MM = 4.23
+"""One Font A line with the default 1/6 inch spacing."""
+TALL_LINE_MM = 8.47
+QR_MM = 30.0
+CUT_MM = 15.0
+"""Feed to the cutter (head-to-cutter distance on an 80 mm Epson)."""
+SAFETY = 2.0
+"""The proof wait assumes the printer may be this much slower than its data sheet."""
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterProfile:
+    name: str
+    columns: int
+    """Font A characters per line."""
+    dots: int
+    dpi: int
+    speed: float
+    """Print speed, mm/s (data sheet, rounded down)."""
+    feed_cut: bool
+    """Cuts with ``GS V 66 0`` (feed to the cutter and cut), else ``ESC d 6`` + ``GS V 0``."""
+    epson: bool
+    """An Epson TM that answers ``GS ( H`` and ``GS I`` (escpos.md §12)."""
+
+    def print_seconds(self, length: TicketLength) -> float:
+        """Seconds the printer needs to put ``length`` on paper (data-sheet speed)."""
+        return length.mm / self.speed
+
+    def proof_wait(self, length: TicketLength, margin: float) -> float:
+        """How long to wait for proof while the printer reports no fault."""
+        return margin + SAFETY * self.print_seconds(length)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketLength:
+    """How much paper a rendered ticket takes (all copies)."""
+
+    lines: int = 0
+    tall_lines: int = 0
+    codes: int = 0
+    cuts: int = 0
+
+    @property
+    def mm(self) -> float:
+        return (
+            self.lines * LINE_MM
+            + self.tall_lines * TALL_LINE_MM
+            + self.codes * QR_MM
+            + self.cuts * CUT_MM
+        )
+
+
+GENERIC_80 = PrinterProfile("generic-80mm", 48, 576, 203, 150.0, False, False)
+PROFILES: dict[str, PrinterProfile] = {
+    p.name: p
+    for p in (
+        PrinterProfile("TM-m30III", 48, 576, 203, 250.0, True, True),
+        PrinterProfile("TM-T20III", 48, 576, 203, 250.0, True, True),
+        PrinterProfile("TM-T88V", 42, 512, 180, 300.0, True, True),
+        PrinterProfile("TM-T88VI", 42, 512, 180, 350.0, True, True),
+        PrinterProfile("TM-T88VII", 42, 512, 180, 500.0, True, True),
+        GENERIC_80,
+        PrinterProfile("generic-58mm", 32, 384, 203, 100.0, False, False),
+    )
+}
+"""Every model ``[[printers]] model`` accepts besides ``"auto"`` (config checks the list)."""
+
+
+def profile_for_name(reported: str | None) -> PrinterProfile | None:
+    """The profile of the model a printer named itself (``GS I 67``), if we know it."""
+    if not reported:
+        return None
+    wanted = "".join(reported.split()).upper()
+    for name in sorted(PROFILES, key=len, reverse=True):  # TM-T88VII before TM-T88V
+        profile = PROFILES[name]
+        if profile.epson and wanted.startswith(name.upper()):
+            return profile
+    return None
+
+
+def resolve_profile(model: str, reported: str | None = None) -> PrinterProfile:
+    """The configured model's profile; for ``"auto"`` the reported model's, else generic."""
+    if model != "auto":
+        return PROFILES.get(model, GENERIC_80)
+    return profile_for_name(reported) or GENERIC_80
