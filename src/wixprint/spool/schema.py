@@ -107,7 +107,12 @@ _V2_OUTBOX: tuple[Step, ...] = (
     "CREATE INDEX alert_outbox_pending ON alert_outbox (sent_at, id)",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1_CORE, _V2_OUTBOX)
+_V3_ATTENTION: tuple[Step, ...] = (
+    # Unconfirmed attempts on a printer that answers: at the limit a job needs attention.
+    "ALTER TABLE jobs ADD COLUMN unproven INTEGER NOT NULL DEFAULT 0 CHECK (unproven >= 0)",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1_CORE, _V2_OUTBOX, _V3_ATTENTION)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
