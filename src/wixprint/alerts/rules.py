@@ -6,7 +6,8 @@ thresholds with hysteresis, restart counting); ``problems.ProblemBook`` decides 
 
 Problem keys: ``printer_offline:<printer>``, ``paper_out:<printer>``, ``cover_open:<printer>``,
 ``paper_near_end:<printer>``, ``internet_down``, ``wix_auth``, ``unprinted_orders`` (one
-problem listing the late order numbers), ``quarantined:<job id>`` (one-shot),
+problem listing the late order numbers), ``quarantined:<job id>`` and ``attention:<job id>``
+(one-shot),
 ``restarts:<actor>``, ``disk``, ``memory``, ``temperature``, ``throttled``.
 """
 
@@ -26,6 +27,7 @@ from wixprint.events import (
     InternetState,
     PrinterState,
     ResourceSample,
+    TicketNeedsAttention,
     TicketQuarantined,
     WixAuthFailed,
     WixReachable,
@@ -90,7 +92,23 @@ class AlertEngine:
         elif isinstance(event, WixReachable):
             self._book.close("wix_auth", event.at, now, out)
         elif isinstance(event, TicketQuarantined):
-            self._on_quarantined(event, now, out)
+            key = f"quarantined:{event.job_id}"
+            self._one_shot(
+                key, "quarantined", event.order_number, _short(event.error), event.at, now, out
+            )
+        elif isinstance(event, TicketNeedsAttention):
+            key = f"attention:{event.job_id}"
+            detail = f"{event.printer}, {event.receipt}"
+            self._one_shot(
+                key,
+                "needs_attention",
+                event.order_number,
+                detail,
+                event.at,
+                now,
+                out,
+                count=event.attempts,
+            )
         elif isinstance(event, ActorRestarted):
             self._on_restart(event, now)
         elif isinstance(event, ResourceSample):
@@ -173,19 +191,31 @@ class AlertEngine:
                 detail=ev.reason if category == "printer_offline" else "",
             )
 
-    def _on_quarantined(self, ev: TicketQuarantined, now: float, out: list[AlertAction]) -> None:
-        key = f"quarantined:{ev.job_id}"
+    def _one_shot(
+        self,
+        key: str,
+        category: Category,
+        target: str,
+        detail: str,
+        since: float,
+        now: float,
+        out: list[AlertAction],
+        *,
+        count: int = 0,
+    ) -> None:
+        """A critical mail about one ticket, never twice within ``ONE_SHOT_MEMORY``."""
         self._one_shots = {k: t for k, t in self._one_shots.items() if now - t < ONE_SHOT_MEMORY}
         if key in self._one_shots:
             return
         self._one_shots[key] = now
         facts = AlertFacts(
-            category="quarantined",
+            category=category,
             key=key,
             level="critical",
-            since=ev.at,
-            target=ev.order_number,
-            detail=_short(ev.error),
+            since=since,
+            target=target,
+            detail=detail,
+            count=count,
         )
         self._book.one_shot(facts, now, out)
 
