@@ -10,7 +10,7 @@ import trio
 import trio.testing
 
 from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, open_test_spool
-from wixprint.spool import JobState, QueueStats, Spool
+from wixprint.spool import SCHEMA_VERSION, JobState, QueueStats, Spool
 
 DAY = 24 * 3600.0
 
@@ -190,7 +190,7 @@ async def test_job_history_newest_first(spool: Spool, thread_clock: trio.testing
 async def test_statistics(spool: Spool, thread_clock: trio.testing.MockClock) -> None:
     await spool.accept(make_order())
     stats = await spool.statistics()
-    assert stats.schema_version == 2
+    assert stats.schema_version == SCHEMA_VERSION
     assert stats.orders == 1
-    assert stats.jobs == {"queued": 3, "printing": 0, "printed": 0, "failed": 0}
+    assert stats.jobs == {state.value: 3 if state is JobState.QUEUED else 0 for state in JobState}
     assert stats.db_bytes > 0

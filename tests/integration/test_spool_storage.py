@@ -12,7 +12,7 @@ import trio.testing
 
 from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, open_test_spool
 from wixprint.errors import SpoolError
-from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool, db_jobs, db_orders
+from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool, db_orders
 from wixprint.spool.schema import migrate
 
 
@@ -30,9 +30,13 @@ def build_old_database(path: Path, version: int) -> None:
         migrate(conn, path, target=version)
         if version >= 1:
             db_orders.accept(conn, make_order("old", number="501"), BASE_TIME)
-            claimed = db_jobs.claim_next(conn, "kitchen", BASE_TIME + 1)
-            assert claimed is not None
-            db_jobs.mark_printed(conn, claimed.id, BASE_TIME + 2)
+            # Plain SQL: today's job functions read columns an old file does not have yet.
+            conn.execute(
+                "UPDATE jobs SET state = 'printed', attempts = 1, printed_at = ?, updated_at = ?"
+                " WHERE id = (SELECT MIN(id) FROM jobs WHERE printer = 'kitchen')",
+                (BASE_TIME + 2, BASE_TIME + 2),
+            )
+            conn.execute("UPDATE orders SET printed_any = 1 WHERE order_id = 'old'")
             conn.execute("INSERT INTO cursors (name, value) VALUES ('orders', 'mark-1')")
     finally:
         conn.close()

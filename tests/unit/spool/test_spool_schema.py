@@ -33,8 +33,9 @@ def test_fresh_database_gets_every_migration_and_no_backup(
     conn: sqlite3.Connection, db_path: Path
 ) -> None:
     report = schema.migrate(conn, db_path)
-    assert (report.old_version, report.new_version, report.backup) == (0, 2, None)
-    assert schema.read_version(conn) == schema.SCHEMA_VERSION == 2
+    latest = schema.SCHEMA_VERSION
+    assert (report.old_version, report.new_version, report.backup) == (0, latest, None)
+    assert schema.read_version(conn) == latest == len(schema.MIGRATIONS)
     assert tables(conn) == {
         "orders",
         "jobs",
@@ -53,7 +54,7 @@ def test_each_version_adds_its_tables(conn: sqlite3.Connection, db_path: Path) -
     assert "alert_outbox" not in tables(conn)
     assert "jobs" in tables(conn)
     report = schema.migrate(conn, db_path)
-    assert (report.old_version, report.new_version) == (1, 2)
+    assert (report.old_version, report.new_version) == (1, schema.SCHEMA_VERSION)
     assert report.backup == db_path.with_name("spool.db.v1.bak")
     backup = sqlite3.connect(report.backup)
     try:
@@ -66,19 +67,21 @@ def test_each_version_adds_its_tables(conn: sqlite3.Connection, db_path: Path) -
 def test_up_to_date_database_is_left_alone(conn: sqlite3.Connection, db_path: Path) -> None:
     schema.migrate(conn, db_path)
     report = schema.migrate(conn, db_path)
-    assert (report.old_version, report.new_version, report.backup) == (2, 2, None)
+    latest = schema.SCHEMA_VERSION
+    assert (report.old_version, report.new_version, report.backup) == (latest, latest, None)
 
 
 def test_failed_migration_leaves_the_previous_version(
     conn: sqlite3.Connection, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     schema.migrate(conn, db_path)
+    latest = schema.SCHEMA_VERSION
     broken = (*schema.MIGRATIONS, ("CREATE TABLE extra (x)", "INSERT INTO missing VALUES (1)"))
     monkeypatch.setattr(schema, "MIGRATIONS", broken)
     monkeypatch.setattr(schema, "SCHEMA_VERSION", len(broken))
     with pytest.raises(sqlite3.OperationalError, match="no such table: missing"):
-        schema.migrate(conn, db_path, target=3)
-    assert schema.read_version(conn) == 2
+        schema.migrate(conn, db_path, target=latest + 1)
+    assert schema.read_version(conn) == latest
     assert "extra" not in tables(conn)
     assert not conn.in_transaction
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -87,7 +90,7 @@ def test_failed_migration_leaves_the_previous_version(
 def test_newer_database_is_refused(conn: sqlite3.Connection, db_path: Path) -> None:
     schema.migrate(conn, db_path)
     conn.execute("PRAGMA user_version = 7")
-    with pytest.raises(SpoolError, match=r"version 7, newer than version 2"):
+    with pytest.raises(SpoolError, match=rf"version 7, newer than version {schema.SCHEMA_VERSION}"):
         schema.migrate(conn, db_path)
     assert schema.read_version(conn) == 7
 
@@ -101,3 +104,24 @@ def test_foreign_database_is_refused(conn: sqlite3.Connection, db_path: Path) ->
 def test_unknown_target_is_a_bug(conn: sqlite3.Connection, db_path: Path) -> None:
     with pytest.raises(ValueError, match="no schema version 9"):
         schema.migrate(conn, db_path, target=9)
+
+
+def test_attention_migration_keeps_jobs_and_counts_no_unproven_attempts(
+    conn: sqlite3.Connection, db_path: Path
+) -> None:
+    before = schema.MIGRATIONS.index(schema._V3_ATTENTION)
+    schema.migrate(conn, db_path, target=before)
+    conn.execute(
+        "INSERT INTO orders (order_id, number, status, created, updated, fingerprint, raw_json,"
+        " revision, received_at, updated_at, source) VALUES"
+        " ('o1', '1001', 'APPROVED', '', '', '', '{}', 1, 0, 0, 'poll')"
+    )
+    conn.execute(
+        "INSERT INTO jobs (order_id, revision, kind, printer, variant, state, created_at,"
+        " updated_at) VALUES ('o1', 1, 'kitchen', 'k', 'new', 'queued', 0, 0)"
+    )
+    report = schema.migrate(conn, db_path, target=before + 1)
+    assert report.backup is not None
+    assert conn.execute("SELECT state, unproven FROM jobs").fetchall() == [("queued", 0)]
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE jobs SET unproven = -1")
