@@ -2,9 +2,10 @@
 stdin closes, then print the latencies (seconds) as one JSON object.
 
 A process of its own, with a blocking client and nothing else to do, so that what it measures
-is the server's answer time, not the benchmark's own event loop.
+is the server's answer time, not the benchmark's own event loop. With ``fresh`` each request
+gets a new connection (connect included), as a monitor that checks now and then would.
 
-    python bench/_probe.py URL EVERY_SECONDS
+    python bench/_probe.py URL EVERY_SECONDS [fresh]
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from urllib.parse import urlsplit
 
 def main(argv: list[str]) -> int:
     url, every = urlsplit(argv[0]), float(argv[1])
+    fresh = argv[2:] == ["fresh"]
     conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=30)
     latencies: list[float] = []
+    started_at: list[float] = []
     statuses: dict[int, int] = {}
     errors = 0
     while True:
@@ -37,8 +40,12 @@ def main(argv: list[str]) -> int:
             conn.close()
             continue
         latencies.append(time.perf_counter() - started)
+        started_at.append(started)
         statuses[response.status] = statuses.get(response.status, 0) + 1
-    json.dump({"latencies": latencies, "statuses": statuses, "errors": errors}, sys.stdout)
+        if fresh:
+            conn.close()
+    result = {"latencies": latencies, "started": started_at, "statuses": statuses, "errors": errors}
+    json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0
 

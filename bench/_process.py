@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import trio
@@ -179,6 +179,14 @@ class ProbeResult:
     latencies: list[float]
     statuses: dict[str, int]
     errors: int
+    started: list[float] = field(default_factory=list)
+    """``time.perf_counter()`` at each answered request's start (the same clock here)."""
+
+    def between(self, start: float, end: float) -> list[float]:
+        """The latencies of the requests started in ``[start, end)``."""
+        return [
+            lat for t, lat in zip(self.started, self.latencies, strict=True) if start <= t < end
+        ]
 
 
 class Probe:
@@ -200,15 +208,17 @@ class Probe:
             [float(x) for x in data["latencies"]],
             {str(k): int(v) for k, v in data["statuses"].items()},
             int(data["errors"]),
+            [float(x) for x in data.get("started", [])],
         )
 
 
 @asynccontextmanager
-async def open_probe(url: str, every: float) -> AsyncIterator[Probe]:
-    """Start asking ``GET url`` every ``every`` seconds from a process of its own."""
+async def open_probe(url: str, every: float, *, fresh: bool = False) -> AsyncIterator[Probe]:
+    """Start asking ``GET url`` every ``every`` seconds from a process of its own (``fresh``:
+    on a new connection each time)."""
     script = Path(__file__).with_name("_probe.py")
     process = await trio.lowlevel.open_process(
-        [sys.executable, str(script), url, str(every)],
+        [sys.executable, str(script), url, str(every), *(["fresh"] if fresh else [])],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )

@@ -39,7 +39,7 @@ def make_order(n: int) -> IncomingOrder:
         status="APPROVED",
         created="2025-06-13T16:47:21.482Z",
         updated="2025-06-13T16:47:23.905Z",
-        fingerprint=f"fp-{n}",
+        fingerprints={"kitchen": f"fp-{n}"},
         printable=True,
         raw_json=raw,
         targets=TARGETS,

@@ -16,6 +16,7 @@ root            rest_for_one   (the spool first: if it restarts, everything afte
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -52,6 +53,9 @@ from wixprint.web.metrics import Metrics
 
 PRINTER_STOP_GRACE = 10.0
 """A printer mid-job gets this long to collect its proof before it is cancelled."""
+CANCEL_TIMEOUT = 0.25
+"""Seconds a cancelled actor may take to unwind (a SQLite statement, closing a socket); after
+that its supervisor logs it and moves on. Part of every child's share of the stop budget."""
 
 
 @dataclass
@@ -65,6 +69,8 @@ class ServiceOptions:
     history: HistoryStore | None = None
     with_monitor: bool = True
     with_watchdog: bool = True
+    hard_exit: Callable[[int], object] = os._exit
+    """The last resort when a stop cannot finish (a task stuck in a worker thread)."""
 
 
 def build_context(config: Config, options: ServiceOptions) -> ActorContext:
@@ -121,6 +127,10 @@ def build_tree(ctx: ActorContext, options: ServiceOptions) -> Supervisor:
         period=60.0,
         on_event=on_event,
         history=options.history,
+        cancel_timeout=CANCEL_TIMEOUT,
+        # Printers are independent: each gets its whole grace at the same time, so the stop
+        # budget does not grow with the number of printers.
+        parallel_stop=True,
     )
     services_children = [
         # The alerter first: it must be subscribed before anything can go wrong (a rejected
@@ -145,11 +155,13 @@ def build_tree(ctx: ActorContext, options: ServiceOptions) -> Supervisor:
         period=60.0,
         on_event=on_event,
         history=options.history,
+        cancel_timeout=CANCEL_TIMEOUT,
     )
     root = Supervisor(
         "root",
         [
-            ChildSpec(name="spool", fn=partial(run_spool, ctx), shutdown=5.0),
+            # Stopped last: it only closes the database once everything else is down.
+            ChildSpec(name="spool", fn=partial(run_spool, ctx), shutdown=2.0),
             supervisor_spec(services),
         ],
         strategy=Strategy.REST_FOR_ONE,
@@ -157,6 +169,7 @@ def build_tree(ctx: ActorContext, options: ServiceOptions) -> Supervisor:
         period=60.0,
         on_event=on_event,
         history=options.history,
+        cancel_timeout=CANCEL_TIMEOUT,
     )
     ctx.tree_status = lambda: statistics_to_json(root.statistics())
     return root

@@ -99,11 +99,22 @@ class SmtpUnavailable(DependencyUnavailable):
 
 
 class WixAuthError(WixprintError):
-    """Wix answered 401/403: the API key or site id is wrong. Alert, do not crash-loop."""
+    """Wix answered 401/403: the key, its permissions or the site id is wrong. Alert, do not
+    crash-loop (``wix/diagnosis.py`` tells which is likely).
 
-    def __init__(self, message: str, *, status_code: int) -> None:
+    Attributes:
+        status_code: 401 or 403.
+        wix_message, wix_code: ``message`` and ``details.applicationError.code`` of Wix's
+            answer, free of the key; "" when Wix sent none.
+    """
+
+    def __init__(
+        self, message: str, *, status_code: int, wix_message: str = "", wix_code: str = ""
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.wix_message = wix_message
+        self.wix_code = wix_code
 
 
 class WixRequestError(WixprintError):

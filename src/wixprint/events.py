@@ -82,6 +82,20 @@ class TicketNeedsAttention(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OrderQuarantined(Event):
+    """An order Wix sent could not be taken in; it was set aside with its text."""
+
+    order_id: str
+    """Wix's order id, or ``sha256:…`` of the text when it has none."""
+    number: str
+    source: str
+    stage: str
+    """clean | parse | route | commit: where handling it failed."""
+    error: str
+    """The exception type only (its message may quote order content)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PrinterState(Event):
     printer: str
     online: bool
@@ -101,6 +115,10 @@ class InternetState(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WixAuthFailed(Event):
     status_code: int
+    causes: tuple[str, ...] = ()
+    """Likely causes, most likely first (``AuthCause`` values: permission, site_id, ...)."""
+    wix_said: str = ""
+    """Wix's error message and code (never the key)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,8 +3,11 @@
 structlog is routed through stdlib ``logging`` so that one formatter renders everything, ours
 and the libraries' (hypercorn, httpx), as the same JSON. Tracebacks live inside the JSON (one
 journal entry per line) and never show frame locals, which could hold the API key or the SMTP
-password. Every line passes a redaction step: secret-looking keys and customer data keys are
-blanked, and registered secret strings are cut out of every text, exception messages included.
+password. Every line passes a redaction step by allow-list: a key not in ``SAFE_LOG_KEYS``
+keeps its name but loses its value, so a new ``customer_name=`` or ``note=`` can never go out
+in clear (``tests/unit/logs/test_log_keys.py`` walks every log call in the source and fails
+on a key the list lacks). Inside values, mappings still lose secret- and customer-looking keys,
+and registered secret strings are cut out of every text, exception messages included.
 
 Order matters at start-up: call ``configure_logging`` *before* anything imports ``escpos``.
 python-escpos calls ``logging.basicConfig()`` at import, which is a no-op once the root logger
@@ -30,6 +33,7 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 __all__ = [
     "REDACTED",
+    "SAFE_LOG_KEYS",
     "bind_context",
     "configure_logging",
     "escpos_env",
@@ -53,6 +57,37 @@ _PERSONAL_KEY_PARTS = (
     "contact",
 )
 _SENSITIVE_KEY_PARTS = _SECRET_KEY_PARTS + _PERSONAL_KEY_PARTS
+_SENSITIVE_KEYS = frozenset({"name", "note", "buyer_note", "instructions", "customer"})
+"""Nested keys masked by their exact name (a substring rule for ``name`` would hit too much)."""
+
+SAFE_LOG_KEYS = frozenset(
+    {
+        # what every line carries (structlog, the stdlib bridge, our context)
+        *("event", "level", "logger", "ts", "actor", "exception", "stack", "order", "job"),
+        # supervision
+        *("supervisor", "classification", "action", "delay", "restarts_in_window"),
+        *("stop_timeout", "cancel_timeout", "deadline"),
+        *("error", "error_type", "problem", "reason", "signal", "timeout", "retry_in"),
+        # orders, tickets, printers
+        *("source", "outcome", "revision", "fields", "kind", "receipt", "reprint", "jobs"),
+        *("order_id", "problems", "stage", "reprint_before"),
+        *("printer", "printers", "online", "paper", "cover_open", "failures", "first_start"),
+        # what a printer supports (its model as it reports itself; process ids are ours)
+        *("model", "proof", "warning", "process_id", "tag", "answered"),
+        # alerts
+        *("alert", "key", "grace", "event_type"),
+        # Wix (a refused key's likely causes are fixed names, never the key)
+        "causes",
+        # HTTP (paths of public routes are logged as their route template)
+        *("method", "path", "status", "code", "duration_ms", "sent", "url", "listener"),
+        *("limit", "connections", "budget"),
+        # operations
+        *("rows", "points"),
+    }
+)
+"""Top-level keys a log line may carry with their value. Only names whose values are never
+customer data or secrets: an order *number*, a printer *name*, a fixed reason. Anything else
+is logged as ``[redacted]``."""
 _QUIET_LOGGERS = ("httpx", "httpcore", "hypercorn.access")
 
 _secrets: list[str] = []  # longest first, so a secret containing another is cut whole
@@ -72,7 +107,7 @@ def register_secrets(values: Sequence[str]) -> None:
 
 def _sensitive_key(key: object) -> bool:
     lowered = str(key).lower()
-    return any(part in lowered for part in _SENSITIVE_KEY_PARTS)
+    return lowered in _SENSITIVE_KEYS or any(part in lowered for part in _SENSITIVE_KEY_PARTS)
 
 
 def _scrub_text(text: str) -> str:
@@ -82,23 +117,29 @@ def _scrub_text(text: str) -> str:
     return text
 
 
-def _scrub(value: object) -> object:
+def _scrub(value: object, *, mask_keys: bool = True) -> object:
     if isinstance(value, str):
         return _scrub_text(value)
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, Mapping):
-        return {k: REDACTED if _sensitive_key(k) else _scrub(v) for k, v in value.items()}
+        return {
+            k: REDACTED if mask_keys and _sensitive_key(k) else _scrub(v, mask_keys=mask_keys)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple | set | frozenset):
-        return [_scrub(v) for v in value]
+        return [_scrub(v, mask_keys=mask_keys) for v in value]
     # Anything else would be repr()'d by the JSON renderer: scrub that text now.
     return _scrub_text(repr(value))
 
 
 def redact(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-    """Blank sensitive keys and registered secrets; runs last, after exceptions are rendered."""
+    """Keep only allow-listed keys' values and cut registered secrets out of them; runs last,
+    after exceptions are rendered (their structure is ours: its texts are scrubbed, its keys
+    such as a frame's ``name`` kept)."""
     return {
-        key: REDACTED if _sensitive_key(key) else _scrub(value) for key, value in event_dict.items()
+        key: REDACTED if key not in SAFE_LOG_KEYS else _scrub(value, mask_keys=key != "exception")
+        for key, value in event_dict.items()
     }
 
 

@@ -1,9 +1,9 @@
 """The ledger: what should have printed where, against what the fake printers printed.
 
-Expected tickets come from the product's own routing (``plan_targets`` and ``route_items`` on
-each parsed order and the running configuration): one ticket per (order, receipt kind,
-printer). Printed tickets are read back from the FakePrinters' decoded paper: order number,
-receipt kind, REPRINT banner, job id and revision (from the footer).
+Expected tickets come from the product's own rule (``receipts.policy.decide`` and
+``route_items`` on each parsed order and the running configuration): one ticket per (order,
+receipt kind, printer). Printed tickets are read back from the FakePrinters' decoded paper:
+order number, receipt kind, REPRINT banner, job id and revision (from the footer).
 
 The promise checked: every expected ticket is on paper at least once, complete; at most one
 copy per (order, kind, printer, revision) lacks the REPRINT banner; no ticket is at a printer
@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 from tests.fakes.fake_printer import FakePrinter
 from wixprint.config import Config
-from wixprint.receipts import plan_targets, route_items
-from wixprint.wix.intake import is_before
+from wixprint.receipts import route_items
+from wixprint.receipts.policy import decide
 from wixprint.wix.parse import parse_order
 
 __all__ = [
@@ -143,7 +143,7 @@ def expected_orders(
 ) -> dict[str, ExpectedOrder]:
     """The orders the service must print, by order number, with their targets.
 
-    Printable: status in ``wix.print_statuses`` and not created before ``wix.not_before``.
+    Printable: what ``receipts.policy.decide`` says, the rule every way in shares.
     """
     tz = ZoneInfo(config.service.timezone)
     result: dict[str, ExpectedOrder] = {}
@@ -152,11 +152,10 @@ def expected_orders(
             order = parse_order(raw, tz).order
         except ValueError:
             continue
-        if order.status not in config.wix.print_statuses:
+        decision = decide(order, config, not_before=config.wix.not_before)
+        if not decision.printable:
             continue
-        if config.wix.not_before and is_before(order.created_raw, config.wix.not_before):
-            continue
-        targets = plan_targets(order, config)
+        targets = decision.targets
         items: dict[str, tuple[str, ...]] = {}
         if check_items:
             for printer in config.printers:

@@ -6,6 +6,7 @@ printers) run in the test's Trio loop on loopback.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -56,9 +57,17 @@ class ServiceProcess:
     """
 
     def __init__(
-        self, config_path: Path, log_dir: Path, http_port: int, env: Mapping[str, str]
+        self,
+        config_path: Path,
+        log_dir: Path,
+        http_port: int,
+        env: Mapping[str, str],
+        *,
+        history: Path | None = None,
     ) -> None:
         self.config_path = config_path
+        self.history = history
+        """The restart history file: ``start`` waits until it lists the new process."""
         self.log_dir = log_dir
         self.http_port = http_port
         self.env = dict(env)
@@ -99,9 +108,25 @@ class ServiceProcess:
                     )
                 try:
                     await client.get(f"{self.url}/health")
-                    return
+                    break
                 except httpx.HTTPError:
                     await trio.sleep(0.05)
+            # The history is written a second after a change: a kill before that would leave
+            # no trace of this process, and the test checks that kills show there.
+            while self.history is not None and not self._recorded():
+                if self.proc.poll() is not None:
+                    return  # died at once: the caller sees the exit
+                await trio.sleep(0.05)
+
+    def _recorded(self) -> bool:
+        """Whether the restart history on disk lists the running process."""
+        assert self.history is not None
+        assert self.proc is not None
+        try:
+            data = json.loads(self.history.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return any(p.get("pid") == self.proc.pid for p in data.get("processes", []))
 
     def note_exit(self) -> None:
         """Record it if the process ended without being asked to."""

@@ -38,13 +38,14 @@ from tests.integration.harness import EPOCH, config_text, open_rig
 from wixprint.actors import printer as printer_actor
 from wixprint.config import Config, load_config_text
 from wixprint.errors import RenderError, WebhookRejected
-from wixprint.receipts import Ticket, TicketRequest, plan_targets, render_ticket
+from wixprint.receipts import Ticket, TicketRequest, render_ticket
+from wixprint.receipts.policy import decide
 from wixprint.sim.webhooks import generate_key_pair, order_event_envelope, sign_event
 from wixprint.spool.types import JobState
 from wixprint.vocabulary import Variant
-from wixprint.wix.intake import is_before
+from wixprint.wix.jsontext import safe_json
 from wixprint.wix.model import Order
-from wixprint.wix.parse import kitchen_fingerprint, parse_order
+from wixprint.wix.parse import parse_order
 from wixprint.wix.webhook import load_public_key, verify_webhook
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,17 +73,17 @@ def through_the_pipeline(raw: object) -> str:
     """What intake and the printer actor do with one raw order; the outcome's name."""
     if not isinstance(raw, dict):
         return "not an object"  # the Wix client drops these before intake
+    data, stored, _ = safe_json(raw)
     try:
-        order = parse_order(raw, TZ).order
+        order = parse_order(data, TZ).order
     except ValueError:
         return "rejected"
-    is_before(order.created_raw, CONFIG.wix.not_before)
-    kitchen_fingerprint(order)
-    stored = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+    decision = decide(order, CONFIG, not_before=CONFIG.wix.not_before)
+    stored.encode()  # SQLite stores UTF-8: clean text must encode
     order = parse_order(json.loads(stored), TZ).order  # the printer parses the stored copy
     printers = {p.name: p for p in CONFIG.printers}
     outcome = "printed"
-    for job_id, target in enumerate(plan_targets(order, CONFIG), start=1):
+    for job_id, target in enumerate(decision.targets, start=1):
         for reprint, variant in ((False, Variant.NEW), (True, Variant.CHANGED)):
             request = TicketRequest(
                 kind=target.kind, variant=variant, reprint=reprint, job_id=job_id, revision=1

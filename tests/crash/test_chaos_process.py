@@ -5,7 +5,9 @@ After every kill the spool passes ``PRAGMA integrity_check``; at the end the ser
 stops cleanly on SIGTERM, and the ledger is clean: no ticket lost to a kill, every possible
 duplicate marked REPRINT. The kills show in the persisted restart history.
 
-Real time: the child has its own clock. The quick profile is small (30 orders, 3 kills).
+Both profiles arm every fault point at 5 % per hit in the child as well: crashes inside the
+process on top of the kills. Real time: the child has its own clock. The quick profile is
+small (30 orders, 3 kills).
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ from tests.crash.process import (
 from tests.fakes.fake_printer import FakePrinter, line_delay
 from tests.integration.harness import open_rig
 from wixprint.config import load_config_text
+from wixprint.runner import HISTORY_FILE
 from wixprint.sim.shop import FakeWixShop
+from wixprint.supervisor import faults
 
 MOMENTS = ("fetch", "commit", "print", "anytime")
-LONG_FAULTS = "printer.mid_send=0.01,printer.after_send=0.01,fetcher.after_fetch=0.01"
-"""In-process faults on top of the kills in the long profile (``WIXPRINT_FAULTS``)."""
+EVERY_FAULT = ",".join(f"{point}=0.05" for point in faults.KNOWN_POINTS)
+"""In-process faults on top of the kills, in both profiles (``WIXPRINT_FAULTS``): every
+fault point fires on 5 % of its hits."""
 
 
 def real_now() -> datetime:
@@ -98,7 +103,9 @@ async def run_process_chaos(
         config_path.write_text(text)
         config = load_config_text(text)
         spool_path = tmp_path / "state" / "spool.sqlite3"
-        service = ServiceProcess(config_path, tmp_path, config.http.port, child_env(faults, seed))
+        history_file = spool_path.parent / HISTORY_FILE
+        env = child_env(faults, seed)
+        service = ServiceProcess(config_path, tmp_path, config.http.port, env, history=history_file)
         checks: list[str] = []
         moments: list[str] = []
         try:
@@ -157,11 +164,11 @@ async def run_process_chaos(
 
 
 async def test_chaos_process_quick(tmp_path: Path, seed: int) -> None:
-    await run_process_chaos(tmp_path, seed, orders=30, kills=3)
+    await run_process_chaos(tmp_path, seed, orders=30, kills=3, faults=EVERY_FAULT)
 
 
 @pytest.mark.chaos
 async def test_chaos_process_long(tmp_path: Path, seed: int) -> None:
     await run_process_chaos(
-        tmp_path, seed, orders=chaos_orders(), kills=chaos_kills(), faults=LONG_FAULTS
+        tmp_path, seed, orders=chaos_orders(), kills=chaos_kills(), faults=EVERY_FAULT
     )

@@ -13,6 +13,7 @@ from wixprint.sim.shop import FakeWixShop, Reply, ShopStatistics, create_shop_ap
 
 __all__ = [
     "FakeWixShop",
+    "RawJsonShop",
     "Reply",
     "ShopStatistics",
     "create_shop_app",
@@ -36,3 +37,32 @@ async def open_fake_wix(
             yield the_shop, base_url
         finally:
             nursery.cancel_scope.cancel()
+
+
+class RawJsonShop(FakeWixShop):
+    """The simulated shop, able to serve order entries as raw JSON text.
+
+    Wix writes its answers with a serializer of its own: a lone surrogate as ``"\\ud83d"``,
+    numbers of any length, nesting as deep as the data. ``raw_next`` puts such text into the
+    next search answer verbatim, in front of the regular orders, so the client's decoder
+    meets exactly those bytes.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._raw: list[str] = []
+
+    def raw_next(self, entries: list[str]) -> None:
+        """The next search page also carries these JSON texts in ``orders``."""
+        self._raw.extend(entries)
+
+    def handle_search(self, authorization: str | None, site_id: str | None, body: bytes) -> Reply:
+        reply = super().handle_search(authorization, site_id, body)
+        head = b'{"orders": ['
+        if reply.status != 200 or not self._raw or not reply.body.startswith(head):
+            return reply
+        rest = reply.body[len(head) :]
+        raw = ", ".join(self._raw).encode("utf-8")
+        self._raw.clear()
+        joined = head + raw + (b"" if rest.startswith(b"]") else b", ") + rest
+        return Reply(reply.status, joined, dict(reply.headers))

@@ -28,6 +28,7 @@ __all__ = [
     "expired_token",
     "garbage_bodies",
     "generate_signing_key",
+    "hostile_bodies",
     "hs256_with_public_pem",
     "order_approved",
     "order_canceled",
@@ -120,4 +121,50 @@ def garbage_bodies() -> dict[str, bytes]:
         "two_segments": b"abc.def",
         "binary": b"\xff\xfe\x00garbage",
         "bad_base64": b"!!!.???.***",
+    }
+
+
+def _raw_b64(raw: bytes) -> bytes:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=")
+
+
+def hostile_bodies() -> dict[str, bytes]:
+    """Unsigned bodies shaped to hurt whatever parses them before the signature check, by name.
+
+    What a prober sends to an exposed webhook URL: nesting that blows the recursion limit,
+    segments far larger than any real header, numbers and strings at the parser's edges, and
+    tokens that are almost well-formed. None of them is signed by anyone.
+    """
+    sig = _raw_b64(b"\x00" * 256)
+    claims = _raw_b64(b'{"data":"{}","exp":9999999999}')
+    deep = 200_000
+
+    def token(header: bytes, payload: bytes = claims, signature: bytes = sig) -> bytes:
+        return _raw_b64(header) + b"." + payload + b"." + signature
+
+    return {
+        "header_deep_arrays": token(b"[" * deep),
+        "header_deep_objects": token(b'{"a":' * (deep // 5)),
+        "header_deep_closed": token(b"[" * 5_000 + b"]" * 5_000),
+        "header_deep_after_alg": token(b'{"alg":"RS256","x":' + b"[" * deep),
+        "header_huge_string": token(b'{"alg":"RS256","kid":"' + b"k" * 600_000 + b'"}'),
+        "header_huge_number": token(b'{"alg":"RS256","n":' + b"9" * 50_000 + b"}"),
+        "header_float_overflow": token(b'{"alg":"RS256","n":1e999999}'),
+        "header_nan": token(b'{"alg":"RS256","n":NaN}'),
+        "header_string": token(b'"RS256"'),
+        "header_null": token(b"null"),
+        "header_utf16": token('{"alg":"RS256"}'.encode("utf-16")),
+        "header_lone_surrogate": token(b'{"alg":"RS256","kid":"\\udc00"}'),
+        "header_duplicate_alg": token(b'{"alg":"RS256","alg":"none"}'),
+        "header_bom": token(b'\xef\xbb\xbf{"alg":"RS256"}'),
+        "payload_deep": token(b'{"alg":"RS256"}', _raw_b64(b"[" * deep)),
+        "signature_huge": token(b'{"alg":"RS256"}', claims, b"A" * 900_000),
+        "signature_empty": token(b'{"alg":"RS256"}', claims, b""),
+        "three_empty_segments": b"..",
+        "many_dots": b"." * 50_000,
+        "whitespace_segments": b" . . ",
+        "control_bytes": b"\x00\x01.\x02\x03.\x04",
+        "latin1": "\u00e9t\u00e9.\u00e9t\u00e9.\u00e9t\u00e9".encode("latin-1"),
+        "newlines": token(b'{"alg":"RS256"}') + b"\r\n",
+        "too_large": b"A" * (2 * 1024 * 1024),
     }

@@ -29,7 +29,7 @@ from wixprint.config import Config, load_config_text
 from wixprint.sim.shop import FakeWixShop, serve_shop
 
 API_KEY = "test-api-key"
-SITE_ID = "test-site"
+SITE_ID = "7a3e0c52-1b9d-4f60-8e21-5c4d3b2a1f00"  # a GUID, as Wix site IDs are
 DRINKS = "89676f59-3d2a-57d8-9014-a466cfde357d"
 EPOCH = 1_750_000_000.0
 """Wall-clock seconds at virtual time 0 (mid-June 2025, after every fixture order)."""
@@ -161,10 +161,13 @@ class Rig:
 
 @asynccontextmanager
 async def open_rig(
-    tmp: Path, printer_names: Sequence[str] = ("kitchen", "bar", "counter")
+    tmp: Path,
+    printer_names: Sequence[str] = ("kitchen", "bar", "counter"),
+    *,
+    shop_class: type[FakeWixShop] = FakeWixShop,
 ) -> AsyncIterator[Rig]:
     # The shop stamps updates and cancellations on the same virtual wall clock as the service.
-    shop = FakeWixShop(api_key=API_KEY, site_id=SITE_ID, clock=virtual_now)
+    shop = shop_class(api_key=API_KEY, site_id=SITE_ID, clock=virtual_now)
     async with trio.open_nursery() as nursery:
         url = await nursery.start(partial(serve_shop, shop))
         printers = {name: FakePrinter(print_delay=line_delay(0.05)) for name in printer_names}

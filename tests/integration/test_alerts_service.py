@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import trio
 import trio.testing
 
 from tests.fakes.smtp import FakeSmtpServer
@@ -27,6 +28,7 @@ from tests.integration.harness import (
     wait_fast,
     wait_for,
 )
+from wixprint.events import AlertEvent, TicketPrinted, TicketQuarantined
 
 
 def titles(smtp: FakeSmtpServer) -> list[str]:
@@ -125,3 +127,55 @@ async def test_without_internet_the_kitchen_prints_on_and_mails_arrive_later_in_
         assert 590 <= records["internet"]["duration"] <= 620
         assert records["internet"]["held"] == 3  # the three mails written while it was down
         assert "printer:kitchen" in records
+
+
+async def test_a_burst_of_events_never_costs_the_alerter_the_one_it_must_act_on(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """The alerter's bus buffer (1024) used to overflow in a burst, and ``dropped`` was never
+    looked at: the quarantined ticket after 3000 printed ones was lost, and no one was told.
+    Now what it acts on is never dropped (the latest state per key, every quarantine and
+    restart) and what it ignores cannot crowd it out."""
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        printer = rig.printers["kitchen"]
+        service = await rig.start(config_text(tmp_path, rig.shop_url, {"kitchen": printer.port}))
+        ctx = service.ctx
+        with ctx.bus.subscribe(buffer=100_000) as seen:
+            now = ctx.wall()
+            for i in range(3000):  # one synchronous burst: the alerter cannot run in between
+                ctx.publish(
+                    TicketPrinted(
+                        at=now,
+                        job_id=100_000 + i,
+                        order_number=str(20_000 + i),
+                        printer="kitchen",
+                        receipt="kitchen",
+                        reprint=False,
+                        latency=0.5,
+                    )
+                )
+            ctx.publish(
+                TicketQuarantined(
+                    at=now,
+                    job_id=424_242,
+                    order_number="10042",
+                    printer="kitchen",
+                    receipt="kitchen",
+                    error="RenderError: the ticket cannot be rendered",
+                )
+            )
+            raised: list[str] = []
+            with trio.fail_after(60):
+                while not raised:
+                    event = await seen.receive()
+                    if isinstance(event, AlertEvent) and event.state == "raised":
+                        raised.append(event.key)
+            await pass_time(thread_clock, 60)
+            while True:  # and nothing else was raised meanwhile
+                try:
+                    event = seen.receive_nowait()
+                except trio.WouldBlock:
+                    break
+                if isinstance(event, AlertEvent) and event.state == "raised":
+                    raised.append(event.key)
+        assert raised == ["quarantined:424242"]

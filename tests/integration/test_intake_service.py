@@ -278,3 +278,34 @@ async def test_a_rejected_wix_key_degrades_health_and_alerts_without_a_crash_loo
         alerts = [(e["key"], e["state"]) for e in recovery["recent"] if e["event"] == "alert_event"]
         assert alerts.count(("wix_auth", "raised")) == 1
         assert rig.tickets("kitchen") == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "first_cause"),
+    [
+        ("read_orders", 'the key lacks the "Read Orders" permission'),
+        ("dashboard_url", "wrong site ID (the GUID after /dashboard/"),
+    ],
+)
+async def test_a_refused_key_is_explained_by_its_likely_cause(
+    tmp_path: Path, thread_clock: trio.testing.MockClock, fault: str, first_cause: str
+) -> None:
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        text = config_text(tmp_path, rig.shop_url, {"kitchen": rig.printers["kitchen"].port})
+        if fault == "read_orders":
+            rig.shop.key_lacks_read_orders = True
+        else:  # the whole dashboard address pasted instead of the site ID
+            url = f"https://manage.wix.com/dashboard/{rig.shop.site_id}/home"
+            text = tune(text, "wix", site_id=url)
+        await rig.start(text)
+        await pass_time(thread_clock, 20)
+        health = await get_json(rig, "/health")
+        reason = health["checks"]["fetcher"]["reason"]
+        assert "403" in reason
+        likely = reason.split("Likely: ", 1)[1]
+        assert likely.startswith(first_cause)
+        for other in ("Read Orders", "site ID", "does not own the site"):
+            assert other in likely  # every usual cause is named, the likeliest first
+        recovery = await get_json(rig, "/recovery/status")
+        raised = [e for e in recovery["recent"] if e["event"] == "alert_event"]
+        assert [(e["key"], e["state"]) for e in raised][:1] == [("wix_auth", "raised")]

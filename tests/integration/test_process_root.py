@@ -25,15 +25,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import trio
 import trio.testing
 
-from tests.integration.harness import VirtualWall, config_text, open_rig
+from tests.integration.harness import VirtualWall, config_text, open_rig, virtual_now
 from wixprint.app import ServiceOptions
 from wixprint.cli import main
 from wixprint.config import load_config_text
-from wixprint.runner import serve
+from wixprint.runner import EXIT_DEADLINE, serve
 from wixprint.sim.shop import FakeWixShop, serve_shop
 from wixprint.supervisor import faults
 
@@ -363,6 +364,52 @@ async def test_fault_points_armed_from_the_environment_crash_actors_in_the_real_
         assert recorded["processes"][-1]["exit_code"] == 0
 
 
+# -- a task that cannot be cancelled: the stop still ends, recorded ---------------------------
+
+
+async def test_a_printer_stuck_in_a_device_call_cannot_hold_up_the_stop(tmp_path: Path) -> None:
+    """A device printer whose character device blocks (here a FIFO nobody reads: ``open``
+    blocks in a worker thread, as a write to a stalled USB printer does). Trio cannot cancel
+    that thread, so the process used to hang after SIGTERM until systemd's SIGKILL, leaving
+    no exit record. Now it exits 70 within ``stop_timeout`` plus the last-resort deadline,
+    and the history says why."""
+    fifo = tmp_path / "lp0"
+    os.mkfifo(fifo)
+    shop = new_shop()
+    async with open_shop(shop) as url:
+        path = tmp_path / "config.toml"
+        text = service_config(tmp_path, url).replace(
+            f'transport = "virtual"\ndirectory = "{tmp_path / "tickets"}"',
+            f'transport = "device"\ndevice = "{fifo}"',
+        )
+        assert 'transport = "device"' in text
+        path.write_text(text)
+        async with spawn(["run", "--config", str(path)], child_env()) as child:
+            web = await child.wait_event("web_listening", START_LIMIT)
+            await wait_until_printing(web["url"])
+            child.process.send_signal(signal.SIGTERM)
+            with trio.fail_after(STOP_TIMEOUT + EXIT_DEADLINE + 5.0):
+                code = await child.process.wait()
+        assert code == 70
+        await child.wait_event("stop_stuck", 0)
+        processes = history(tmp_path)["processes"]
+        assert [(p["exit_code"], p["reason"]) for p in processes] == [
+            (70, "stop did not finish: a task would not end")
+        ]
+
+
+async def wait_until_printing(base_url: str) -> None:
+    """Until some ticket is in the printer's hands (state ``printing``)."""
+    with trio.fail_after(START_LIMIT):
+        async with httpx.AsyncClient(base_url=base_url, timeout=5.0) as client:
+            while True:
+                orders = (await client.get("/orders")).json()["orders"]
+                states = {t["state"] for o in orders for t in o["tickets"]}
+                if "printing" in states:
+                    return
+                await trio.sleep(0.1)  # real time: the service is another process
+
+
 # -- in-process: the command line's own answers ---------------------------------------------
 
 
@@ -418,15 +465,24 @@ def crash_loop_clock() -> trio.testing.MockClock:
     return trio.testing.MockClock(autojump_threshold=0.01)
 
 
+async def short_jumps() -> None:
+    """A timer every half second, so an autojump never goes further: on a loaded machine a
+    SQLite call can outlast the 10 ms fuse while no other timer is pending, and the clock
+    then jumped straight to the test's 600 s deadline."""
+    while True:  # noqa: ASYNC110 - a ticker, not a wait for a condition
+        await trio.sleep(0.5)
+
+
 async def test_crash_loops_exceed_intensity_up_the_tree_and_serve_returns_70(
     tmp_path: Path, crash_loop_clock: trio.testing.MockClock
 ) -> None:
     """printers give up, then services, then the root: 70, and the history file (what the
     next process and ``wixprint status`` read) holds the whole escalation.
 
-    Two crash loops feed ``services`` (the fetcher after each commit, the printers
-    supervisor giving up): one child alone backs off exponentially and needs about a minute
-    for the 11 restarts that exceed 10 in 60 s.
+    Two crash loops feed ``services`` (the fetcher after each commit of a new order, the
+    printers supervisor giving up). Backoff waits do not age the intensity window (it runs on
+    active time), so each level gives up after its eleventh quick crash, about a minute of
+    backoff.
     """
     async with open_rig(tmp_path, ("kitchen", "counter")) as rig:
         rig.shop.load_fixture_orders()
@@ -438,10 +494,22 @@ async def test_crash_loops_exceed_intensity_up_the_tree_and_serve_returns_70(
                 "WIXPRINT_FAULTS_SEED": "7",
             }
         )
+
+        async def order_stream() -> None:
+            # An order committed once costs a lookup the next time, never a commit: only
+            # new orders keep the fetcher crashing after its commits.
+            while True:
+                await trio.sleep(2)
+                rig.shop.new_demo_order(virtual_now())
+
+        rig.nursery.start_soon(order_stream)
         try:
             options = ServiceOptions(wall=VirtualWall(), with_monitor=False)
             with trio.fail_after(600):
-                code = await serve(config, options)
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(short_jumps)
+                    code = await serve(config, options)
+                    nursery.cancel_scope.cancel()
         finally:
             faults.reset()
     assert code == 70

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -110,21 +111,50 @@ async def test_server_down_is_temporary_and_quick_then_back(plain: FakeSmtpServe
     assert len(plain.messages) == 1
 
 
+def plain_settings(port: int, *, timeout: float) -> SmtpSettings:
+    """Settings for a server of our own on ``port``: no TLS, no login."""
+    return SmtpSettings(
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        sender="pi@example.com",
+        recipients=("owner@example.com",),
+        timeout=timeout,
+    )
+
+
 async def test_silent_server_times_out_as_temporary() -> None:
     with socket.socket() as listener:  # accepts connections (backlog) but never greets
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
-        port = listener.getsockname()[1]
-        settings = SmtpSettings(
-            host="127.0.0.1",
-            port=port,
-            security="none",
-            sender="pi@example.com",
-            recipients=("owner@example.com",),
-            timeout=0.2,
-        )
+        settings = plain_settings(listener.getsockname()[1], timeout=0.2)
         with pytest.raises(SmtpUnavailable, match=r"did not answer within 0\.2 s"):
             await send(settings)
+
+
+async def test_a_send_stuck_on_a_silent_server_is_abandoned_when_cancelled(
+    thread_clock: trio.abc.Clock,
+) -> None:
+    """A stop must not wait for SMTP's socket timeout (20 s per operation by default): the
+    worker thread is left to finish on its own, and the caller returns at once."""
+    client_gone = trio.Event()
+
+    async def silent(stream: trio.SocketStream) -> None:  # accepts, never greets
+        while await stream.receive_some():
+            pass
+        client_gone.set()
+
+    async with trio.open_nursery() as nursery:
+        listeners = await nursery.start(partial(trio.serve_tcp, silent, 0, host="127.0.0.1"))
+        # 5 real seconds per socket operation: what the stop would otherwise wait.
+        settings = plain_settings(listeners[0].socket.getsockname()[1], timeout=5.0)
+        with trio.move_on_after(1.0) as scope:  # virtual: the stop's grace
+            await send(settings)
+        assert scope.cancelled_caught
+        await trio.sleep(1.0)  # let the server notice a closed connection, if there were one
+        # The thread still waits for the greeting: the connection is open, yet we are back.
+        assert not client_gone.is_set()
+        nursery.cancel_scope.cancel()  # the server goes away; the thread ends on its own
 
 
 async def test_all_recipients_refused_is_permanent(plain: FakeSmtpServer) -> None:

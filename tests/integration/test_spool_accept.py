@@ -79,7 +79,7 @@ async def test_older_update_arriving_late_changes_nothing(
     spool: Spool, thread_clock: trio.testing.MockClock
 ) -> None:
     await spool.accept(make_order())
-    newer = make_order(updated=T2, fingerprint="fp-2", note="newer")
+    newer = make_order(updated=T2, fingerprint="fp-2", driver_fingerprint="dfp-2", note="newer")
     assert (await spool.accept(newer)).outcome is AcceptOutcome.REVISED
     older = make_order(updated=T1, status="CANCELED", note="older")
     result = await spool.accept(older)
@@ -139,9 +139,9 @@ async def test_changed_items_print_changed_tickets(
     result = await spool.accept(changed)
     assert (result.outcome, result.revision) == (AcceptOutcome.REVISED, 2)
     jobs = [await spool.get_job(i) for i in result.job_ids]
+    # Only the kitchen's content changed: its stations get CHANGED, the driver nothing.
     assert [(j.kind, j.printer, j.variant) for j in jobs if j] == [
         ("kitchen", "kitchen", Variant.CHANGED),
-        ("driver", "counter", Variant.CHANGED),
         ("kitchen", "bar", Variant.CHANGED),
     ]
     assert await spool.order_raw("o-1") == changed.raw_json

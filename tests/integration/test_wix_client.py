@@ -21,6 +21,8 @@ from tests.fakes.fake_wix import FakeWixShop, open_fake_wix
 from wixprint.errors import WixAuthError, WixUnavailable
 from wixprint.wix.client import SearchPage, WixClient, open_wix_client
 from wixprint.wix.intake import POLL_SORT, advance_mark, build_search_filter
+from wixprint.wix.model import PaymentMethod
+from wixprint.wix.payments import payment_methods
 
 ALL_NUMBERS = {"10231", "10187", "10232", "10244", "10142", "10256"}
 ORDER_01_ID = "92e59bd5-ef25-5d02-a11c-a616a34f9bb2"
@@ -139,6 +141,28 @@ async def test_get_order(thread_clock: trio.testing.MockClock, client: WixClient
     assert "simFutureField" in order  # unknown keys come through untouched
     assert await client.get_order("no-such-order") is None
     assert await client.get_order("../search?x=1") is None
+
+
+async def test_order_transactions_tell_cash_card_or_online(
+    thread_clock: trio.testing.MockClock, shop_url: tuple[FakeWixShop, str], client: WixClient
+) -> None:
+    shop, _url = shop_url
+    shop.load_shape_orders()
+    numbers = {shop.order(i)["number"]: i for i in shop.order_ids()}  # type: ignore[index]
+    expected = {
+        "10231": (PaymentMethod.ONLINE,),  # derived: paid online by card
+        "10142": (PaymentMethod.CASH,),  # derived: cash, not paid yet
+        "10261": (PaymentMethod.CARD,),  # card at the door
+        "10266": (PaymentMethod.CASH,),  # Wix POS, paid cash
+        "10262": (),  # free table reservation: no payment
+    }
+    for number, methods in expected.items():
+        transactions = await client.list_order_transactions(numbers[number])
+        assert transactions is not None
+        assert transactions["orderId"] == numbers[number]
+        assert payment_methods(transactions) == methods, number
+    assert await client.list_order_transactions("no-such-order") is None
+    assert shop.statistics().transactions == len(expected) + 1
 
 
 @pytest.mark.parametrize(("key", "site", "status"), [("wrong", None, 401), (None, "wrong", 403)])

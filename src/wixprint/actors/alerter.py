@@ -8,7 +8,7 @@ when the way is clear again. SMTP failures back off and never crash the actor.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Literal
 
 import trio
@@ -23,7 +23,17 @@ from wixprint.alerts.mailer import (
     send_mail,
 )
 from wixprint.errors import SmtpUnavailable
-from wixprint.events import AlertEvent, InternetState
+from wixprint.events import (
+    ActorRestarted,
+    AlertEvent,
+    Event,
+    InternetState,
+    PrinterState,
+    ResourceSample,
+    TicketQuarantined,
+    WixAuthFailed,
+    WixReachable,
+)
 from wixprint.health import Health
 from wixprint.logs import get_logger
 from wixprint.spool import Spool
@@ -48,7 +58,9 @@ async def run_alerter(
     spool = await ctx.spool.wait_open()
     outbox_bell = Doorbell()
     ctx.health.register("alerter")
-    with ctx.bus.subscribe(buffer=1024) as events:
+    # Never loses an event it acts on, however far behind it falls (a bounded buffer dropped
+    # them in a burst): the latest state per key, every one-off event.
+    with ctx.bus.subscribe_coalescing(key=_coalesce_key) as events:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_send_loop, ctx, spool, outbox_bell)
             nursery.start_soon(_tick_loop, ctx, spool, engine, outbox_bell)
@@ -60,6 +72,20 @@ async def run_alerter(
                 await _store(ctx, spool, engine.observe(event, ctx.wall()), outbox_bell)
                 if isinstance(event, InternetState) and event.online:
                     outbox_bell.ring()
+
+
+def _coalesce_key(event: Event) -> Hashable | None:
+    """Events that stand for a state keep only their latest per key; quarantines and restarts
+    are kept one by one (None); what the rules ignore shares one slot, so it cannot pile up."""
+    if isinstance(event, TicketQuarantined | ActorRestarted):
+        return None
+    if isinstance(event, PrinterState):
+        return ("printer", event.printer)
+    if isinstance(event, WixAuthFailed | WixReachable):
+        return "wix"
+    if isinstance(event, InternetState | ResourceSample):
+        return event.kind
+    return "ignored"
 
 
 async def _store(

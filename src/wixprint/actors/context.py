@@ -107,7 +107,9 @@ class ActorContext:
     last_printer_state: dict[str, PrinterState] = field(default_factory=dict)
     last_internet: InternetState | None = None
     web_url: str | None = None
-    """Where the web actor listens (known only after binding; port 0 in tests)."""
+    """Where the web actor's local listener is (known only after binding; port 0 in tests)."""
+    public_url: str | None = None
+    """Where its public listener (webhook paths only) is; None when not configured."""
     tree_status: Callable[[], dict[str, object]] | None = None
     """The supervision tree as JSON (set by app.py once the root exists)."""
     printer_links: dict[str, Hysteresis[PrinterStatus]] = field(default_factory=dict)

@@ -14,16 +14,19 @@ from datetime import UTC, datetime
 import trio
 
 from wixprint.actors.context import ActorContext
-from wixprint.actors.intake import accept_raw, not_before_of
+from wixprint.actors.intake import accept_orders, not_before_of
 from wixprint.errors import WixAuthError, WixRequestError, WixUnavailable
 from wixprint.events import WixAuthFailed, WixReachable
 from wixprint.health import Health
 from wixprint.logs import get_logger
+from wixprint.spool.horizons import POLL_MARK
 from wixprint.supervisor import current_child, faults
 from wixprint.wix.client import WixClient, next_poll_delay, open_wix_client
+from wixprint.wix.diagnosis import diagnose_auth
 from wixprint.wix.intake import POLL_SORT, advance_mark, build_search_filter, initial_mark
 
-MARK = "poll_mark"
+POLL_RESUME = "poll_resume"
+"""Cursor: how far a poll got before it was interrupted ("" once a poll completed)."""
 AUTH_RETRY = 300.0
 """Seconds between polls while Wix rejects our key: a human must fix the configuration."""
 
@@ -36,9 +39,6 @@ async def run_fetcher(
     spool = await ctx.spool.wait_open()
     ctx.health.register("fetcher")
     not_before = not_before_of(ctx, await spool.get_meta("first_start"))
-    mark = await spool.get_cursor(MARK)
-    if mark is None:
-        mark = initial_mark(not_before, datetime.fromtimestamp(ctx.wall(), UTC))
     rng = random.Random()
     failures = 0
     auth_failed = False
@@ -50,7 +50,7 @@ async def run_fetcher(
         while not me.stop_requested.is_set():
             delay = cfg.poll_interval
             try:
-                mark = await _poll_once(ctx, client, mark, not_before)
+                await poll_once(ctx, client, not_before)
             except WixUnavailable as exc:
                 failures += 1
                 delay = next_poll_delay(
@@ -61,13 +61,24 @@ async def run_fetcher(
                 log.warning("wix_unavailable", failures=failures, retry_in=round(delay, 1))
             except WixAuthError as exc:
                 delay = AUTH_RETRY
-                ctx.health.set(
-                    "fetcher", Health.DEGRADED, f"Wix rejected the API key ({exc.status_code})"
+                found = diagnose_auth(
+                    exc.status_code,
+                    message=exc.wix_message,
+                    code=exc.wix_code,
+                    site_id=cfg.site_id,
                 )
+                ctx.health.set("fetcher", Health.DEGRADED, found.reason)
                 ctx.metrics.count_wix_request("auth")
                 if not auth_failed:
-                    ctx.publish(WixAuthFailed(at=ctx.wall(), status_code=exc.status_code))
-                    log.error("wix_auth_rejected", status=exc.status_code)
+                    ctx.publish(
+                        WixAuthFailed(
+                            at=ctx.wall(),
+                            status_code=exc.status_code,
+                            causes=found.cause_names,
+                            wix_said=found.wix_said,
+                        )
+                    )
+                    log.error("wix_auth_rejected", status=exc.status_code, causes=found.cause_names)
                 auth_failed = True
             except WixRequestError as exc:
                 # Our request was refused: a bug, but polling again later is still right.
@@ -80,19 +91,33 @@ async def run_fetcher(
                     ctx.publish(WixReachable(at=ctx.wall()))
                 failures = 0
                 auth_failed = False
+                me.mark_healthy()  # a whole poll went through: a later crash restarts at once
                 ctx.health.set("fetcher", Health.READY)
                 ctx.metrics.count_wix_request("ok")
             await _wait_next(ctx, delay)
 
 
-async def _poll_once(ctx: ActorContext, client: WixClient, mark: str, not_before: str) -> str:
+async def poll_once(ctx: ActorContext, client: WixClient, not_before: str) -> None:
+    """One poll, from what the spool holds: the mark and, after a crash mid-poll, how far the
+    interrupted poll got (``POLL_RESUME``).
+
+    Every order of a page is taken in (or set aside) before the mark moves; orders already
+    spooled cost a lookup. When more pages follow, the page's newest ``updatedDate`` is kept
+    as the resume point, so a crash costs at most the page in hand, however many pages the
+    overlap window spans: under any crash rate that lets one page through, polls progress.
+    The next complete poll reads the whole overlap again (late-indexed orders).
+    """
     cfg = ctx.config.wix
     spool = ctx.spool.get()
+    now = datetime.fromtimestamp(ctx.wall(), UTC)
+    mark = await spool.get_cursor(POLL_MARK) or initial_mark(not_before, now)
+    resume = await spool.get_cursor(POLL_RESUME) or None
     search_filter = build_search_filter(
         mark,
         overlap=cfg.overlap,
         statuses=cfg.print_statuses,
         restaurants_app_only=cfg.restaurants_app_only,
+        resume=resume,
     )
     log = get_logger("fetcher")
     # aclosing: a crash mid-page (spool, fault) closes the page generator here and now,
@@ -103,15 +128,20 @@ async def _poll_once(ctx: ActorContext, client: WixClient, mark: str, not_before
             faults.point("fetcher.after_fetch")
             for problem in page.malformed:
                 log.warning("order_malformed", source="poll", problem=problem)
-            for raw in page.orders:
-                await accept_raw(ctx, raw, source="poll", not_before=not_before)
+            # Orders already spooled cost one lookup for the page; a bad one is set aside.
+            await accept_orders(ctx, page.orders, source="poll", not_before=not_before)
             # ``now`` caps the mark: one garbled far-future date must not hide later orders.
             now = datetime.fromtimestamp(ctx.wall(), UTC)
             new_mark = advance_mark(mark, page.orders, now=now)
             if new_mark is not None and new_mark != mark:
-                await spool.set_cursor(MARK, new_mark)
+                await spool.set_cursor(POLL_MARK, new_mark)
                 mark = new_mark
-    return mark
+            reached = advance_mark(None, page.orders, now=now)
+            if page.next_cursor is not None and reached is not None and reached != resume:
+                await spool.set_cursor(POLL_RESUME, reached)
+                resume = reached
+    if resume is not None:
+        await spool.set_cursor(POLL_RESUME, "")
 
 
 async def _wait_next(ctx: ActorContext, delay: float) -> None:

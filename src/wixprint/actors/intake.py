@@ -1,33 +1,53 @@
 """Order intake: the one path by which a Wix order reaches the spool.
 
-Both the poller and the webhook route hand raw Wix order objects here. This is where an order
-becomes an ``IncomingOrder`` (status filter, ``not_before``, routing to printers, kitchen
-fingerprint), is committed, and the printers' doorbells ring.
+The poller and the webhook route (and any later way in) hand raw Wix order objects to
+:func:`accept_orders`. The contract (``docs/architecture.md``, "The intake contract"):
+
+* **Cheap when known.** One spool read for the whole batch first: an order whose id and
+  ``updatedDate`` the spool already holds (its row, its tombstone, or its quarantined copy)
+  costs that lookup and nothing else: no parse, no write, no fault point. So a poll that
+  reads its overlap window again, or a fetcher restarted mid-page, redoes at most the order
+  it had in hand.
+* **Isolated.** Whatever goes wrong with one order's data (cleaning, parsing, deciding,
+  committing) sets that order aside: its text is kept in the spool's quarantine, one log line
+  and one alert name it, and intake goes on with the next. Only a spool failure escapes,
+  which is not about the order (the caller's mark then does not move).
+* **One rule.** What is printable and where it goes is ``receipts.policy.decide``, for every
+  way in alike.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from wixprint.actors.context import ActorContext
-from wixprint.events import JobsQueued, OrderReceived
+from wixprint.errors import SpoolError
+from wixprint.events import JobsQueued, OrderQuarantined, OrderReceived
 from wixprint.logs import get_logger
-from wixprint.receipts.routing import plan_targets
-from wixprint.spool.types import AcceptOutcome, AcceptResult, IncomingOrder
+from wixprint.receipts.policy import decide
+from wixprint.spool import Spool
+from wixprint.spool.revisions import is_newer
+from wixprint.spool.types import AcceptOutcome, AcceptResult, IncomingOrder, QuarantinedOrder
 from wixprint.supervisor import faults
-from wixprint.wix.intake import is_before
-from wixprint.wix.parse import kitchen_fingerprint, parse_order
+from wixprint.wix.intake import order_key, revision_stamp
+from wixprint.wix.jsontext import ascii_dump, safe_json, safe_text
+from wixprint.wix.parse import parse_order
 
 log = get_logger("intake")
+
+QUARANTINED = "quarantined"
+KNOWN = "known"
 
 
 @dataclass(frozen=True, slots=True)
 class IntakeResult:
-    accepted: AcceptResult | None
-    """None when the order was skipped (before ``not_before``) or malformed."""
-    problem: str | None = None
+    key: str
+    """The order id (``sha256:…`` of its text when it has none)."""
+    outcome: str
+    """An ``AcceptOutcome`` value, ``known`` (the lookup sufficed) or ``quarantined``."""
+    accepted: AcceptResult | None = None
 
 
 def not_before_of(ctx: ActorContext, first_start: str | None) -> str:
@@ -35,58 +55,145 @@ def not_before_of(ctx: ActorContext, first_start: str | None) -> str:
     return ctx.config.wix.not_before or first_start or ""
 
 
-async def accept_raw(
-    ctx: ActorContext, raw: Mapping[str, object], *, source: str, not_before: str
-) -> IntakeResult:
-    """Parse, route and spool one raw Wix order. Never raises for bad order data."""
-    try:
-        parsed = parse_order(raw, ctx.tz)
-    except ValueError as exc:
-        log.warning("order_malformed", source=source, problem=str(exc))
-        return IntakeResult(None, str(exc))
-    order = parsed.order
-    if parsed.warnings:
-        log.info("order_fields_ignored", order=order.number, fields=list(parsed.warnings))
-    if not_before and is_before(order.created_raw, not_before):
-        log.debug("order_before_not_before", order=order.number)
-        return IntakeResult(None, "created before not_before")
-    printable = order.status in ctx.config.wix.print_statuses
-    incoming = IncomingOrder(
-        order_id=order.id,
-        number=order.number,
-        status=order.status,
-        created=order.created_raw or "",
-        updated=order.updated_raw or order.created_raw or "",
-        fingerprint=kitchen_fingerprint(order),
-        printable=printable,
-        raw_json=json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
-        targets=plan_targets(order, ctx.config),
-        source=source,
-    )
+@dataclass(frozen=True, slots=True)
+class _Arrival:
+    """One raw order as it came in, with what the lookup needs of it."""
+
+    raw: Mapping[str, object]
+    key: str | None
+    stamp: str
+    source: str
+
+
+async def accept_orders(
+    ctx: ActorContext,
+    raws: Sequence[Mapping[str, object]],
+    *,
+    source: str,
+    not_before: str,
+) -> list[IntakeResult]:
+    """Take in a batch of raw Wix orders (a search page, one webhook's order).
+
+    Never raises for order data; raises ``SpoolError`` when the spool cannot read or write.
+    """
     spool = ctx.spool.get()
-    result = await spool.accept(incoming)
+    batch = [_Arrival(raw, order_key(raw), revision_stamp(raw), source) for raw in raws]
+    known = await spool.known_revisions([a.key for a in batch if a.key is not None])
+    results: list[IntakeResult] = []
+    for arrival in batch:
+        seen = known.get(arrival.key, ()) if arrival.key is not None else ()
+        if arrival.key is not None and any(not is_newer(arrival.stamp, s) for s in seen):
+            results.append(IntakeResult(arrival.key, KNOWN))
+        else:
+            results.append(await _accept_one(ctx, spool, arrival, not_before))
+    return results
+
+
+async def _accept_one(
+    ctx: ActorContext, spool: Spool, arrival: _Arrival, not_before: str
+) -> IntakeResult:
+    stage = "clean"
+    try:
+        data, text, repaired = safe_json(arrival.raw)
+        if repaired:
+            log.warning("order_text_repaired", order_id=arrival.key, problems=list(repaired))
+        stage = "parse"
+        parsed = parse_order(data, ctx.tz)
+        order = parsed.order
+        if parsed.warnings:
+            log.info("order_fields_ignored", order=order.number, fields=list(parsed.warnings))
+        stage = "route"
+        decision = decide(order, ctx.config, not_before=not_before)
+        if not decision.printable:
+            log.debug("order_not_printable", order=order.number, reason=decision.reason)
+        incoming = IncomingOrder(
+            order_id=order.id,
+            number=order.number,
+            status=order.status,
+            created=order.created_raw or "",
+            updated=revision_stamp(data),
+            fingerprints=decision.fingerprints,
+            printable=decision.printable,
+            raw_json=text,
+            targets=decision.targets,
+            source=arrival.source,
+            changes_until=decision.changes_until,
+        )
+        stage = "commit"
+        result = await spool.accept(incoming)
+    except SpoolError:
+        raise  # the spool, not the order: nothing to set aside
+    except Exception as exc:  # any failure on one order's data: set it aside, go on
+        return await _quarantine(ctx, spool, arrival, stage, exc)
+    if result.outcome is AcceptOutcome.DUPLICATE:
+        return IntakeResult(order.id, result.outcome.value, result)
     faults.point("spool.after_commit")
-    if result.outcome is not AcceptOutcome.DUPLICATE:
-        log.info(
-            "order_accepted",
-            order=order.number,
-            outcome=result.outcome.value,
+    log.info(
+        "order_accepted",
+        order=order.number,
+        outcome=result.outcome.value,
+        revision=result.revision,
+        jobs=len(result.job_ids),
+        source=arrival.source,
+    )
+    ctx.publish(
+        OrderReceived(
+            at=ctx.wall(),
+            order_id=order.id,
+            number=order.number,
             revision=result.revision,
             jobs=len(result.job_ids),
-            source=source,
+            source=arrival.source,
+            outcome=result.outcome.value,
         )
-        ctx.publish(
-            OrderReceived(
-                at=ctx.wall(),
-                order_id=order.id,
-                number=order.number,
-                revision=result.revision,
-                jobs=len(result.job_ids),
-                source=source,
-                outcome=result.outcome.value,
-            )
-        )
+    )
     if result.job_ids:
         ctx.ring()
         ctx.publish(JobsQueued(at=ctx.wall(), printers=tuple(ctx.doorbells)))
-    return IntakeResult(result)
+    return IntakeResult(order.id, result.outcome.value, result)
+
+
+def _number_of(raw: Mapping[str, object]) -> str:
+    number = raw.get("number")
+    if isinstance(number, bool) or not isinstance(number, (str, int)):
+        return "?"
+    text = safe_text(str(number)).strip()[:40]
+    return text or "?"
+
+
+async def _quarantine(
+    ctx: ActorContext, spool: Spool, arrival: _Arrival, stage: str, exc: Exception
+) -> IntakeResult:
+    """Keep the order's text aside, log it and alert once; never for a spool failure."""
+    text = ascii_dump(arrival.raw)
+    kept = QuarantinedOrder(
+        key=arrival.key or "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest(),
+        number=_number_of(arrival.raw),
+        updated=arrival.stamp,
+        source=arrival.source,
+        stage=stage,
+        # The message stays in the spool: it may quote order content, which logs never carry.
+        error=safe_text(f"{type(exc).__name__}: {exc}"),
+        raw=text,
+    )
+    error = type(exc).__name__
+    log.error(
+        "order_quarantined",
+        order=kept.number,
+        order_id=kept.key,
+        source=kept.source,
+        stage=stage,
+        error=error,
+    )
+    if await spool.quarantine_order(kept):
+        ctx.publish(
+            OrderQuarantined(
+                at=ctx.wall(),
+                order_id=kept.key,
+                number=kept.number,
+                source=kept.source,
+                stage=stage,
+                error=error,
+            )
+        )
+    return IntakeResult(kept.key, QUARANTINED)

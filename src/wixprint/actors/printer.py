@@ -99,6 +99,7 @@ async def run_printer(
         outcome = await _attempt(ctx, spool, printer, job, log)
         if outcome is Attempt.DONE:
             failures = 0
+            me.mark_healthy()  # a ticket went through: a later crash restarts at once
         elif outcome is Attempt.PRINTER_DOWN:
             failures = 0
             await _wait_until_printable(ctx, printer, bell, me.stop_requested)

@@ -2,7 +2,8 @@
 
 It opens (and migrates) the spool before anything else starts, hands the handle to the other
 actors through ``ctx.spool``, keeps the per-printer queue statistics cached for the status
-surface (so no request ever waits on the database), and prunes old history once a day. The
+surface (so no request ever waits on the database), and prunes old orders once a day (by
+Wix's clock: ``spool.db_memory``). The
 root supervisor is rest_for_one with this actor first: if it restarts, everything after it
 restarts with the new handle.
 """
@@ -19,6 +20,7 @@ from wixprint.errors import SpoolError
 from wixprint.health import Health
 from wixprint.logs import get_logger
 from wixprint.spool import Spool, open_spool
+from wixprint.spool.horizons import POLL_MARK
 from wixprint.supervisor import current_child
 
 CACHE_EVERY = 2.0
@@ -42,6 +44,8 @@ async def run_spool(
     await trio.Path(path.parent).mkdir(parents=True, exist_ok=True)
     try:
         async with open_spool(path, clock=ctx.wall) as spool:
+            if spool.restore_horizon is not None:
+                log.warning("spool_restored_from_backup", reprint_before=spool.restore_horizon)
             if await spool.get_meta(FIRST_START) is None:
                 first = datetime.fromtimestamp(ctx.wall(), UTC).isoformat().replace("+00:00", "Z")
                 await spool.set_meta(FIRST_START, first)
@@ -59,6 +63,12 @@ async def run_spool(
         raise
 
 
+def prune_after(ctx: ActorContext) -> float:
+    """Seconds of Wix time an order row outlives its last update: the retention, and never
+    less than the poll overlap plus a day."""
+    return max(ctx.config.service.retention_days * 86400.0, ctx.config.wix.overlap + 86400.0)
+
+
 async def _maintain(ctx: ActorContext, spool: Spool) -> None:
     """Refresh the queue cache, prove now and then that the spool can write, prune daily.
 
@@ -67,7 +77,7 @@ async def _maintain(ctx: ActorContext, spool: Spool) -> None:
     server included, and hide the reason from ``/health`` while nothing gets better.
     """
     last_write = last_prune = trio.current_time()
-    retention = ctx.config.service.retention_days * 86400.0
+    keep_for = prune_after(ctx)
     stop = current_child().stop_requested
     writable = True
     while True:
@@ -81,7 +91,9 @@ async def _maintain(ctx: ActorContext, spool: Spool) -> None:
             writable = await _check_write(ctx, spool, was_writable=writable)
             last_write = now
         if writable and now - last_prune >= PRUNE_EVERY:
-            pruned = await spool.prune(printed_older_than=retention)
+            # By Wix's clock (the poll mark), never closer than the next poll could reach.
+            mark = await spool.get_cursor(POLL_MARK)
+            pruned = await spool.prune(keep_for=keep_for, reference=mark)
             get_logger("spool").info("spool_pruned", rows=pruned)
             last_prune = now
 

@@ -14,7 +14,7 @@ from functools import partial
 import trio
 
 from wixprint.actors.context import ActorContext
-from wixprint.actors.intake import accept_raw, not_before_of
+from wixprint.actors.intake import accept_orders, not_before_of
 from wixprint.events import ActorRestarted, AlertEvent, RecoveryRecorded, TicketNeedsAttention
 from wixprint.logs import get_logger
 from wixprint.printing.base import Transport
@@ -23,7 +23,7 @@ from wixprint.spool.types import JobState, OrderSummary
 from wixprint.supervisor import HistoryStore, current_child
 from wixprint.web.app import create_app
 from wixprint.web.deps import WebDeps
-from wixprint.web.serve import serve_web
+from wixprint.web.serve import Serving, ServingUrls, serve_web
 from wixprint.wix.webhook import load_public_key, verify_webhook
 
 
@@ -188,7 +188,7 @@ async def run_web(
         if event.order is None:
             log.info("webhook_without_order", event_type=event.event_type)
             return
-        await accept_raw(ctx, event.order, source="webhook", not_before=not_before)
+        await accept_orders(ctx, [event.order], source="webhook", not_before=not_before)
         if not await spool.seen_event(event.event_id):
             log.info("webhook_duplicate", event_type=event.event_type)
 
@@ -213,12 +213,13 @@ async def run_web(
         recent_events=lambda: [e.to_json() for e in list(ctx.recent)[-50:]],
     )
     app = create_app(deps)
+    serving = Serving.from_config(cfg.http)
     async with trio.open_nursery() as nursery:
-        url = await nursery.start(
-            partial(serve_web, app, host=cfg.http.host, port=cfg.http.port, shutdown=shutdown)
+        urls: ServingUrls = await nursery.start(
+            partial(serve_web, app, serving, shutdown=shutdown, metrics=ctx.metrics)
         )
-        ctx.web_url = url
-        log.info("web_listening", url=url)
-        task_status.started(url)
+        ctx.web_url, ctx.public_url = urls.local, urls.public
+        log.info("web_listening", url=urls.local)
+        task_status.started(urls.local)
         await current_child().stop_requested.wait()
         shutdown.set()

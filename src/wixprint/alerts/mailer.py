@@ -1,8 +1,11 @@
 """Sending alert mail with stdlib smtplib in a worker thread.
 
 aiosmtplib is asyncio-only, so the blocking client runs through ``trio.to_thread`` behind a
-``CapacityLimiter(1)``. The SMTP ``timeout`` bounds every socket operation and so bounds
-shutdown too (the thread is not abandoned on cancel). Failures are sorted into *temporary*
+``CapacityLimiter(1)``. The SMTP ``timeout`` bounds every socket operation, but that is 20 s
+each by default, so a cancelled send abandons its thread: a stop never waits for a mail
+server. The thread ends by itself within the timeout (and keeps the limiter until then); a
+mail it still delivers was never marked sent, so it may arrive twice. Failures are sorted
+into *temporary*
 (``SmtpUnavailable``: retry later with backoff) and *permanent* (``MailRejected``: the
 configuration or the server says no; retrying will not help). Neither the password nor the
 settings' repr ever appears in a message.
@@ -134,8 +137,13 @@ def send_message_blocking(settings: SmtpSettings, msg: EmailMessage) -> dict[str
 async def send_mail(
     settings: SmtpSettings, msg: EmailMessage, *, limiter: trio.CapacityLimiter
 ) -> dict[str, int]:
-    """``send_message_blocking`` in a worker thread; one mail at a time per limiter."""
-    return await trio.to_thread.run_sync(send_message_blocking, settings, msg, limiter=limiter)
+    """``send_message_blocking`` in a worker thread; one mail at a time per limiter.
+
+    Cancellable: the caller returns at once and the thread is left to end by its timeout.
+    """
+    return await trio.to_thread.run_sync(
+        send_message_blocking, settings, msg, limiter=limiter, abandon_on_cancel=True
+    )
 
 
 async def diagnose_smtp(
@@ -179,7 +187,9 @@ async def diagnose_smtp(
         )
     tracker = _Tracker()
     try:
-        refused = await trio.to_thread.run_sync(_session, settings, msg, tracker)
+        refused = await trio.to_thread.run_sync(
+            _session, settings, msg, tracker, abandon_on_cancel=True
+        )
     except (smtplib.SMTPException, OSError) as exc:
         stage, _temporary, text, _code = _classify(exc, tracker.stage, settings)
         return SmtpDiagnosis(False, stage, text)

@@ -24,6 +24,7 @@ Category = Literal[
     "unprinted_orders",
     "quarantined",
     "needs_attention",
+    "order_quarantined",
     "restarts",
     "disk",
     "memory",
@@ -126,6 +127,14 @@ _TEXTS: dict[Language, dict[Category, tuple[str, str, str]]] = {
             "Am Drucker nachsehen, ob das Ticket da ist (Kopien tragen den Hinweis REPRINT). "
             "Fehlt es: im Dashboard oder mit wixprint reprint nachdrucken.",
         ),
+        "order_quarantined": (
+            "Bestellung {target} konnte nicht übernommen werden",
+            "Die Bestellung {target} kam von Wix mit Daten, die nicht verarbeitet werden "
+            "konnten{detail_paren}; sie wurde zurückgestellt und wird NICHT gedruckt. Alle "
+            "anderen Bestellungen laufen weiter.",
+            "Die Bestellung im Wix-Dashboard ansehen und von Hand an die Küche geben. Ihr "
+            "Text ist im Spool gespeichert (Tabelle quarantine) für die Fehlersuche.",
+        ),
         "restarts": (
             "Dienstteil {target} startet wiederholt neu",
             "Der Dienstteil „{target}“ ist in der letzten Stunde {count}-mal neu gestartet"
@@ -206,6 +215,13 @@ _TEXTS: dict[Language, dict[Category, tuple[str, str, str]]] = {
             "Check the printer for the ticket (copies say REPRINT). If it is missing, reprint "
             "it from the dashboard or with wixprint reprint.",
         ),
+        "order_quarantined": (
+            "Order {target} could not be taken in",
+            "Order {target} came from Wix with data that could not be processed{detail_paren}; "
+            "it was set aside and will NOT print. All other orders go on.",
+            "Look the order up in the Wix dashboard and pass it to the kitchen by hand. Its "
+            "text is kept in the spool (table quarantine) for diagnosis.",
+        ),
         "restarts": (
             "Component {target} restarting repeatedly",
             "The component '{target}' restarted {count} times in the last hour{detail_paren}.",
@@ -276,6 +292,57 @@ _LABELS: dict[Language, dict[str, str]] = {
         "If it arrives, the e-mail settings are right.",
     },
 }
+
+
+# wix_auth: advice per likely cause (AuthCause values; the problem's target lists them).
+_AUTH_ADVICE: dict[Language, dict[str, str]] = {
+    "de": {
+        "permission": "Dem API-Schlüssel fehlt die Berechtigung „Read Orders“: im "
+        "API-Schlüssel-Manager (manage.wix.com/account/api-keys) den Schlüssel bearbeiten "
+        "und unter Wix eCommerce „Read Orders“ (Bestellungen lesen) anhaken.",
+        "site_id": "Die Site-ID ist falsch: es ist die lange Kennung nach /dashboard/ in der "
+        "Adresse des Wix-Dashboards dieser Website.",
+        "account": "Der Schlüssel stammt aus einem Konto, dem die Website nicht gehört: ihn "
+        "im Wix-Konto des Inhabers der Website erstellen.",
+        "key": "Der Schlüssel ist falsch kopiert, unvollständig oder widerrufen: im "
+        "API-Schlüssel-Manager einen neuen erstellen.",
+    },
+    "en": {
+        "permission": 'The API key lacks the "Read Orders" permission: in the API Keys '
+        "Manager (manage.wix.com/account/api-keys) edit the key and tick Wix eCommerce "
+        '"Read Orders".',
+        "site_id": "The site ID is wrong: it is the long ID after /dashboard/ in the address "
+        "of this site's Wix dashboard.",
+        "account": "The key comes from an account that does not own the site: create it in "
+        "the Wix account of the site's owner.",
+        "key": "The key is mistyped, incomplete or revoked: create a new one in the API Keys "
+        "Manager.",
+    },
+}
+_AUTH_FRAME: dict[Language, tuple[str, str]] = {
+    "de": (
+        "Wahrscheinliche Ursachen, die wahrscheinlichste zuerst:",
+        "Danach die Konfiguration anpassen und den Dienst neu starten. Bis dahin Bestellungen "
+        "im Wix-Dashboard ansehen.",
+    ),
+    "en": (
+        "Likely causes, most likely first:",
+        "Then fix the configuration and restart the service. Meanwhile watch orders in the "
+        "Wix dashboard.",
+    ),
+}
+
+
+def _advice(facts: AlertFacts, language: Language, todo: str) -> str:
+    """The category's advice; for ``wix_auth`` the advice for each likely cause, in order."""
+    if facts.category != "wix_auth":
+        return todo
+    causes = [c for c in facts.target.split(",") if c in _AUTH_ADVICE[language]]
+    if not causes:
+        return todo
+    head, tail = _AUTH_FRAME[language]
+    steps = [f"{i}. {_AUTH_ADVICE[language][c]}" for i, c in enumerate(causes, start=1)]
+    return "\n".join([head, *steps, tail])
 
 
 def format_time(ts: float, tz: tzinfo, language: Language) -> str:
@@ -393,7 +460,7 @@ def compose(
         ]
         if facts.held:
             lines.append(f"{labels['held']}: {labels['held_now'].format(n=facts.held)}")
-        lines += ["", f"{labels['todo']}: {todo}"]
+        lines += ["", f"{labels['todo']}: {_advice(facts, language, todo)}"]
     lines += [
         "",
         "-- ",

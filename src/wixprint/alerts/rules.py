@@ -6,8 +6,8 @@ thresholds with hysteresis, restart counting); ``problems.ProblemBook`` decides 
 
 Problem keys: ``printer_offline:<printer>``, ``paper_out:<printer>``, ``cover_open:<printer>``,
 ``paper_near_end:<printer>``, ``internet_down``, ``wix_auth``, ``unprinted_orders`` (one
-problem listing the late order numbers), ``quarantined:<job id>`` and ``attention:<job id>``
-(one-shot),
+problem listing the late order numbers), ``quarantined:<job id>``, ``attention:<job id>``
+and ``order_quarantined:<order id>`` (one-shot),
 ``restarts:<actor>``, ``disk``, ``memory``, ``temperature``, ``throttled``.
 """
 
@@ -25,6 +25,7 @@ from wixprint.events import (
     ActorRestarted,
     Event,
     InternetState,
+    OrderQuarantined,
     PrinterState,
     ResourceSample,
     TicketNeedsAttention,
@@ -87,28 +88,35 @@ class AlertEngine:
                 detail=event.target,
             )
         elif isinstance(event, WixAuthFailed):
-            detail = f"HTTP {event.status_code}"
-            self._book.open("wix_auth", "wix_auth", "critical", event.at, 0.0, now, detail=detail)
+            detail = f"HTTP {event.status_code}" + (f": {event.wix_said}" if event.wix_said else "")
+            # The target of a wix_auth problem is its likely causes (the mail's advice).
+            causes = ",".join(event.causes)
+            self._book.open(
+                "wix_auth", "wix_auth", "critical", event.at, 0.0, now, target=causes, detail=detail
+            )
         elif isinstance(event, WixReachable):
             self._book.close("wix_auth", event.at, now, out)
         elif isinstance(event, TicketQuarantined):
             key = f"quarantined:{event.job_id}"
-            self._one_shot(
-                key, "quarantined", event.order_number, _short(event.error), event.at, now, out
-            )
+            detail = _short(event.error)
+            self._one_shot("quarantined", key, event, event.order_number, detail, now, out)
         elif isinstance(event, TicketNeedsAttention):
             key = f"attention:{event.job_id}"
             detail = f"{event.printer}, {event.receipt}"
             self._one_shot(
-                key,
                 "needs_attention",
+                key,
+                event,
                 event.order_number,
                 detail,
-                event.at,
                 now,
                 out,
                 count=event.attempts,
             )
+        elif isinstance(event, OrderQuarantined):
+            key = f"order_quarantined:{event.order_id}"
+            detail = f"{event.stage}: {event.error}"
+            self._one_shot("order_quarantined", key, event, event.number, detail, now, out)
         elif isinstance(event, ActorRestarted):
             self._on_restart(event, now)
         elif isinstance(event, ResourceSample):
@@ -193,17 +201,17 @@ class AlertEngine:
 
     def _one_shot(
         self,
-        key: str,
         category: Category,
+        key: str,
+        event: Event,
         target: str,
         detail: str,
-        since: float,
         now: float,
         out: list[AlertAction],
         *,
         count: int = 0,
     ) -> None:
-        """A critical mail about one ticket, never twice within ``ONE_SHOT_MEMORY``."""
+        """A critical mail once per key (within ``ONE_SHOT_MEMORY``): an event without end."""
         self._one_shots = {k: t for k, t in self._one_shots.items() if now - t < ONE_SHOT_MEMORY}
         if key in self._one_shots:
             return
@@ -212,7 +220,7 @@ class AlertEngine:
             category=category,
             key=key,
             level="critical",
-            since=since,
+            since=event.at,
             target=target,
             detail=detail,
             count=count,

@@ -6,7 +6,9 @@ customer orders, so its folder is created private (0700).
 
 A restore checks the file first (a spool, readable, intact, not newer than this program) and
 keeps the spool it replaces beside it as ``spool.sqlite3.before-restore``: restoring the wrong
-backup must not lose the only other copy.
+backup must not lose the only other copy. The restored file is stamped as a snapshot (backups
+carry the stamp already): at its next start the service knows it was restored and prints
+anything the replaced spool may have printed with the REPRINT banner (``spool.horizons``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from wixprint.config import Config
 from wixprint.errors import SpoolError
 from wixprint.spool import open_spool
 from wixprint.spool.db import describe
+from wixprint.spool.horizons import ensure_snapshot
 from wixprint.spool.schema import SCHEMA_VERSION, read_version
 
 SPOOL_FILE = "spool.sqlite3"
@@ -80,6 +83,16 @@ def check_backup(path: Path) -> str | None:
     return None
 
 
+def _stamp_as_restored(copy: Path) -> None:
+    """Make sure the copy says it is a snapshot (a backup from before snapshots were
+    stamped does not): the service then marks what it may have printed since as REPRINT."""
+    conn = sqlite3.connect(copy, isolation_level=None)
+    try:
+        ensure_snapshot(conn, fallback=copy.stat().st_mtime)
+    finally:
+        conn.close()
+
+
 def restore(config: Config, src: Path) -> int:
     """Copy a backup's spool into the state directory (the service must be stopped)."""
     backup_db = src / SPOOL_FILE
@@ -102,6 +115,7 @@ def restore(config: Config, src: Path) -> int:
             os.replace(f"{target}{suffix}", f"{aside}{suffix}")
     tmp = target.with_name(target.name + ".restoring")
     shutil.copy2(backup_db, tmp)
+    _stamp_as_restored(tmp)
     os.replace(tmp, target)
     print(f"restored {target}" + (f" (the previous spool is kept as {aside})" if kept else ""))
     return 0

@@ -101,7 +101,8 @@ def summarize(config: Config) -> str:
         f"restaurant: {svc.restaurant_name}",
         f"timezone: {svc.timezone}",
         f"state dir: {svc.state_dir}",
-        f"http: {http.host}:{http.port} (admin token {mask(http.admin_token)})",
+        f"http: {http.host}:{http.port} (admin token {mask(http.admin_token)}), public "
+        + (f"webhooks on {http.public_host}:{http.public_port}" if http.public_host else "none"),
         f"wix: site {wix.site_id or '(not set)'} at {wix.base_url}, api key {mask(wix.api_key)}, "
         f"poll every {wix.poll_interval:g}s, statuses {', '.join(wix.print_statuses)}",
         f"webhooks: {'on' if wix.webhook_public_key else 'off'}",

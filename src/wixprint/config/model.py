@@ -30,16 +30,34 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     timezone: str = "Europe/Berlin"
     restaurant_name: str = "Restaurant"
     retention_days: int = 90
-    """Printed jobs and their orders older than this are pruned."""
+    """Orders whose tickets all printed and that Wix last changed longer ago are pruned
+    (by Wix's clock; never within the poll overlap); a tombstone of each stays."""
     stop_timeout: float = 20.0
     """Seconds a graceful stop may take before actors are cancelled (fits TimeoutStopSec)."""
 
 
 class HttpConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
+    """The local listener: status, dashboard, metrics, admin (and the webhook paths too)."""
     port: int = 8000
     admin_token: str = ""
     """Secret; or WIXPRINT_ADMIN_TOKEN. Empty disables admin actions (reprint over HTTP)."""
+    public_host: str = ""
+    """The public listener, serving the webhook paths only: what a tunnel or a TLS reverse
+    proxy forwards to. Empty: no public listener."""
+    public_port: int = 8001
+    allowed_hosts: list[str] = msgspec.field(default_factory=list)
+    """Host names the local listener answers to besides IP addresses, ``localhost`` and this
+    machine's own name (``<hostname>``, ``<hostname>.local``): the DNS-rebinding guard."""
+    allowed_origins: list[str] = msgspec.field(default_factory=list)
+    """Web origins (``https://name[:port]``) that may open ``/ws/events`` besides the
+    dashboard's own."""
+    max_connections: int = 64
+    """Open connections per listener; at the cap the oldest (websockets aside) is closed."""
+    max_websockets: int = 8
+    """Live-event clients at once; one more is refused with 503."""
+    read_timeout: float = 10.0
+    """A client that sends nothing for this long while a byte is due is disconnected."""
 
 
 class WixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -59,7 +77,11 @@ class WixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     """Overall deadline of one API call, seconds."""
     page_limit: int = 100
     restaurants_app_only: bool = False
-    """Only fetch orders with Wix Restaurants line items."""
+    """Only orders with Wix Restaurants line items print, whether polled or pushed."""
+    print_apps: list[str] = msgspec.field(default_factory=lambda: ["restaurants", "custom"])
+    """Which line items print: kinds (restaurants, custom, stores, bookings, events,
+    pricing_plans, gift_cards, table_reservations) or Wix app ids. An allow-list: items of
+    any other app (reservations, gift cards, ...) never print."""
 
 
 class PrinterConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -102,6 +124,8 @@ class LayoutConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     )
     pickup: list[ReceiptKind] = msgspec.field(default_factory=lambda: ["kitchen", "customer"])
     dine_in: list[ReceiptKind] = msgspec.field(default_factory=lambda: ["kitchen"])
+    unknown: list[ReceiptKind] = msgspec.field(default_factory=lambda: ["kitchen", "customer"])
+    """Receipts for an order whose fulfilment Wix does not tell (never a driver slip)."""
     copies: dict[str, int] = msgspec.field(default_factory=dict)
     """Copies per receipt kind, e.g. {kitchen = 2}; default 1."""
     header: list[str] = msgspec.field(default_factory=list)

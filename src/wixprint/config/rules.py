@@ -13,9 +13,14 @@ import msgspec
 
 from wixprint.config.model import RECEIPT_KINDS, Config
 from wixprint.config.walker import Report
+from wixprint.vocabulary import ItemKind
 
-_KNOWN_STATUSES = ("APPROVED", "CANCELED", "INITIALIZED")
+_KNOWN_STATUSES = ("APPROVED", "CANCELED", "INITIALIZED", "PENDING", "REJECTED")
+_ITEM_KINDS = tuple(k.value for k in ItemKind if k is not ItemKind.OTHER)
+_APP_ID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _QUIET_HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
+_ORIGIN = re.compile(r"https?://[^/\s:@]+(:\d{1,5})?")
+_HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 
 def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
@@ -39,9 +44,25 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
     between("service.retention_days", svc.retention_days, 1, 36500)
     positive("service.stop_timeout", svc.stop_timeout)
 
-    if not config.http.host.strip():
+    http = config.http
+    if not http.host.strip():
         report.check("http.host", "must not be empty")
-    between("http.port", config.http.port, 0, 65535)
+    between("http.port", http.port, 0, 65535)
+    between("http.public_port", http.public_port, 0, 65535)
+    if http.public_host and http.public_port == http.port != 0:
+        report.check("http.public_port", "must differ from http.port", uses=("http.port",))
+    between("http.max_connections", http.max_connections, 4, 4096)
+    between("http.max_websockets", http.max_websockets, 0, http.max_connections // 2)
+    between("http.read_timeout", http.read_timeout, 1, 300)
+    for i, name in enumerate(http.allowed_hosts):
+        if not _HOST_NAME.fullmatch(name):
+            report.check(f"http.allowed_hosts[{i}]", f"not a host name: {name!r}")
+    for i, origin in enumerate(http.allowed_origins):
+        if not _ORIGIN.fullmatch(origin):
+            report.check(
+                f"http.allowed_origins[{i}]",
+                f"expected scheme://host[:port] (http or https, no path), got {origin!r}",
+            )
 
     wix = config.wix
     if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", wix.base_url):
@@ -56,6 +77,14 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
         if status not in _KNOWN_STATUSES:
             known = ", ".join(_KNOWN_STATUSES)
             report.check(f"wix.print_statuses[{i}]", f"unknown status {status!r} (known: {known})")
+    if not wix.print_apps:
+        report.check("wix.print_apps", "must name at least one kind or app id, or nothing prints")
+    for i, app in enumerate(wix.print_apps):
+        if app not in _ITEM_KINDS and not _APP_ID.fullmatch(app):
+            known = ", ".join(_ITEM_KINDS)
+            report.check(
+                f"wix.print_apps[{i}]", f"{app!r} is neither a Wix app id nor a kind ({known})"
+            )
     if wix.not_before:
         try:
             datetime.datetime.fromisoformat(wix.not_before)
@@ -99,6 +128,8 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
         ):
             positive(f"{at}.{key}", getattr(p, key))
 
+    if "driver" in config.layout.unknown:
+        report.check("layout.unknown", "no driver slip for an order without a delivery address")
     for kind, copies in config.layout.copies.items():
         if kind not in RECEIPT_KINDS:
             report.check(

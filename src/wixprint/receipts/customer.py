@@ -6,9 +6,12 @@ Nothing is added up here: subtotal, discounts, fees, VAT and total come from the
 
 from __future__ import annotations
 
+from wixprint.logs import get_logger
 from wixprint.receipts import layout
 from wixprint.receipts.layout import BIG, BOLD, PLAIN, TALL, Context, Payment
 from wixprint.wix.model import Fulfillment
+
+_log = get_logger("receipts")
 
 
 def build(ctx: Context) -> None:
@@ -23,6 +26,8 @@ def build(ctx: Context) -> None:
     when = layout.long_date(order.created, lab) if order.created else ""
     sheet.pair(f"{lab.order} {layout.order_number(order)}", when, BOLD)
     kind = layout.fulfillment_label(order, lab)
+    if order.fulfillment is Fulfillment.UNKNOWN:
+        kind = order.fulfillment_title or ""  # the customer is not asked to check anything
     due = layout.due_text(order, lab)
     sheet.pair(kind, due or "", PLAIN)
     if order.contact is not None and order.fulfillment is not Fulfillment.DINE_IN:
@@ -48,12 +53,14 @@ def build(ctx: Context) -> None:
     sheet.rule()
     state, amount = layout.payment(order)
     if state is Payment.COLLECT and amount is not None:
-        sheet.text(lab.not_paid_collect, BOLD, align="center")
+        collect = layout.collect_label(order, lab)
+        sheet.text(f"{lab.not_paid} – {collect}", BOLD, align="center")
         sheet.pair(lab.to_collect, ctx.money(amount), TALL)
     elif state is Payment.PAID:
         sheet.text(lab.paid, TALL, align="center")
     elif state is Payment.REFUNDED:
         sheet.text(lab.refunded, TALL, align="center")
+    layout.payment_method_line(ctx)
 
     if ctx.config.layout.footer:
         sheet.rule()
@@ -90,5 +97,8 @@ def _totals(ctx: Context) -> None:
     for t in order.tax_lines:
         rate = layout.tax_rate(t.rate, ctx.language)
         sheet.pair(f"{vat} {rate}", ctx.money(t.amount), indent=2)
-    if not order.tax_lines and order.tax:
+    if order.tax_unitemized and order.tax is not None:
+        # Wix says there is VAT but no rate could be read: show the sum and say so.
         sheet.pair(vat, ctx.money(order.tax), indent=2)
+        sheet.text(lab.vat_unitemized, PLAIN, indent=2)
+        _log.warning("receipt_vat_unitemized", order=order.number)

@@ -57,13 +57,14 @@ def build(ctx: Context) -> None:
     state, amount = layout.payment(order)
     if state is Payment.COLLECT and amount is not None:
         sheet.bar(lab.not_paid)
-        sheet.bar(f"{lab.collect_cash}: {ctx.money(amount)}", BIG_BAR)
+        sheet.bar(f"{layout.collect_label(order, lab)}: {ctx.money(amount)}", BIG_BAR)
     elif state is Payment.PAID:
         sheet.text(lab.paid, BIG, align="center")
     elif state is Payment.REFUNDED:
         sheet.text(lab.refunded, BIG, align="center")
     else:
         sheet.bar(lab.payment_unknown)
+    layout.payment_method_line(ctx)
 
     if address is not None and maps_query(address):
         sheet.blank()

@@ -6,6 +6,7 @@ everything printed goes through ``text.transliterate`` anyway.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -14,6 +15,8 @@ class Labels:
     delivery: str
     pickup: str
     dine_in: str
+    unknown: str
+    unknown_hint: str
     order: str
     ordered: str
     due: str
@@ -25,8 +28,6 @@ class Labels:
     note: str
     instructions: str
     delivery_instructions: str
-    table_titles: tuple[str, ...]
-    """customFields titles (casefolded) that name the table: printed big on kitchen tickets."""
     items: str
     no_items: str
     each: str
@@ -44,14 +45,19 @@ class Labels:
     fees: str
     vat_included: str
     vat_added: str
+    vat_unitemized: str
     total: str
     to_collect: str
     collect_cash: str
-    not_paid_collect: str
+    collect_card: str
+    collect: str
     not_paid: str
     paid: str
     refunded: str
     payment_unknown: str
+    payment_method: str
+    methods: Mapping[str, str]
+    """Payment method names by ``PaymentMethod`` value."""
     reprint: str
     canceled: str
     canceled_hint: str
@@ -65,6 +71,8 @@ GERMAN = Labels(
     delivery="Lieferung",
     pickup="Abholung",
     dine_in="Vor Ort",
+    unknown="Art unklar",
+    unknown_hint="Abholung, Lieferung oder vor Ort? Bitte prüfen.",
     order="Bestellung",
     ordered="Bestellt",
     due="Fällig",
@@ -75,7 +83,6 @@ GERMAN = Labels(
     note="Notiz",
     instructions="Hinweis",
     delivery_instructions="Lieferhinweis",
-    table_titles=("tisch", "tischnummer", "tisch-nr.", "tisch nr.", "table", "table number"),
     items="Artikel",
     no_items="(keine Artikel in dieser Bestellung)",
     each="je",
@@ -93,14 +100,24 @@ GERMAN = Labels(
     fees="Gebühren",
     vat_included="enthaltene MwSt",
     vat_added="zzgl. MwSt",
+    vat_unitemized="(MwSt-Sätze von Wix nicht übermittelt)",
     total="Summe",
     to_collect="Zu kassieren",
     collect_cash="BAR KASSIEREN",
-    not_paid_collect="NICHT BEZAHLT – BAR KASSIEREN",
+    collect_card="MIT KARTE KASSIEREN",
+    collect="KASSIEREN",
     not_paid="NICHT BEZAHLT",
     paid="BEZAHLT",
     refunded="ERSTATTET",
     payment_unknown="Zahlung unklar – bitte prüfen",
+    payment_method="Zahlungsart",
+    methods={
+        "cash": "Bar",
+        "card": "Karte",
+        "online": "Online",
+        "gift_card": "Gutschein",
+        "offline": "bei Übergabe",
+    },
     reprint="REPRINT – möglicherweise doppelt",
     canceled="STORNIERT",
     canceled_hint="NICHT ZUBEREITEN",
@@ -114,6 +131,8 @@ ENGLISH = Labels(
     delivery="Delivery",
     pickup="Pickup",
     dine_in="Dine-in",
+    unknown="Type unclear",
+    unknown_hint="Pickup, delivery or dine-in? Please check.",
     order="Order",
     ordered="Ordered",
     due="Due",
@@ -124,7 +143,6 @@ ENGLISH = Labels(
     note="Note",
     instructions="Instructions",
     delivery_instructions="Delivery instructions",
-    table_titles=("table", "table number", "tisch", "tischnummer"),
     items="Items",
     no_items="(no items in this order)",
     each="each",
@@ -142,14 +160,24 @@ ENGLISH = Labels(
     fees="Fees",
     vat_included="incl. VAT",
     vat_added="plus VAT",
+    vat_unitemized="(VAT rates not sent by Wix)",
     total="Total",
     to_collect="To collect",
     collect_cash="COLLECT CASH",
-    not_paid_collect="NOT PAID – COLLECT CASH",
+    collect_card="COLLECT BY CARD",
+    collect="COLLECT",
     not_paid="NOT PAID",
     paid="PAID",
     refunded="REFUNDED",
     payment_unknown="Payment unclear – please check",
+    payment_method="Payment",
+    methods={
+        "cash": "Cash",
+        "card": "Card",
+        "online": "Online",
+        "gift_card": "Gift card",
+        "offline": "on handover",
+    },
     reprint="REPRINT – may be a duplicate",
     canceled="CANCELED",
     canceled_hint="DO NOT PREPARE",

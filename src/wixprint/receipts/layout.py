@@ -20,7 +20,8 @@ from wixprint.printing.protocol import MAX_PENDING_PAYLOAD
 from wixprint.receipts.labels import Labels
 from wixprint.receipts.text import center, format_money, item_lines, transliterate, wrap
 from wixprint.vocabulary import Variant
-from wixprint.wix.model import Fulfillment, Order
+from wixprint.wix.fulfilment import is_table_title
+from wixprint.wix.model import Fulfillment, Order, PaymentMethod
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,13 +203,14 @@ class Context:
 def banners(ctx: Context) -> None:
     """REPRINT on top when the ticket may be a duplicate; STORNIERT / GEÄNDERT below it.
 
-    STORNIERT shows for a CANCELED job and for any ticket of an order Wix says is canceled.
+    STORNIERT shows for a CANCELED job and for any ticket of an order Wix says is canceled
+    or rejected.
     """
     sheet, lab = ctx.sheet, ctx.labels
     if ctx.request.reprint:
         sheet.bar(lab.reprint, BAR)
     variant = ctx.request.variant
-    if ctx.order.status == "CANCELED":
+    if ctx.order.is_canceled:
         variant = Variant.CANCELED  # whatever the job says: a canceled order is never cooked
     if variant is Variant.CANCELED:
         sheet.bar(lab.canceled, BIG_BAR)
@@ -244,17 +246,23 @@ def fulfillment_label(order: Order, lab: Labels) -> str:
         Fulfillment.DELIVERY: lab.delivery,
         Fulfillment.PICKUP: lab.pickup,
         Fulfillment.DINE_IN: lab.dine_in,
+        Fulfillment.UNKNOWN: lab.unknown,
     }[order.fulfillment]
 
 
 def fulfillment(ctx: Context, style: Style = BIG) -> None:
-    """``LIEFERUNG`` big, Wix's own title when it says more, and the due time."""
+    """``LIEFERUNG`` big, Wix's own title when it says more, and the due time.
+
+    An unknown fulfilment says so and asks staff to check, with whatever title Wix gave.
+    """
     order, sheet, lab = ctx.order, ctx.sheet, ctx.labels
     label = fulfillment_label(order, lab)
     sheet.text(label.upper(), style)
     title = order.fulfillment_title
     if title and title.casefold() != label.casefold():
         sheet.text(title, BOLD)
+    if order.fulfillment is Fulfillment.UNKNOWN:
+        sheet.text(lab.unknown_hint, PLAIN)
     due = due_text(order, lab)
     if due:
         sheet.text(due, TALL, label=f"{lab.due}: ")
@@ -263,10 +271,13 @@ def fulfillment(ctx: Context, style: Style = BIG) -> None:
 def due_text(order: Order, lab: Labels) -> str | None:
     """``19:30-19:45``; with the date when the slot is not on the order's day.
 
-    Orders without a slot are due as soon as possible, except dine-in (served at the table).
+    Orders without a slot are due at Wix's free-text due time if it gave one, else as soon
+    as possible, except dine-in (served at the table).
     """
     start, end = order.due_from, order.due_to
     if start is None and end is None:
+        if order.due_note:
+            return order.due_note
         return None if order.fulfillment is Fulfillment.DINE_IN else lab.asap
     first = start or end
     assert first is not None
@@ -299,7 +310,7 @@ def long_date(t: datetime, lab: Labels) -> str:
 def custom_fields(ctx: Context, *, big_table: bool) -> None:
     """Checkout custom fields (``Tisch: 12``); the table number big on kitchen tickets."""
     for title, value in ctx.order.custom_fields:
-        is_table = title.casefold() in ctx.labels.table_titles
+        is_table = is_table_title(title)
         style = BIG if big_table and is_table else BOLD
         ctx.sheet.text(value, style, label=f"{title}: " if title else "")
 
@@ -311,10 +322,11 @@ def note(ctx: Context, label: str, text: str | None, style: Style = BOLD) -> Non
 
 
 def modifiers(ctx: Context, mods: Sequence[tuple[str, str]], indent: int) -> None:
-    """``name: value`` under an item; modifiers without a value are left out (nothing chosen)."""
+    """``name: value`` under an item (the value alone when it has no name); modifiers
+    without a value are left out (nothing chosen)."""
     for name, value in mods:
         if value.strip():
-            ctx.sheet.text(value, PLAIN, indent=indent, label=f"{name}: ")
+            ctx.sheet.text(value, PLAIN, indent=indent, label=f"{name}: " if name else "")
 
 
 def footer(ctx: Context) -> None:
@@ -352,6 +364,30 @@ def payment(order: Order) -> tuple[Payment, Decimal | None]:
     if order.payment_status in ("NOT_PAID", "PENDING") and order.total is not None:
         return Payment.COLLECT, order.total
     return Payment.UNKNOWN, None
+
+
+def collect_label(order: Order, lab: Labels) -> str:
+    """``BAR KASSIEREN`` only when Wix says cash, ``MIT KARTE KASSIEREN`` for a card on site,
+    plain ``KASSIEREN`` when the method is not known: unknown is never printed as cash."""
+    methods = order.payment_methods
+    if PaymentMethod.CARD in methods and PaymentMethod.CASH not in methods:
+        return lab.collect_card
+    if PaymentMethod.CASH in methods:
+        return lab.collect_cash
+    return lab.collect
+
+
+def payment_method_text(order: Order, lab: Labels) -> str | None:
+    """``Gutschein + Karte``: the methods Wix's transactions name, or None if none."""
+    names = [lab.methods.get(m.value, m.value) for m in order.payment_methods]
+    return " + ".join(names) if names else None
+
+
+def payment_method_line(ctx: Context) -> None:
+    """``Zahlungsart: Bar`` under the payment state, when known."""
+    text = payment_method_text(ctx.order, ctx.labels)
+    if text:
+        ctx.sheet.text(text, BOLD, align="center", label=f"{ctx.labels.payment_method}: ")
 
 
 def tax_rate(rate: Decimal, language: str) -> str:

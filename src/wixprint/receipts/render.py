@@ -12,7 +12,10 @@ configures logging.
 from __future__ import annotations
 
 import contextlib
+import os
+import platform
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from wixprint.config import Config, PrinterConfig
@@ -141,16 +144,36 @@ def import_escpos() -> None:
     that first render to report.
     """
     with contextlib.suppress(Exception):
-        import escpos.printer  # noqa: F401
+        _escpos_dummy()
+
+
+def _escpos_dummy() -> Any:
+    """``escpos.printer.Dummy``, imported on first use.
+
+    escpos keeps its printer database as a pickle in ``ESCPOS_CAPABILITIES_PICKLE_DIR`` (the
+    state folder) and writes it in place: a process killed while writing it leaves a file
+    that fails every later import, so every ticket would fail to render. Such a file is
+    removed and the import tried once more (escpos then writes it anew).
+    """
+    try:
+        from escpos.printer import Dummy
+    except Exception:
+        folder = os.environ.get("ESCPOS_CAPABILITIES_PICKLE_DIR")
+        if not folder:
+            raise
+        stale = Path(folder) / f"{platform.python_version()}.capabilities.pickle"
+        stale.unlink(missing_ok=True)
+        from escpos.printer import Dummy
+    return Dummy
 
 
 def _encode(
     sheet: Sheet, codepage: str, copies: int, *, feed_cut: bool, cut_first: bool = False
 ) -> bytes:
+    dummy = _escpos_dummy()
     from escpos.constants import QR_ECLEVEL_M
-    from escpos.printer import Dummy
 
-    p: Any = Dummy(profile=PROFILE)
+    p: Any = dummy(profile=PROFILE)
     p.hw("INIT")
     p.charcode(codepage)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wixprint.config import Config, PrinterConfig
+from wixprint.config import Config, PrinterConfig, ReceiptKind
 from wixprint.vocabulary import JobTarget
 from wixprint.wix.model import Fulfillment, LineItem, Order
 
@@ -33,11 +33,13 @@ def station_name(printer: PrinterConfig) -> str:
 def receipt_kinds(order: Order, config: Config) -> tuple[str, ...]:
     """The receipt kinds ``layout`` asks for this order's fulfillment, without repeats."""
     layout = config.layout
-    kinds = {
+    by_fulfillment: dict[Fulfillment, list[ReceiptKind]] = {
         Fulfillment.DELIVERY: layout.delivery,
         Fulfillment.PICKUP: layout.pickup,
         Fulfillment.DINE_IN: layout.dine_in,
-    }[order.fulfillment]
+        Fulfillment.UNKNOWN: [k for k in layout.unknown if k != "driver"],
+    }
+    kinds = by_fulfillment[order.fulfillment]
     return tuple(dict.fromkeys(kinds))
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "served",
     "transactions",
     "validation_error",
+    "wire_json",
 ]
 
 JSON_HEADERS: Final[Mapping[str, str]] = {"Content-Type": "application/json"}
@@ -45,10 +48,14 @@ def served(order: dict[str, Any]) -> dict[str, Any]:
 
 
 def transactions(order: dict[str, Any]) -> dict[str, Any]:
-    """``orderTransactions`` with one payment: cash when nothing is paid yet, else card."""
+    """``orderTransactions`` derived from the order: none for a free order, cash (offline,
+    pending) when nothing is paid yet, else a card paid online."""
     unpaid = order.get("paymentStatus") == "NOT_PAID"
     summary = order.get("priceSummary")
     total = summary.get("total") if isinstance(summary, dict) else None
+    amount = total.get("amount") if isinstance(total, dict) else None
+    if isinstance(amount, str) and _is_zero(amount):
+        return {"orderId": order.get("id"), "payments": [], "refunds": []}
     payment = {
         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"payment:{order.get('id')}")),
         "amount": total,
@@ -61,13 +68,31 @@ def transactions(order: dict[str, Any]) -> dict[str, Any]:
     return {"orderId": order.get("id"), "payments": [payment], "refunds": []}
 
 
+def _is_zero(amount: str) -> bool:
+    try:
+        return Decimal(amount) == 0
+    except ArithmeticError:
+        return False
+
+
 def opaque(token: str) -> str:
     """A cursor string a client cannot read anything into."""
     return base64.urlsafe_b64encode(f"sim:{token}".encode()).decode().rstrip("=")
 
 
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def wire_json(value: object, *, separators: tuple[str, str] | None = None) -> str:
+    """JSON text as Wix writes it: UTF-8 characters as they are, but a lone UTF-16 surrogate
+    (half an emoji a client cut off) as its ``\\uXXXX`` escape, which is legal JSON and what
+    a JavaScript or Java serializer emits; it cannot be encoded as UTF-8 at all."""
+    text = json.dumps(value, ensure_ascii=False, separators=separators)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def json_reply(status: int, payload: object, headers: Mapping[str, str] = JSON_HEADERS) -> Reply:
-    return Reply(status, json.dumps(payload, ensure_ascii=False).encode(), dict(headers))
+    return Reply(status, wire_json(payload).encode(), dict(headers))
 
 
 def error(

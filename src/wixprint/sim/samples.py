@@ -1,4 +1,11 @@
-"""The sample orders shipped with the simulation, and fresh orders cloned from them."""
+"""The sample orders shipped with the simulation, and fresh orders cloned from them.
+
+``orders/`` holds the classic samples (delivery, pickup, dine-in, cash, canceled): the demo
+clones them. ``shapes/`` holds what real restaurant sites also send (a table reservation, a
+gift card, a Stores item, taxInfo-only VAT, modifier groups, a scheduled order, a POS order,
+fulfilment titles without an address, PENDING and REJECTED), each with the answer of the
+Order Transactions API for it (``transactions-<name>.json``).
+"""
 
 from __future__ import annotations
 
@@ -11,21 +18,34 @@ from typing import Any
 
 from wixprint.wix.intake import format_wix_time, parse_wix_time
 
-__all__ = ["fixture_orders", "number_of", "shift_dates"]
+__all__ = ["fixture_orders", "number_of", "shape_orders", "shape_transactions", "shift_dates"]
 
 
 def fixture_orders() -> list[dict[str, Any]]:
     """The orders in ``wixprint/sim/orders`` (fresh copies on every call)."""
-    return copy.deepcopy(list(_load()))
+    return copy.deepcopy(list(_load("orders", "order-").values()))
+
+
+def shape_orders() -> dict[str, dict[str, Any]]:
+    """The orders in ``wixprint/sim/shapes`` by file name without ``.json`` (fresh copies)."""
+    return copy.deepcopy(_load("shapes", "order-"))
+
+
+def shape_transactions() -> dict[str, dict[str, Any]]:
+    """``orderTransactions`` of the shapes, by order id (fresh copies)."""
+    answers = _load("shapes", "transactions-").values()
+    by_id = {a["orderTransactions"]["orderId"]: a["orderTransactions"] for a in answers}
+    return copy.deepcopy(by_id)
 
 
 @functools.cache
-def _load() -> tuple[dict[str, Any], ...]:
-    folder = resources.files("wixprint.sim") / "orders"
+def _load(folder_name: str, prefix: str) -> dict[str, dict[str, Any]]:
+    folder = resources.files("wixprint.sim") / folder_name
     entries = sorted(
-        (e for e in folder.iterdir() if e.name.endswith(".json")), key=lambda e: e.name
+        (e for e in folder.iterdir() if e.name.startswith(prefix) and e.name.endswith(".json")),
+        key=lambda e: e.name,
     )
-    return tuple(json.loads(entry.read_text(encoding="utf-8")) for entry in entries)
+    return {e.name[: -len(".json")]: json.loads(e.read_text(encoding="utf-8")) for e in entries}
 
 
 def number_of(order: dict[str, Any]) -> int | None:

@@ -39,7 +39,13 @@ from wixprint.sim.replies import (
     transactions,
     validation_error,
 )
-from wixprint.sim.samples import fixture_orders, number_of, shift_dates
+from wixprint.sim.samples import (
+    fixture_orders,
+    number_of,
+    shape_orders,
+    shape_transactions,
+    shift_dates,
+)
 from wixprint.wix.intake import format_wix_time, parse_wix_time
 
 __all__ = ["FakeWixShop", "Reply", "ShopStatistics"]
@@ -89,10 +95,13 @@ class FakeWixShop:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._rng = random.Random(seed)
         self._orders: dict[str, dict[str, Any]] = {}
+        self._transactions: dict[str, dict[str, Any]] = {}
         self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
         self._demo_round = 0
         self.delay = 0.0
         self.down = False
+        self.key_lacks_read_orders = False
+        """Answer like Wix for a key without the "Read Orders" permission: 403, no description."""
         self._fail: list[int] = []
         self._rate_limit: list[str | None] = []
         self._garbage = 0
@@ -155,6 +164,23 @@ class FakeWixShop:
             self.add_order(order)
             ids.append(order["id"])
         return ids
+
+    def load_shape_orders(self) -> list[str]:
+        """Add the field shapes shipped in ``wixprint/sim/shapes`` (reservation, gift card,
+        Stores item, taxInfo-only, modifier groups, scheduled, POS, titles without address,
+        PENDING, REJECTED) with their transactions; returns their ids."""
+        for order_id, answer in shape_transactions().items():
+            self.set_transactions(order_id, answer)
+        ids: list[str] = []
+        for order in shape_orders().values():
+            self.add_order(order)
+            ids.append(order["id"])
+        return ids
+
+    def set_transactions(self, order_id: str, transactions: dict[str, Any]) -> None:
+        """Answer ``GET /ecom/v1/payments/orders/{order_id}`` with these ``orderTransactions``
+        instead of the ones derived from the order."""
+        self._transactions[order_id] = copy.deepcopy(transactions)
 
     def new_demo_order(self, now: datetime) -> dict[str, Any]:
         """Add a fresh APPROVED order cloned from a sample, created ``now``; returns a copy.
@@ -260,6 +286,9 @@ class FakeWixShop:
             return error(401, "Not authenticated", "MISSING_TOKEN" if not authorization else None)
         if site_id != self.site_id:
             return error(403, "Permission denied", "PERMISSION_DENIED")
+        if self.key_lacks_read_orders:
+            # Wix's permission 403s carry an empty description (wix/skills#1119).
+            return error(403, "", "PERMISSION_DENIED")
         return None
 
     def _garbage_reply(self) -> Reply | None:
@@ -338,7 +367,8 @@ class FakeWixShop:
         order = self._orders.get(order_id)
         if order is None:
             return error(404, "Order not found", "ORDER_NOT_FOUND")
-        return json_reply(200, {"orderTransactions": transactions(order)})
+        answer = self._transactions.get(order_id) or transactions(order)
+        return json_reply(200, {"orderTransactions": answer})
 
 
 def _header_seconds(value: float | str) -> str:

@@ -6,7 +6,6 @@ stored in the project. Every layer below the JWT claims is a JSON *string*, as W
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Mapping
@@ -16,6 +15,8 @@ from typing import Any, Final, Literal
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from wixprint.sim.replies import wire_json
 
 __all__ = [
     "ORDER_EVENT_SLUGS",
@@ -164,7 +165,7 @@ def order_webhook_body(
 
 
 def _compact(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return wire_json(value, separators=(",", ":"))
 
 
 def _now_micro() -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -22,7 +22,7 @@ from typing import ParamSpec, TypeVar
 import trio
 
 from wixprint.errors import SpoolError
-from wixprint.spool import db, db_jobs, db_misc, db_orders
+from wixprint.spool import db, db_jobs, db_memory, db_misc, db_orders
 from wixprint.spool.machine import UNPROVEN_LIMIT
 from wixprint.spool.schema import MigrationReport
 from wixprint.spool.types import (
@@ -33,6 +33,7 @@ from wixprint.spool.types import (
     JobState,
     OrderSummary,
     OutboxAlert,
+    QuarantinedOrder,
     QueueStats,
     SpoolStatistics,
 )
@@ -62,6 +63,9 @@ class Spool:
         self.path = path
         self.migration = migration
         """How the database was found and migrated at open (for the start-up log)."""
+        self.restore_horizon: str | None = None
+        """Set when this open found a restored backup: tickets of orders last updated before
+        it carry the REPRINT banner (``spool.horizons``)."""
 
     async def _run(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         return await trio.to_thread.run_sync(
@@ -82,6 +86,15 @@ class Spool:
     async def reprint(self, order_key: str, kind: str | None = None) -> list[int]:
         """Operator reprint by order id or number; KeyError if unknown. New job ids."""
         return await self._run(db_orders.reprint, self._db(), order_key, kind, self._clock())
+
+    async def known_revisions(self, order_keys: Sequence[str]) -> dict[str, list[str]]:
+        """Per order key, the ``updatedDate`` values the spool holds (row or tombstone, and a
+        quarantined copy); keys never seen are absent. One read, no write."""
+        return await self._run(db_memory.known_revisions, self._db(), order_keys)
+
+    async def quarantine_order(self, order: QuarantinedOrder) -> bool:
+        """Keep an order that could not be taken in; True the first time its key is kept."""
+        return await self._run(db_memory.quarantine_order, self._db(), order, self._clock())
 
     async def order_raw(self, order_id: str) -> str | None:
         return await self._run(db_orders.order_raw, self._db(), order_id)
@@ -235,16 +248,22 @@ class Spool:
     async def prune(
         self,
         *,
-        printed_older_than: float,
+        keep_for: float,
+        reference: str | None,
+        keep_tombstones_for: float = db_memory.TOMBSTONE_RETENTION,
         events_older_than: float = db_misc.EVENT_RETENTION,
     ) -> int:
-        """Delete old printed jobs, finished orders, history, sent alerts, webhook ids."""
+        """Bury finished orders last updated ``keep_for`` seconds before ``reference`` (the
+        poll mark; this machine's clock if earlier), drop old tombstones, history, sent
+        alerts and webhook ids. Rows deleted; nothing without a reference but history."""
         return await self._run(
-            db_misc.prune,
+            db_memory.prune,
             self._db(),
-            printed_older_than=printed_older_than,
-            events_older_than=events_older_than,
+            keep_for=keep_for,
+            reference=reference,
             now=self._clock(),
+            keep_tombstones_for=keep_tombstones_for,
+            events_older_than=events_older_than,
         )
 
     async def statistics(self) -> SpoolStatistics:
@@ -255,7 +274,7 @@ class Spool:
 
     async def backup_to(self, dest: Path) -> None:
         """Consistent online copy at ``dest`` (writes wait while it runs)."""
-        await self._run(db_misc.backup_to, self._db(), dest)
+        await self._run(db_misc.backup_to, self._db(), dest, self._clock())
 
     async def wal_checkpoint(self) -> tuple[int, int, int]:
         return await self._run(db_misc.wal_checkpoint, self._db())
@@ -273,8 +292,14 @@ async def open_spool(path: Path, *, clock: Callable[[], float] = time.time) -> A
     Raises SpoolError if the file cannot be opened or written, or was written by a newer
     version. Open it before starting any actor: migrations run here.
     """
-    conn, report = await trio.to_thread.run_sync(db.connect, path)
+    conn, report = await trio.to_thread.run_sync(db.connect, path, clock())
     spool = Spool(conn, path=path, clock=clock, migration=report)
+    try:
+        spool.restore_horizon = await spool._run(db_memory.adopt_snapshot, conn, clock())
+    except BaseException:
+        with trio.CancelScope(shield=True):
+            await spool.aclose()
+        raise
     try:
         yield spool
     finally:

@@ -53,8 +53,10 @@ def describe(exc: sqlite3.Error) -> str:
     return f"{name}: {exc}"
 
 
-def connect(path: Path) -> tuple[sqlite3.Connection, MigrationReport]:
-    """Open the spool file, set the per-connection pragmas and migrate to the latest schema."""
+def connect(path: Path, now: float | None = None) -> tuple[sqlite3.Connection, MigrationReport]:
+    """Open the spool file, set the per-connection pragmas and migrate to the latest schema.
+
+    ``now`` (wall seconds) stamps the copy a migration keeps."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -64,7 +66,7 @@ def connect(path: Path) -> tuple[sqlite3.Connection, MigrationReport]:
     except sqlite3.Error as exc:
         raise SpoolError(f"cannot open the spool database ({describe(exc)})") from exc
     try:
-        report = _configure(conn, path)
+        report = _configure(conn, path, now)
     except sqlite3.Error as exc:
         conn.close()
         raise SpoolError(f"cannot open the spool database ({describe(exc)})") from exc
@@ -74,7 +76,7 @@ def connect(path: Path) -> tuple[sqlite3.Connection, MigrationReport]:
     return conn, report
 
 
-def _configure(conn: sqlite3.Connection, path: Path) -> MigrationReport:
+def _configure(conn: sqlite3.Connection, path: Path, now: float | None) -> MigrationReport:
     conn.row_factory = sqlite3.Row
     mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
     if str(mode).lower() != "wal":
@@ -82,7 +84,7 @@ def _configure(conn: sqlite3.Connection, path: Path) -> MigrationReport:
     # Per connection, not stored in the file: set it on every open.
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
-    return migrate(conn, path)
+    return migrate(conn, path, now=now)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

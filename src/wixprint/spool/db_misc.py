@@ -1,5 +1,5 @@
-"""Small spool tables and housekeeping: cursors, meta, webhook dedupe, alert outbox, prune,
-statistics, integrity and backup."""
+"""Small spool tables and housekeeping: cursors, meta, webhook dedupe, alert outbox,
+statistics, integrity and backup (pruning: ``db_memory``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from wixprint.errors import SpoolError
 from wixprint.spool.db import clip, describe, read_tx, write_tx
+from wixprint.spool.horizons import set_meta_value
 from wixprint.spool.schema import backup_database, read_version
 from wixprint.spool.types import JobState, OutboxAlert, SpoolStatistics
 
@@ -21,7 +22,6 @@ __all__ = [
     "mark_alert_failed",
     "mark_alert_sent",
     "pending_alerts",
-    "prune",
     "seen_event",
     "set_value",
     "statistics",
@@ -47,11 +47,7 @@ def set_value(conn: sqlite3.Connection, table: str, name: str, value: str) -> No
     if table not in _TABLES:
         raise ValueError(table)
     with write_tx(conn, f"set {table}"):
-        conn.execute(
-            f"INSERT INTO {table} (name, value) VALUES (?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            (name, value),
-        )
+        set_meta_value(conn, name, value, table=table)
 
 
 def seen_event(conn: sqlite3.Connection, event_id: str, now: float) -> bool:
@@ -116,44 +112,6 @@ def mark_alert_failed(conn: sqlite3.Connection, alert_id: int, error: str) -> No
         )
 
 
-def prune(
-    conn: sqlite3.Connection,
-    *,
-    printed_older_than: float,
-    events_older_than: float,
-    now: float,
-) -> int:
-    """Delete old finished data; returns the number of rows deleted.
-
-    Printed jobs go only when their order has no queued, printing or failed job left, so an
-    order's tickets leave together; the order goes when no job is left and it was not touched
-    for the same time. Keep ``printed_older_than`` far longer than the fetcher's overlap
-    window: a pruned order that Wix sends again counts as new and prints again.
-    """
-    cutoff = now - printed_older_than
-    printed = JobState.PRINTED.value
-    with write_tx(conn, "prune"):
-        deleted = conn.execute(
-            "DELETE FROM jobs WHERE state = ? AND COALESCE(printed_at, updated_at) < ?"
-            " AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.order_id = jobs.order_id"
-            " AND o.state <> ?)",
-            (printed, cutoff, printed),
-        ).rowcount
-        deleted += conn.execute(
-            "DELETE FROM orders WHERE updated_at < ?"
-            " AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.order_id = orders.order_id)",
-            (cutoff,),
-        ).rowcount
-        deleted += conn.execute("DELETE FROM job_events WHERE at < ?", (cutoff,)).rowcount
-        deleted += conn.execute(
-            "DELETE FROM alert_outbox WHERE sent_at IS NOT NULL AND sent_at < ?", (cutoff,)
-        ).rowcount
-        deleted += conn.execute(
-            "DELETE FROM webhook_events WHERE received_at < ?", (now - events_older_than,)
-        ).rowcount
-    return deleted
-
-
 def _file_size(path: str) -> int:
     try:
         return os.stat(path).st_size
@@ -189,11 +147,12 @@ def integrity_check(conn: sqlite3.Connection) -> bool:
     return [str(r[0]) for r in rows] == ["ok"]
 
 
-def backup_to(conn: sqlite3.Connection, dest: Path) -> None:
-    """A consistent copy of the spool at ``dest`` (online: committed data only)."""
+def backup_to(conn: sqlite3.Connection, dest: Path, now: float) -> None:
+    """A consistent copy of the spool at ``dest`` (online: committed data only), stamped as
+    a snapshot taken ``now``."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        backup_database(conn, dest)
+        backup_database(conn, dest, taken_at=now)
     except sqlite3.Error as exc:
         raise SpoolError(f"spool backup failed ({describe(exc)})") from exc
     except OSError as exc:

@@ -6,6 +6,8 @@ import sqlite3
 
 from wixprint.spool.db import read_tx, record_event, write_tx
 from wixprint.spool.db_jobs import replace_attention
+from wixprint.spool.db_memory import buried, fingerprints_of, fingerprints_text, job_targets
+from wixprint.spool.horizons import read_horizon
 from wixprint.spool.revisions import StoredOrder, plan_accept
 from wixprint.spool.types import (
     AcceptOutcome,
@@ -66,50 +68,56 @@ def insert_job(
     return job_id
 
 
-def _stored(conn: sqlite3.Connection, order_id: str) -> StoredOrder | None:
+def _stored(conn: sqlite3.Connection, order_id: str) -> tuple[StoredOrder | None, bool | None]:
+    """The stored order (row, else tombstone), and for a tombstone whether it printed."""
     row = conn.execute(
         "SELECT status, updated, fingerprint, revision FROM orders WHERE order_id = ?",
         (order_id,),
     ).fetchone()
     if row is None:
-        return None
-    targets = conn.execute(
-        "SELECT kind, printer FROM jobs WHERE order_id = ? GROUP BY kind, printer ORDER BY MIN(id)",
-        (order_id,),
-    ).fetchall()
-    return StoredOrder(
+        stone = buried(conn, order_id)
+        return (None, None) if stone is None else stone
+    stored = StoredOrder(
         status=row[0],
         updated=row[1],
-        fingerprint=row[2],
+        fingerprints=fingerprints_of(str(row[2])),
         revision=int(row[3]),
-        targets=tuple(JobTarget(kind=t[0], printer=t[1]) for t in targets),
+        targets=job_targets(conn, order_id),
     )
+    return stored, None
 
 
 def accept(conn: sqlite3.Connection, order: IncomingOrder, now: float) -> AcceptResult:
-    """Upsert ``order`` and create its jobs, all in one transaction (rules: revisions.py)."""
+    """Upsert ``order`` and create its jobs, all in one transaction (rules: revisions.py).
+
+    An order known only by its tombstone gets its row back (the tombstone goes), with the
+    revision counting on from the tombstone's.
+    """
     with write_tx(conn, "accept"):
-        stored = _stored(conn, order.order_id)
-        plan = plan_accept(stored, order)
+        stored, printed_before = _stored(conn, order.order_id)
+        plan = plan_accept(stored, order, read_horizon(conn))
         if plan.outcome is AcceptOutcome.DUPLICATE:
             return AcceptResult(plan.outcome, plan.revision)
-        if stored is None:
+        fingerprint = fingerprints_text(order.fingerprints)
+        if stored is None or printed_before is not None:
+            conn.execute("DELETE FROM tombstones WHERE order_id = ?", (order.order_id,))
             conn.execute(
                 "INSERT INTO orders (order_id, number, status, created, updated, fingerprint,"
-                " raw_json, revision, received_at, updated_at, source)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " raw_json, revision, received_at, updated_at, source, printed_any)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     order.order_id,
                     order.number,
                     order.status,
                     order.created,
                     order.updated,
-                    order.fingerprint,
+                    fingerprint,
                     order.raw_json,
                     plan.revision,
                     now,
                     now,
                     order.source,
+                    int(bool(printed_before)),
                 ),
             )
         else:
@@ -120,26 +128,25 @@ def accept(conn: sqlite3.Connection, order: IncomingOrder, now: float) -> Accept
                     order.number,
                     order.status,
                     order.updated,
-                    order.fingerprint,
+                    fingerprint,
                     order.raw_json,
                     plan.revision,
                     now,
                     order.order_id,
                 ),
             )
-        job_ids: list[int] = []
-        if plan.variant is not None:
-            for target in plan.targets:
-                job_ids.append(
-                    insert_job(
-                        conn,
-                        order_id=order.order_id,
-                        revision=plan.revision,
-                        target=target,
-                        variant=plan.variant,
-                        now=now,
-                    )
-                )
+        job_ids = [
+            insert_job(
+                conn,
+                order_id=order.order_id,
+                revision=plan.revision,
+                target=job.target,
+                variant=job.variant,
+                now=now,
+                reason=plan.reason,
+            )
+            for job in plan.jobs
+        ]
     printers = tuple(dict.fromkeys(t.printer for t in plan.targets)) if job_ids else ()
     return AcceptResult(plan.outcome, plan.revision, tuple(job_ids), printers)
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from wixprint.errors import SpoolError
+from wixprint.spool.horizons import POLL_MARK, latest, raise_history_start, stamp_snapshot
 
 __all__ = [
     "MIGRATIONS",
@@ -107,12 +109,67 @@ _V2_OUTBOX: tuple[Step, ...] = (
     "CREATE INDEX alert_outbox_pending ON alert_outbox (sent_at, id)",
 )
 
-_V3_ATTENTION: tuple[Step, ...] = (
+
+def _history_after_old_pruning(conn: sqlite3.Connection) -> None:
+    """Spools from before tombstones deleted whole orders when pruning, leaving no trace.
+
+    If jobs were ever deleted (the id sequence ran past the jobs left), the history start
+    becomes the newest known order's creation (else the poll mark): an order never seen but
+    created before it may have been one of the pruned ones, and prints with the REPRINT
+    banner. A spool that never pruned knows all of its history.
+    """
+    seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'").fetchone()
+    left = int(conn.execute("SELECT count(*) FROM jobs").fetchone()[0])
+    if seq is None or int(seq[0]) <= left:
+        return
+    created = [str(r[0]) for r in conn.execute("SELECT created FROM orders")]
+    mark = conn.execute("SELECT value FROM cursors WHERE name = ?", (POLL_MARK,)).fetchone()
+    start = latest(*created) or latest(None if mark is None else str(mark[0]))
+    if start:
+        raise_history_start(conn, start)
+
+
+# Tombstones: what the spool remembers of an order after its row was pruned. Quarantine:
+# orders that could not be taken in, with the text Wix sent.
+_V3_TOMBSTONES: tuple[Step, ...] = (
+    """CREATE TABLE tombstones (
+        order_id    TEXT PRIMARY KEY,
+        number      TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        created     TEXT NOT NULL,
+        updated     TEXT NOT NULL,
+        revision    INTEGER NOT NULL CHECK (revision >= 0),
+        fingerprint TEXT NOT NULL,
+        targets     TEXT NOT NULL,
+        printed     INTEGER NOT NULL CHECK (printed IN (0, 1)),
+        buried_at   REAL NOT NULL
+    )""",
+    """CREATE TABLE quarantine (
+        order_key  TEXT PRIMARY KEY,
+        number     TEXT NOT NULL,
+        updated    TEXT NOT NULL,
+        source     TEXT NOT NULL,
+        stage      TEXT NOT NULL,
+        error      TEXT NOT NULL,
+        raw        TEXT NOT NULL,
+        first_at   REAL NOT NULL,
+        last_at    REAL NOT NULL,
+        times      INTEGER NOT NULL DEFAULT 1
+    )""",
+    _history_after_old_pruning,
+)
+
+_V4_ATTENTION: tuple[Step, ...] = (
     # Unconfirmed attempts on a printer that answers: at the limit a job needs attention.
     "ALTER TABLE jobs ADD COLUMN unproven INTEGER NOT NULL DEFAULT 0 CHECK (unproven >= 0)",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1_CORE, _V2_OUTBOX, _V3_ATTENTION)
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
+    _V1_CORE,
+    _V2_OUTBOX,
+    _V3_TOMBSTONES,
+    _V4_ATTENTION,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -133,11 +190,13 @@ def backup_path(path: Path, version: int) -> Path:
     return path.with_name(f"{path.name}.v{version}.bak")
 
 
-def backup_database(conn: sqlite3.Connection, dest: Path) -> None:
+def backup_database(conn: sqlite3.Connection, dest: Path, *, taken_at: float | None = None) -> None:
     """A consistent single-file copy of ``conn``'s database at ``dest``, replaced atomically.
 
     Runs on the caller's connection (the sqlite3 backup API), so it sees committed data only
-    and needs no second writer on the spool file.
+    and needs no second writer on the spool file. The copy is stamped as a snapshot taken at
+    ``taken_at`` (wall seconds, default now): opened as a spool again, it knows it was
+    restored (``spool.horizons``).
     """
     tmp = dest.with_name(dest.name + ".tmp")
     tmp.unlink(missing_ok=True)
@@ -146,17 +205,23 @@ def backup_database(conn: sqlite3.Connection, dest: Path) -> None:
         conn.backup(target)
         # A self-contained file: no -wal/-shm companions needed to read the copy.
         target.execute("PRAGMA journal_mode=DELETE")
+        stamp_snapshot(target, time.time() if taken_at is None else taken_at)
     finally:
         target.close()
     os.replace(tmp, dest)
 
 
 def migrate(
-    conn: sqlite3.Connection, path: Path | None, *, target: int = SCHEMA_VERSION
+    conn: sqlite3.Connection,
+    path: Path | None,
+    *,
+    target: int = SCHEMA_VERSION,
+    now: float | None = None,
 ) -> MigrationReport:
     """Bring ``conn`` forward to ``target`` (tests stop early to build old databases).
 
-    ``path`` is the database file, for the backup copy; None skips the copy.
+    ``path`` is the database file, for the backup copy; None skips the copy. ``now`` (wall
+    seconds) stamps the copy.
     Raises SpoolError for a database newer than this code, or one that is not a spool.
     """
     if not 0 <= target <= SCHEMA_VERSION:
@@ -174,7 +239,7 @@ def migrate(
     backup = None
     if current > 0 and path is not None:
         backup = backup_path(path, current)
-        backup_database(conn, backup)
+        backup_database(conn, backup, taken_at=now)
     conn.execute("PRAGMA foreign_keys=OFF")
     try:
         for version in range(current, target):

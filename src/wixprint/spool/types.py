@@ -47,16 +47,36 @@ class IncomingOrder:
     """``createdDate`` as Wix sent it (UTC ISO)."""
     updated: str
     """``updatedDate`` as Wix sent it (UTC ISO): orders revisions."""
-    fingerprint: str
-    """Digest of what the kitchen must do; a change means a CHANGED ticket."""
+    fingerprints: Mapping[str, str]
+    """Per receipt kind, a digest of what its ticket depends on; a change of one means a
+    CHANGED ticket of that kind (``receipts.fingerprints``)."""
     printable: bool
-    """Status is one of ``wix.print_statuses`` and the order is not before ``not_before``."""
+    """What ``receipts.policy.decide`` said: the one rule of every way in."""
     raw_json: str
     """The Wix order object, as JSON text (rendering parses it again)."""
     targets: tuple[JobTarget, ...]
     """Where each receipt of a NEW order goes (from routing and layout)."""
     source: str = "poll"
     """poll | webhook | demo | test: recorded for the status pages."""
+    changes_until: str = ""
+    """Wix time after which a change of the order prints nothing (it is history: a refund
+    or an archive months later reaches no station). "" for no limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedOrder:
+    """An order intake could not take in, kept aside with the text Wix sent."""
+
+    key: str
+    """Wix's order id, or ``sha256:…`` of the text when it has none."""
+    number: str
+    updated: str
+    """The ``updatedDate`` that failed: the same or an older one is not tried again."""
+    source: str
+    stage: str
+    error: str
+    raw: str
+    """The order as received, as ASCII JSON (nothing lost, nothing that cannot be stored)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +102,7 @@ class Job:
     reprint: bool
     """Print with a REPRINT banner: interrupted before proof, or an operator reprint."""
     reason: str
-    """new | interrupted | operator"""
+    """new | interrupted | operator | restored | before_history (all but new: REPRINT)"""
     created_at: float
     """Wall-clock seconds (time.time()) the job was created."""
     render_failures: int = 0

@@ -35,4 +35,5 @@ from wixprint.supervisor._stats import statistics_to_json as statistics_to_json
 from wixprint.supervisor._supervisor import Supervisor as Supervisor
 from wixprint.supervisor.bus import Bus as Bus
 from wixprint.supervisor.bus import BusStatistics as BusStatistics
+from wixprint.supervisor.bus import CoalescingSubscription as CoalescingSubscription
 from wixprint.supervisor.bus import Subscription as Subscription

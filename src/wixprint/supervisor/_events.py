@@ -9,14 +9,16 @@ never frame locals.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Literal, get_args
 
 __all__ = ["Action", "Classification", "ErrorInfo", "RestartEvent"]
 
-Classification = Literal["normal", "abnormal", "dependency", "shutdown"]
-"""How a child ended: returned by itself, raised, lost a dependency, or was stopped by us."""
+Classification = Literal["normal", "abnormal", "dependency", "shutdown", "fatal"]
+"""How a child ended: returned by itself, raised, lost a dependency, was stopped by us, or
+raised a ``BaseException`` that is no ``Exception`` (``SystemExit``): the tree stops."""
 
 Action = Literal["restart", "escalate", "none"]
 """What the supervisor did about it."""
@@ -47,8 +49,8 @@ class RestartEvent:
     Attributes:
         supervisor: the deciding supervisor's name.
         child: the child's name.
-        classification: normal, abnormal, dependency, or shutdown (stopped by a sibling's
-            restart).
+        classification: normal, abnormal, dependency, shutdown (stopped by a sibling's
+            restart) or fatal (``SystemExit`` and the like: no restart, the tree stops).
         error_type: exception class name, ``None`` for a normal exit or shutdown.
         message: exception message, ``""`` without one.
         traceback: the last few frames as ``file:line in function`` lines, ``""`` without one.
@@ -117,4 +119,6 @@ def _number(data: Mapping[str, object], key: str) -> float:
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{key} must be a number")
+    if not math.isfinite(value):
+        raise ValueError(f"{key} must be finite")
     return float(value)

@@ -4,16 +4,19 @@ systemd restarts wipe memory (supervision.md §6.4, step 5), so a small JSON fil
 directory keeps the last restart events and one record per process start and exit. A process
 record without an exit is a process that died without saying so (killed, power cut).
 
-The event loop never touches the disk: reads and atomic writes (temporary file, fsync, rename)
-run in a worker thread behind a one-slot limiter. History is best-effort by design: a missing or
-corrupt file starts an empty history, and a failed write is logged and retried on the next
-flush, never raised into the service.
+The event loop never touches the disk: reads and atomic writes (temporary file, fsync, rename,
+fsync of the directory) run in a worker thread, one at a time under a lock. The file is
+advisory: it must never stop the service from starting. Any damage at all (unreadable, not
+UTF-8, not JSON, too deep, numbers out of range or not finite, wrong shapes) means an empty
+history and one warning; a failed write is logged and retried on the next flush, never raised
+into the service.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 from collections import deque
@@ -45,21 +48,20 @@ class ProcessRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> ProcessRecord:
-        pid, started_at = data.get("pid"), data.get("started_at")
-        exited_at, exit_code = data.get("exited_at"), data.get("exit_code")
-        reason = data.get("reason", "")
-        if not isinstance(pid, int) or not isinstance(started_at, int | float):
-            raise TypeError("a process record needs pid and started_at")
-        if exited_at is not None and not isinstance(exited_at, int | float):
-            raise TypeError("exited_at must be a number or null")
-        if exit_code is not None and not isinstance(exit_code, int):
+        pid, exit_code = data.get("pid"), data.get("exit_code")
+        exited_at, reason = data.get("exited_at"), data.get("reason", "")
+        if isinstance(pid, bool) or not isinstance(pid, int):
+            raise TypeError("pid must be an integer")
+        if exit_code is not None and (
+            isinstance(exit_code, bool) or not isinstance(exit_code, int)
+        ):
             raise TypeError("exit_code must be an integer or null")
         if not isinstance(reason, str):
             raise TypeError("reason must be a string")
         return cls(
             pid=pid,
-            started_at=float(started_at),
-            exited_at=None if exited_at is None else float(exited_at),
+            started_at=_finite(data.get("started_at"), "started_at"),
+            exited_at=None if exited_at is None else _finite(exited_at, "exited_at"),
             exit_code=exit_code,
             reason=reason,
         )
@@ -105,7 +107,7 @@ class HistoryStore:
         self._dirty = False
         self._wakeup = trio.Event()
         self._lock = trio.Lock()
-        self._limiter = trio.CapacityLimiter(1)
+        """Serialises every read and write: a load racing a flush duplicated events."""
 
     # -- recording (synchronous, in memory) ----------------------------------------------------
 
@@ -149,8 +151,12 @@ class HistoryStore:
 
     async def load(self) -> HistorySnapshot:
         """Read the file once; later calls return the same result."""
+        async with self._lock:
+            return await self._load_locked()
+
+    async def _load_locked(self) -> HistorySnapshot:
         if not self._loaded:
-            previous = await trio.to_thread.run_sync(_read, self.path, limiter=self._limiter)
+            previous = await trio.to_thread.run_sync(_read, self.path)
             self._loaded = True
             self._previous = previous
             self._events = deque((*previous.events, *self._events), maxlen=self._events.maxlen)
@@ -162,7 +168,7 @@ class HistoryStore:
     async def flush(self) -> None:
         """Write the history now if it changed (atomically, in a worker thread)."""
         async with self._lock:
-            await self.load()
+            await self._load_locked()
             if not self._dirty:
                 return
             self._dirty = False
@@ -172,14 +178,19 @@ class HistoryStore:
                 "processes": [asdict(process) for process in self._processes],
             }
             try:
-                await trio.to_thread.run_sync(_write, self.path, payload, limiter=self._limiter)
-            except OSError as exc:
+                await trio.to_thread.run_sync(_write, self.path, payload)
+            except (OSError, ValueError) as exc:  # ValueError: a number JSON cannot hold
                 self._dirty = True
                 logger.warning("history_write_failed", extra={"error": str(exc)})
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Load, then flush after each burst of changes; flush once more when cancelled."""
-        await self.load()
+        """Load and write what is pending at once, then flush after each burst of changes;
+        flush once more when cancelled.
+
+        The first write carries this process's start record before anything else runs: a
+        process killed a second after it started still leaves its trace.
+        """
+        await self.flush()
         task_status.started()
         try:
             while True:
@@ -194,17 +205,30 @@ class HistoryStore:
 
 def _read(path: Path) -> HistorySnapshot:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return HistorySnapshot()
     except OSError as exc:
         logger.warning("history_unreadable", extra={"path": str(path), "error": str(exc)})
         return HistorySnapshot()
     try:
-        return _parse(json.loads(text))
-    except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
-        logger.warning("history_corrupt", extra={"path": str(path), "error": str(exc)})
+        return _parse(json.loads(data.decode("utf-8"), parse_constant=_no_constant))
+    except Exception as exc:  # advisory: whatever is wrong with it, start afresh
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        logger.warning("history_corrupt", extra={"path": str(path), "error": error})
         return HistorySnapshot()
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite(value: object, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{key} must be a number")
+    if not math.isfinite(value):
+        raise ValueError(f"{key} must be finite")
+    return float(value)
 
 
 def _parse(data: object) -> HistorySnapshot:
@@ -227,10 +251,18 @@ def _mapping(value: object) -> Mapping[str, object]:
 
 
 def _write(path: Path, payload: dict[str, object]) -> None:
+    """Temporary file, fsync, rename, fsync of the directory: after a power cut the file is
+    the old one or the new one, and the rename itself is on disk."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    text = json.dumps(payload, separators=(",", ":"), allow_nan=False)
     with tmp.open("w", encoding="utf-8") as file:
-        json.dump(payload, file, separators=(",", ":"))
+        file.write(text)
         file.flush()
         os.fsync(file.fileno())
     os.replace(tmp, path)
+    directory = os.open(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -3,7 +3,9 @@
 Failure classification protects the intensity budget (supervision.md §8.4): a dependency
 outage is restarted after backoff but never counted, so a long Wi-Fi outage cannot escalate
 to a process restart loop. Under strict exception groups a child's error may arrive wrapped;
-a group that holds a single exception is unwrapped before it is judged.
+a group that holds a single exception is unwrapped before it is judged. A ``BaseException``
+that is not an ``Exception`` (``SystemExit``, ``KeyboardInterrupt``) is *fatal*: nothing is
+restarted, the tree stops in order and the process root decides.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import os
 import traceback
 from collections.abc import Sequence
+
+import trio
 
 from wixprint.errors import DependencyUnavailable
 from wixprint.supervisor._events import Classification, ErrorInfo
@@ -23,6 +27,7 @@ __all__ = [
     "error_info",
     "short_traceback",
     "should_restart",
+    "split_cancelled",
     "unwrap",
 ]
 
@@ -37,12 +42,29 @@ def unwrap(exc: BaseException) -> BaseException:
     return exc
 
 
+def split_cancelled(exc: BaseException) -> tuple[BaseException | None, BaseException | None]:
+    """``(the Cancelled part, the rest)`` of what a task raised; either may be None.
+
+    A child cancelled while an inner task fails ends with ``BaseExceptionGroup([Cancelled,
+    Exc])``: the ``Cancelled`` belongs to whichever cancel scope is unwinding, the rest is
+    the child's outcome.
+    """
+    if isinstance(exc, trio.Cancelled):
+        return exc, None
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.split(trio.Cancelled)
+    return None, exc
+
+
 def classify(
     exc: BaseException | None, dependency_errors: Sequence[type[BaseException]] = ()
 ) -> Classification:
-    """``normal`` for a return, ``dependency`` if every error is an outage, else ``abnormal``."""
+    """``normal`` for a return, ``fatal`` if any error is no ``Exception``, ``dependency`` if
+    every error is an outage, else ``abnormal``."""
     if exc is None:
         return "normal"
+    if not isinstance(exc, Exception):  # a BaseExceptionGroup holds a non-Exception
+        return "fatal"
     types: tuple[type[BaseException], ...] = (DependencyUnavailable, *dependency_errors)
     exc = unwrap(exc)
     if isinstance(exc, BaseExceptionGroup):

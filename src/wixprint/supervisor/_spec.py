@@ -45,7 +45,8 @@ class ChildSpec:
 
     ``fn(*args, task_status=...)`` is awaited with :meth:`trio.Nursery.start` semantics: the
     supervisor starts the next sibling only once this child called ``task_status.started()``.
-    A child that returns without calling it counts as started and then ended normally.
+    A child that returns without calling it is OTP's ``ignore``: kept (state ``ignored``),
+    not running, never restarted, not counted against intensity.
 
     Attributes:
         name: unique among its siblings; shown in statistics and logs.
@@ -53,8 +54,10 @@ class ChildSpec:
         args: positional arguments for ``fn``.
         restart: whether the child comes back after it ended.
         shutdown: grace seconds on stop: the child's stop request is set and the supervisor
-            waits this long for it to return by itself before cancelling it. ``0`` cancels at
-            once; ``math.inf`` waits for ever (the default for nested supervisors).
+            waits this long for it to return by itself before cancelling it (then it waits
+            the supervisor's ``cancel_timeout`` more and moves on). ``0`` cancels at once;
+            ``math.inf`` waits for ever, except for a nested supervisor (its default), where
+            it means that subtree's own bounded stop time.
         backoff: delay curve before each restart of this child.
     """
 

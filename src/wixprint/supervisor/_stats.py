@@ -20,7 +20,7 @@ __all__ = [
     "statistics_to_json",
 ]
 
-ChildState = Literal["starting", "running", "backoff", "stopping", "stopped", "failed"]
+ChildState = Literal["starting", "running", "backoff", "stopping", "stopped", "failed", "ignored"]
 SupervisorState = Literal["idle", "starting", "running", "stopping", "stopped", "failed"]
 
 
@@ -32,7 +32,9 @@ class ChildStatistics:
         name: the child's spec name.
         kind: ``"worker"`` or ``"supervisor"`` (a nested supervisor).
         restart: the child's restart type.
-        state: starting, running, backoff (waiting to restart), stopping, stopped, failed.
+        state: starting, running, backoff (waiting to restart), stopping, stopped, failed
+            (crashed and not restarted, or could not be stopped), ignored (returned without
+            ``started()``: OTP's ``ignore``, kept but not running).
         restarts: times this child was started again since the supervisor was created.
         last_error: its most recent error, if any.
         backoff_delay: the delay it is waiting out (state ``backoff``), else ``None``.

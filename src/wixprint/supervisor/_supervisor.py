@@ -1,16 +1,17 @@
 """The supervisor: OTP semantics with per-child Akka-style backoff, as one Trio task.
 
 ``run()`` owns a nursery with one wrapper task per child (:mod:`._child`). Children start left
-to right, each via ``nursery.start``. Afterwards a single loop handles, one at a time, the
-children's ends (reported through an unbounded in-memory inbox) and due restarts, so every
-decision is sequential like an OTP supervisor's mailbox. Restarts are scheduled, not slept, so
-one child's long backoff never delays handling another child's crash.
+to right: each is spawned, and the supervisor waits until it called ``started()`` before the
+next one. Afterwards a single loop handles, one at a time, the children's ends (reported
+through an unbounded in-memory inbox) and due restarts, so every decision is sequential like
+an OTP supervisor's mailbox. Restarts are scheduled, not slept, so one child's long backoff
+never delays handling another child's crash.
 
-Intensity counts every restart decision, including failed restart attempts, except dependency
-outages (``DependencyUnavailable``), which wait out their backoff without spending the budget.
-When the budget is exceeded, all children stop in reverse start order and ``run()`` raises
-:class:`~wixprint.errors.RestartIntensityExceeded`; a parent supervisor sees that as an abnormal
-exit of its child and applies its own policy (escalation); see :mod:`._nesting`.
+A stop request interrupts only the supervisor's *waiting*: a child still starting is stopped
+like the others, in reverse start order, each with its bounded grace (:mod:`._child`).
+Intensity counts every restart decision except dependency outages, on active time
+(:mod:`._intensity`). Exceeded, or a child raised ``SystemExit`` (or another non-``Exception``):
+all children stop in reverse order and ``run()`` raises; the parent sees its child fail.
 """
 
 from __future__ import annotations
@@ -18,21 +19,35 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import final
 
 import trio
 
 from wixprint.errors import RestartIntensityExceeded
-from wixprint.supervisor._child import ChildRecord, ChildRun, run_child, stop_child
+from wixprint.supervisor._child import (
+    ChildRecord,
+    ChildRun,
+    StopRequest,
+    child_statistics,
+    settle,
+    spawn,
+    stop_record,
+)
 from wixprint.supervisor._events import Action, Classification, RestartEvent
 from wixprint.supervisor._history import HistoryStore
 from wixprint.supervisor._intensity import RestartIntensity
-from wixprint.supervisor._outcome import affected_indices, classify, error_info, should_restart
-from wixprint.supervisor._report import deliver, log_event, make_event
+from wixprint.supervisor._nesting import grace_of, nested_supervisor, stop_budget
+from wixprint.supervisor._outcome import (
+    affected_indices,
+    classify,
+    error_info,
+    should_restart,
+    split_cancelled,
+)
+from wixprint.supervisor._report import Reporter
 from wixprint.supervisor._spec import ChildSpec, Restart, Strategy
-from wixprint.supervisor._stats import ChildStatistics, SupervisorState, SupervisorStatistics
+from wixprint.supervisor._stats import SupervisorState, SupervisorStatistics
 
 __all__ = ["Supervisor"]
 
@@ -46,12 +61,16 @@ class Supervisor:
         children: specs in start order (names unique).
         strategy: which siblings restart with a child.
         intensity: at most this many counted restarts ...
-        period: ... within this many seconds (sliding window), else give up.
+        period: ... within this many seconds of active time (sliding window), else give up.
         on_event: called with every :class:`RestartEvent`; its exceptions are logged, not fatal.
         history: persists every event across process restarts.
         dependency_errors: more exception types treated like ``DependencyUnavailable``.
         rng: jitter source (a seeded one makes backoff reproducible).
         recent: how many events the in-memory ring buffer keeps.
+        cancel_timeout: seconds (> 0) a cancelled child may take to end before the supervisor
+            gives up on it and moves on.
+        parallel_stop: when the supervisor stops, stop all children at once instead of in
+            reverse order (independent siblings, like OTP's ``simple_one_for_one``).
     """
 
     def __init__(
@@ -67,31 +86,37 @@ class Supervisor:
         dependency_errors: tuple[type[BaseException], ...] = (),
         rng: random.Random | None = None,
         recent: int = 50,
+        cancel_timeout: float = 1.0,
+        parallel_stop: bool = False,
     ) -> None:
         if not name:
             raise ValueError("a supervisor needs a name")
         names = [spec.name for spec in children]
         if len(set(names)) != len(names):
             raise ValueError(f"supervisor {name!r}: child names must be unique: {names}")
+        if not (cancel_timeout > 0 and math.isfinite(cancel_timeout)):
+            # > 0: even a child that ends at once needs the scheduler to run it, and a nested
+            # supervisor's grace (its budget) must leave room for its own ordered stop.
+            raise ValueError(f"supervisor {name!r}: cancel_timeout must be finite and > 0")
         self.name = name
         self.strategy = Strategy(strategy)
         self.intensity = intensity
         self.period = period
+        self.cancel_timeout = cancel_timeout
+        self.parallel_stop = parallel_stop
         self._window = RestartIntensity(intensity, period)
         self._specs = tuple(children)
-        self._on_event = on_event
-        self._history = history
+        self._events = Reporter(name, recent=recent, history=history, on_event=on_event)
         self._dependency_errors = dependency_errors
         self._rng = rng if rng is not None else random.Random()
-        self._recent: deque[RestartEvent] = deque(maxlen=recent)
         self._records = [ChildRecord(spec, i) for i, spec in enumerate(self._specs)]
         self._state: SupervisorState = "idle"
         self._running = False
-        self._stop_requested = False
+        self._stop_request = StopRequest()
+        self._fatal: BaseException | None = None
         self._finished = trio.Event()
         self._nursery: trio.Nursery | None = None
         self._inbox: trio.MemorySendChannel[ChildRun | None] | None = None
-        self._start_scope: trio.CancelScope | None = None
 
     @property
     def children(self) -> tuple[ChildSpec, ...]:
@@ -101,26 +126,36 @@ class Supervisor:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Start every child in order, signal readiness, supervise until stopped or giving up.
 
+        A stop requested during the start still signals readiness (so ``nursery.start``
+        returns), after the children already started were stopped in order.
+
         Raises:
             RestartIntensityExceeded: too many restarts in the window; all children stopped.
-            Exception: the error of a child whose *initial* start failed (the children
-                already started were stopped in reverse order first).
+            BaseException: the error of a child whose *initial* start failed, or the
+                ``SystemExit`` (or other non-``Exception``) a child raised; all children
+                were stopped in reverse order first.
         """
         await self._run(task_status, None)
 
     def request_stop(self) -> None:
         """Begin a graceful stop: children in reverse start order, each per its grace."""
-        self._stop_requested = True
+        self._stop_request.request()
         if self._inbox is not None:
             self._inbox.send_nowait(None)
-        if self._start_scope is not None:
-            self._start_scope.cancel()
 
     async def stop(self) -> None:
         """Stop gracefully and wait until ``run()`` has returned."""
         self.request_stop()
         if self._running:
             await self._finished.wait()
+
+    def stop_budget(self) -> float:
+        """The longest a stop of this supervisor can take: every child using its whole grace
+        and ``cancel_timeout`` (one after another, or the longest of them in parallel).
+
+        A nested supervisor's infinite grace (OTP's ``infinity``) counts as its own budget.
+        """
+        return stop_budget(self._specs, self.cancel_timeout, self.parallel_stop)
 
     def statistics(self) -> SupervisorStatistics:
         """A frozen snapshot of this supervisor, its children and nested subtrees."""
@@ -134,29 +169,12 @@ class Supervisor:
             intensity=self.intensity,
             period=self.period,
             state=self._state,
-            restarts_in_window=self._window.count(now if now is not None else -math.inf),
-            children=tuple(self._child_statistics(record, now) for record in self._records),
-            recent=tuple(self._recent),
-        )
-
-    def _child_statistics(self, record: ChildRecord, now: float | None) -> ChildStatistics:
-        run = record.run
-        uptime = None
-        if record.state == "running" and run is not None and run.started_at is not None:
-            uptime = None if now is None else now - run.started_at
-        nested = getattr(record.spec.fn, "supervisor", None)
-        if not isinstance(nested, Supervisor):
-            nested = None
-        return ChildStatistics(
-            name=record.spec.name,
-            kind="worker" if nested is None else "supervisor",
-            restart=record.spec.restart,
-            state=record.state,
-            restarts=record.restarts,
-            last_error=record.last_error,
-            backoff_delay=record.delay if record.state == "backoff" else None,
-            uptime=uptime,
-            supervisor=None if nested is None else nested.statistics(),
+            restarts_in_window=self._window.count(now),
+            children=tuple(
+                child_statistics(record, now, _nested_statistics(record.spec))
+                for record in self._records
+            ),
+            recent=tuple(self._events.recent),
         )
 
     # -- the run ------------------------------------------------------------------------------
@@ -170,9 +188,11 @@ class Supervisor:
         self._finished = trio.Event()
         self._fresh_records()
         self._window.clear()
+        self._fatal = None
         send, receive = trio.open_memory_channel[ChildRun | None](math.inf)
         self._inbox = send
-        failure: Exception | None = None
+        failure: BaseException | None = None
+        escaped = False
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
@@ -184,19 +204,23 @@ class Supervisor:
                     task_status.started()
                     self._state = "running"
                     failure = await self._supervise(receive)
+                # The forwarder, and any child given up on (it ends when it ends).
                 nursery.cancel_scope.cancel()
+        except BaseException as exc:
+            escaped = split_cancelled(exc)[1] is not None
+            raise
         finally:
             self._nursery = None
             self._inbox = None
             send.close()
             receive.close()
             for record in self._records:
-                record.restart_at = None
-                if record.state != "failed":
+                self._clear_restart(record)
+                if record.state not in ("failed", "ignored"):
                     record.state = "stopped"
-            self._state = "failed" if failure is not None else "stopped"
+            self._state = "failed" if failure is not None or escaped else "stopped"
             self._running = False
-            self._stop_requested = False
+            self._stop_request = StopRequest()
             self._finished.set()
         if failure is not None:
             raise failure
@@ -213,54 +237,37 @@ class Supervisor:
         await parent_stop.wait()
         self.request_stop()
 
-    async def _start_all(self) -> Exception | None:
+    async def _start_all(self) -> BaseException | None:
         for record in self._records:
-            if self._stop_requested:
+            if self._stop_request.requested:
                 break
-            try:
-                await self._start(record)
-            except Exception as exc:
+            failed = await self._start(record)
+            if failed is not None:
+                # OTP: a failed initial start stops the children already started, then the
+                # supervisor itself fails with that reason.
                 record.state = "failed"
-                record.last_error = error_info(exc, time.time())
-                self._emit(record, classify(exc, self._dependency_errors), exc, "escalate", None)
-                self._state = "stopping"
-                await self._stop_all()
-                return exc
+                record.last_error = error_info(failed, time.time())
+                self._emit(record, classify(failed, self._dependency_errors), failed, "escalate")
+                return await self._shut_down(failed)
         return None
 
-    async def _start(self, record: ChildRecord) -> None:
-        """Start one child and wait for its ``started()``; its start error propagates."""
+    async def _start(self, record: ChildRecord) -> BaseException | None:
+        """Start one child and wait until it is ready; return what a failed start raised."""
         assert self._nursery is not None
-        run = ChildRun(record)
-        record.run = run
-        record.state = "starting"
-        record.restart_at = None
-        record.delay = None
-        with trio.CancelScope() as scope:
-            self._start_scope = scope
-            if self._stop_requested:
-                scope.cancel()
-            try:
-                await self._nursery.start(run_child, run, self._inbox)
-            except BaseException:
-                record.run = None
-                record.state = "stopped"
-                raise
-            finally:
-                self._start_scope = None
-        if run.started_at is None:  # the start was abandoned for a stop request
-            return
-        record.backoff.started(run.started_at)
-        record.state = "running"
+        assert self._inbox is not None
+        self._clear_restart(record)
+        run = spawn(self._nursery, self._inbox, record)
+        await self._stop_request.wait_settled(run)
+        return settle(record, run, self.name)
 
     async def _supervise(
         self, inbox: trio.MemoryReceiveChannel[ChildRun | None]
-    ) -> Exception | None:
-        while not self._stop_requested:
+    ) -> BaseException | None:
+        while not self._stop_request.requested and self._fatal is None:
             due = min(
                 (r.restart_at for r in self._records if r.restart_at is not None), default=math.inf
             )
-            failure: Exception | None = None
+            failure: BaseException | None = None
             if due <= trio.current_time():
                 failure = await self._restart_due()
             else:
@@ -270,38 +277,52 @@ class Supervisor:
                 if message is not None:
                     failure = await self._on_exit(message)
             if failure is not None:
-                return failure
+                return await self._shut_down(failure)
+        return await self._shut_down(None)
+
+    async def _shut_down(self, failure: BaseException | None) -> BaseException | None:
         self._state = "stopping"
         await self._stop_all()
-        return None
+        return failure if failure is not None else self._fatal
 
-    async def _on_exit(self, run: ChildRun) -> Exception | None:
+    async def _on_exit(self, run: ChildRun) -> BaseException | None:
         record = run.record
         if run is not record.run or run.deliberate:
             return None
         record.run = None
-        exc = run.outcome
+        return await self._handle_end(record, run.outcome)
+
+    async def _handle_end(
+        self, record: ChildRecord, exc: BaseException | None
+    ) -> BaseException | None:
+        """Apply the restart type, then strategy and intensity, to one child's end."""
         classification = classify(exc, self._dependency_errors)
         if exc is not None:
             record.last_error = error_info(exc, time.time())
+        if classification == "fatal":
+            assert exc is not None
+            record.state = "failed"
+            self._emit(record, classification, exc, "escalate")
+            return exc
         if not should_restart(record.spec.restart, classification):
             record.state = "stopped" if classification == "normal" else "failed"
             record.dropped = record.spec.restart is Restart.TEMPORARY
-            self._emit(record, classification, exc, "none", None)
+            self._emit(record, classification, exc, "none")
             return None
         return await self._restart(record, classification, exc)
 
     async def _restart(
         self, record: ChildRecord, classification: Classification, exc: BaseException | None
-    ) -> Exception | None:
+    ) -> BaseException | None:
         """Schedule ``record`` (and its strategy's siblings) for restart, or give up."""
         now = trio.current_time()
-        if classification != "dependency" and self._window.add(now):
+        counted = classification != "dependency"
+        if counted and self._window.add(now):
             record.state = "failed"
-            self._emit(record, classification, exc, "escalate", None)
-            self._state = "stopping"
-            await self._stop_all()
-            history = [event for event in self._recent if event.monotonic >= now - self.period]
+            self._emit(record, classification, exc, "escalate")
+            oldest = self._window.oldest()
+            since = now if oldest is None else oldest
+            history = [event for event in self._events.recent if event.monotonic >= since]
             return RestartIntensityExceeded(self.name, history)
         delay = record.backoff.next_delay(now, self._rng.random())
         self._emit(record, classification, exc, "restart", delay)
@@ -316,52 +337,58 @@ class Supervisor:
             await self._stop(sibling)
             if sibling.spec.restart is Restart.TEMPORARY:
                 sibling.dropped = True
-                self._emit(sibling, "shutdown", None, "none", None)
+                self._emit(sibling, "shutdown", None, "none")
             else:
                 self._emit(sibling, "shutdown", None, "restart", delay)
+        if self._fatal is not None:
+            return self._fatal
         members = [record, *(s for s in group if not s.dropped)]
         at = max([now + delay, *(m.restart_at for m in members if m.restart_at is not None)])
         for member in members:
             member.restart_at = at
             member.delay = at - now
             member.state = "backoff"
+            if counted:
+                self._window.hold(member.index, trio.current_time())
         return None
 
-    async def _restart_due(self) -> Exception | None:
+    async def _restart_due(self) -> BaseException | None:
         now = trio.current_time()
         for record in self._records:
-            if self._stop_requested:
+            if self._stop_request.requested or self._fatal is not None:
                 return None
             if record.dropped or record.restart_at is None or record.restart_at > now:
                 continue
             record.restarts += 1
-            try:
-                await self._start(record)
-            except Exception as exc:
-                record.last_error = error_info(exc, time.time())
-                failure = await self._restart(record, classify(exc, self._dependency_errors), exc)
+            failed = await self._start(record)
+            if failed is not None:
+                failure = await self._handle_end(record, failed)
                 if failure is not None:
                     return failure
         return None
 
-    async def _stop(self, record: ChildRecord) -> None:
-        run = record.run
+    def _clear_restart(self, record: ChildRecord) -> None:
         record.restart_at = None
         record.delay = None
-        if run is None:
-            if record.state != "failed":
-                record.state = "stopped"
-            return
-        record.state = "stopping"
-        await stop_child(run, self.name)
-        if run.outcome is not None:
-            record.last_error = error_info(run.outcome, time.time())
-        record.run = None
-        record.state = "stopped"
+        self._window.release(record.index, trio.current_time())
+
+    async def _stop(self, record: ChildRecord) -> None:
+        self._clear_restart(record)
+        outcome = await stop_record(
+            record, self.name, grace=grace_of(record.spec), cancel_timeout=self.cancel_timeout
+        )
+        if outcome is not None and self._fatal is None and classify(outcome) == "fatal":
+            self._fatal = outcome
+            self._emit(record, "fatal", outcome, "escalate")
 
     async def _stop_all(self) -> None:
-        for record in reversed(self._records):
-            await self._stop(record)
+        if not self.parallel_stop:
+            for record in reversed(self._records):
+                await self._stop(record)
+            return
+        async with trio.open_nursery() as nursery:
+            for record in self._records:
+                nursery.start_soon(self._stop, record)
 
     # -- events -------------------------------------------------------------------------------
 
@@ -371,22 +398,12 @@ class Supervisor:
         classification: Classification,
         exc: BaseException | None,
         action: Action,
-        delay: float | None,
+        delay: float | None = None,
     ) -> None:
-        now = trio.current_time()
-        event = make_event(
-            self.name,
-            record.spec.name,
-            classification,
-            exc,
-            action,
-            delay,
-            monotonic=now,
-            restarts_in_window=self._window.count(now),
-        )
-        self._recent.append(event)
-        log_event(event, exc)
-        if self._history is not None:
-            self._history.record(event)
-        if self._on_event is not None:
-            deliver(event, self._on_event)
+        count = self._window.count(trio.current_time())
+        self._events.emit(record.spec.name, classification, exc, action, delay, count)
+
+
+def _nested_statistics(spec: ChildSpec) -> SupervisorStatistics | None:
+    nested = nested_supervisor(spec)
+    return None if nested is None else nested.statistics()

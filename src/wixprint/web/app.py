@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from wixprint.errors import DependencyUnavailable, SpoolError
 from wixprint.web.dashboard import register_dashboard_route
 from wixprint.web.deps import WebDeps
+from wixprint.web.guard import PUBLIC_PREFIX, is_public_route
 from wixprint.web.responses import error_response
 from wixprint.web.routes_actions import MAX_WEBHOOK_BODY, register_action_routes
 from wixprint.web.routes_status import register_status_routes
@@ -69,7 +70,7 @@ def _register_hooks(app: QuartTrio) -> None:
             "http_request",
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": _loggable_path(),
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             },
@@ -101,6 +102,15 @@ def _register_error_handlers(app: QuartTrio) -> None:
             extra={"path": _current_path(), "error_type": type(exc).__name__},
         )
         return error_response(500, "internal error")
+
+
+def _loggable_path() -> str:
+    """The request's path, except that a public route is logged as its route template
+    (``/webhooks/automation/<token>``): its path may carry a secret. Cut at 200 characters."""
+    if is_public_route(request.method, request.path):
+        rule = request.url_rule
+        return rule.rule if rule is not None else PUBLIC_PREFIX + "..."
+    return request.path[:200]
 
 
 def _current_path() -> str:

@@ -65,7 +65,7 @@ def load_dashboard() -> Dashboard:
             "default-src 'none'",
             "script-src " + (" ".join(hashes["script"]) or "'none'"),
             "style-src " + (" ".join(hashes["style"]) or "'none'"),
-            "connect-src 'self' ws: wss:",
+            "connect-src 'self'",
             "img-src 'self' data:",
             "base-uri 'none'",
             "form-action 'none'",

@@ -19,6 +19,7 @@ from wixprint.events import (
     AlertEvent,
     Event,
     InternetState,
+    OrderQuarantined,
     OrderReceived,
     PrinterState,
     ResourceSample,
@@ -56,6 +57,12 @@ class Metrics:
         self.orders_received = Counter(
             "wixprint_orders_received_total",
             "Orders seen for the first time, by intake path.",
+            ["source"],
+            registry=reg,
+        )
+        self.orders_quarantined = Counter(
+            "wixprint_orders_quarantined_total",
+            "Orders set aside because their data could not be taken in, by intake path.",
             ["source"],
             registry=reg,
         )
@@ -116,6 +123,34 @@ class Metrics:
             ["result"],
             registry=reg,
         )
+        self.http_connections = Gauge(
+            "wixprint_http_connections",
+            "Open HTTP connections, by listener (local, public).",
+            ["listener"],
+            registry=reg,
+        )
+        self.http_evicted = Counter(
+            "wixprint_http_connections_evicted_total",
+            "Connections closed to make room at the listener's cap (the oldest first).",
+            ["listener"],
+            registry=reg,
+        )
+        self.http_refused = Counter(
+            "wixprint_http_refused_total",
+            "Requests refused before any handler: not_public, host, origin, websocket_limit,"
+            " http2.",
+            ["listener", "reason"],
+            registry=reg,
+        )
+        self.http_accept_errors = Counter(
+            "wixprint_http_accept_errors_total",
+            "Accepts that failed for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS).",
+            ["listener"],
+            registry=reg,
+        )
+        self.websocket_clients = Gauge(
+            "wixprint_websocket_clients", "Open /ws/events connections.", registry=reg
+        )
         self.wix_requests = Counter(
             "wixprint_wix_requests_total",
             "Wix API calls by result (ok, unavailable, auth_failed, error).",
@@ -162,6 +197,8 @@ class Metrics:
         match event:
             case OrderReceived(source=source, outcome=outcome) if outcome in _FIRST_SIGHT:
                 self.orders_received.labels(source=source).inc()
+            case OrderQuarantined(source=source):
+                self.orders_quarantined.labels(source=source).inc()
             case TicketPrinted(printer=printer, receipt=receipt, latency=latency):
                 self.tickets_printed.labels(printer=printer, receipt=receipt).inc()
                 self.print_latency.observe(max(latency, 0.0))
@@ -199,6 +236,21 @@ class Metrics:
 
     def count_webhook(self, result: str) -> None:
         self.webhooks.labels(result=result).inc()
+
+    def set_http_connections(self, listener: str, count: int) -> None:
+        self.http_connections.labels(listener=listener).set(count)
+
+    def count_http_evicted(self, listener: str) -> None:
+        self.http_evicted.labels(listener=listener).inc()
+
+    def count_http_refused(self, listener: str, reason: str) -> None:
+        self.http_refused.labels(listener=listener, reason=reason).inc()
+
+    def count_http_accept_error(self, listener: str) -> None:
+        self.http_accept_errors.labels(listener=listener).inc()
+
+    def set_websocket_clients(self, count: int) -> None:
+        self.websocket_clients.set(count)
 
     def count_wix_request(self, result: str) -> None:
         """For the fetcher: one call per Wix API request (ok, unavailable, auth_failed,

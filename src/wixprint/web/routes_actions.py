@@ -17,11 +17,9 @@ from wixprint.errors import WebhookRejected
 from wixprint.supervisor import faults
 from wixprint.web.deps import WebDeps
 from wixprint.web.responses import error_response, json_response
+from wixprint.wix.webhook import MAX_WEBHOOK_BODY
 
 __all__ = ["MAX_WEBHOOK_BODY", "check_admin", "register_action_routes"]
-
-MAX_WEBHOOK_BODY = 1024 * 1024
-"""Largest webhook body read: a Wix order JWT is a few kB."""
 
 log = logging.getLogger("wixprint.web")
 

@@ -1,83 +1,125 @@
-"""Run the web app on hypercorn inside the caller's nursery.
+"""Run the web app in the caller's nursery: one local listener, optionally a public one.
 
-``hypercorn.trio.serve`` directly, not ``QuartTrio.run_task`` (which writes plain-text access
-lines to stdout): access logging happens in the app's after_request hook, server errors go
-to a stdlib logger and so come out as the service's JSON. Stop it by setting ``shutdown``,
-never by cancelling: only then do in-flight requests finish and websockets get 1001.
+The **local** listener (``[http] host``/``port``) serves every route: status, dashboard,
+metrics, admin, live events, and the webhook paths too (so a single-port reverse proxy still
+works). The **public** listener (``[http] public_host``/``public_port``), when configured,
+serves only the public routes (``guard.is_public_route``): it is what a tunnel or a TLS reverse
+proxy forwards from the internet, and a flood there fills only its own connection cap.
+
+Access logging happens in the app's after_request hook; server errors go to a stdlib logger
+and so come out as the service's JSON. Stop it by setting ``shutdown``, never by cancelling:
+only then do in-flight requests finish and websockets get 1001.
 """
 
 from __future__ import annotations
 
 import logging
-import socket
+from dataclasses import dataclass, field
 from functools import partial
+from typing import cast
 
 import trio
-from hypercorn.config import Config
-from hypercorn.trio import serve
 from quart_trio import QuartTrio
 
-__all__ = ["serve_web"]
+from wixprint.config import HttpConfig
+from wixprint.web.guard import AsgiApp, Guard, HostPolicy
+from wixprint.web.limits import Limits, descriptor_limit, fit_descriptor_budget
+from wixprint.web.metrics import Metrics
+from wixprint.web.server import Endpoint, bind_socket, serve_endpoints
+
+__all__ = ["Address", "Serving", "ServingUrls", "serve_web"]
 
 log = logging.getLogger("wixprint.web.server")
 
 
-def _display(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+@dataclass(frozen=True, slots=True)
+class Address:
+    host: str
+    port: int
 
 
-async def _listen_socket(host: str, port: int) -> int:
-    """Bind the listening socket ourselves and hand hypercorn its descriptor (``fd://``).
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Serving:
+    """Where and how to serve: the listeners, the limits, and the Host/Origin policy."""
 
-    Hypercorn leaks its socket and buries the error three exception groups deep when the
-    bind fails; binding here gives one plain ``OSError`` naming the address.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = trio.socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        await sock.bind((host.strip("[]"), port))
-    except OSError as exc:
-        sock.close()
-        raise OSError(
-            exc.errno, f"cannot listen on {_display(host, port)}: {exc.strerror or exc}"
-        ) from exc
-    # From here hypercorn owns the descriptor: its listener closes it when serving ends.
-    return sock.detach()
+    local: Address = Address("127.0.0.1", 8000)
+    public: Address | None = None
+    limits: Limits = field(default_factory=Limits)
+    policy: HostPolicy = field(default_factory=HostPolicy.build)
+
+    @classmethod
+    def from_config(cls, http: HttpConfig) -> Serving:
+        return cls(
+            local=Address(http.host, http.port),
+            public=Address(http.public_host, http.public_port) if http.public_host else None,
+            limits=Limits.from_config(http),
+            policy=HostPolicy.build(http.allowed_hosts, http.allowed_origins),
+        )
 
 
-def _config(fd: int, graceful_timeout: float) -> Config:
-    config = Config()
-    config.bind = [f"fd://{fd}"]
-    config.accesslog = None
-    config.errorlog = log
-    config.graceful_timeout = graceful_timeout
-    config.include_server_header = False
-    return config
+@dataclass(frozen=True, slots=True)
+class ServingUrls:
+    local: str
+    """e.g. ``http://127.0.0.1:43123`` (the real port when 0 was asked for)."""
+    public: str | None = None
+
+
+def _budgeted(limits: Limits, listeners: int) -> Limits:
+    fitted = fit_descriptor_budget(limits, listeners, descriptor_limit())
+    if fitted != limits:
+        log.warning(
+            "http_connection_cap_reduced",
+            extra={
+                "limit": fitted.max_connections,
+                "connections": limits.max_connections,
+                "budget": descriptor_limit(),
+            },
+        )
+    return fitted
 
 
 async def serve_web(
     app: QuartTrio,
+    serving: Serving,
     *,
-    host: str,
-    port: int,
     shutdown: trio.Event,
-    graceful_timeout: float = 2.0,
-    task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
+    metrics: Metrics,
+    task_status: trio.TaskStatus[ServingUrls] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve ``app`` until ``shutdown`` is set; ``task_status.started`` gets the base URL
-    (``http://127.0.0.1:43123``), with the real port when ``port`` is 0.
+    """Serve ``app`` until ``shutdown`` is set; ``task_status.started`` gets the URLs.
 
     Raises a plain ``OSError`` naming the address when it cannot listen (port in use,
     address not available), before anything is started.
     """
-    config = _config(await _listen_socket(host, port), graceful_timeout)
+    addresses = {"local": serving.local}
+    if serving.public is not None:
+        addresses["public"] = serving.public
+    limits = _budgeted(serving.limits, len(addresses))
+    endpoints: list[Endpoint] = []
+    try:
+        for name, address in addresses.items():
+            sock = await bind_socket(address.host, address.port)
+            policy = partial(
+                Guard,
+                listener=name,
+                public_only=name == "public",
+                policy=serving.policy,
+                metrics=metrics,
+            )
+            endpoints.append(Endpoint(name, sock, policy))
+    except OSError:
+        for endpoint in endpoints:
+            endpoint.sock.close()
+        raise
+    asgi = cast(AsgiApp, app)
     async with trio.open_nursery() as nursery:
-        binds: list[str] = await nursery.start(
-            partial(serve, app, config, shutdown_trigger=shutdown.wait)
+        urls: dict[str, str] = await nursery.start(
+            partial(
+                serve_endpoints, asgi, endpoints, limits=limits, metrics=metrics, shutdown=shutdown
+            )
         )
-        url = binds[0]
-        log.info("http_listening", extra={"url": url})
-        task_status.started(url)
+        log.info("http_listening", extra={"url": urls["local"]})
+        if "public" in urls:
+            log.info("http_listening", extra={"url": urls["public"], "listener": "public"})
+        task_status.started(ServingUrls(urls["local"], urls.get("public")))
     log.info("http_stopped")

@@ -13,7 +13,6 @@ contains it (any text Wix sends back is scrubbed of it too).
 from __future__ import annotations
 
 import functools
-import json
 import random
 import ssl
 import time
@@ -28,6 +27,8 @@ import httpx
 import trio
 
 from wixprint.errors import WixAuthError, WixRequestError, WixUnavailable
+from wixprint.wix import jsontext
+from wixprint.wix.diagnosis import wix_said
 
 __all__ = [
     "MAX_RETRY_AFTER",
@@ -136,13 +137,16 @@ class WixClient:
     async def list_order_transactions(self, order_id: str) -> dict[str, Any] | None:
         """``orderTransactions`` of an order (payments, refunds), or None on 404.
 
-        Added beyond the intake brief: the only documented source of cash vs card.
+        The only documented source of cash vs card (``wix/payments.py`` maps it). An answer
+        without transactions (key absent or null) is an order without payments, not an outage.
         """
         path = TRANSACTIONS_PATH.format(quote(order_id, safe=""))
         payload = await self._call_json("GET", path, missing_ok=True)
         if payload is None:
             return None
-        transactions = payload.get("orderTransactions", {})
+        transactions = payload.get("orderTransactions")
+        if transactions is None:
+            return {}
         if not isinstance(transactions, dict):
             self._failures += 1
             raise WixUnavailable("Wix order transactions answer is malformed")
@@ -269,14 +273,21 @@ def raise_for_wix_status(response: httpx.Response, *, api_key: str = "") -> None
     status = response.status_code
     if 200 <= status < 300:
         return
-    detail = _wix_error_detail(response, api_key)
+    message, code = _wix_error(response, api_key)
+    said = wix_said(message, code)
+    detail = f": {said}" if said else ""
     if status == 429:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         raise WixUnavailable(f"Wix rate limit (429){detail}", retry_after=retry_after)
     if status >= 500:
         raise WixUnavailable(f"Wix server error ({status}){detail}")
     if status in (401, 403):
-        raise WixAuthError(f"Wix refused the credentials ({status}){detail}", status_code=status)
+        raise WixAuthError(
+            f"Wix refused the credentials ({status}){detail}",
+            status_code=status,
+            wix_message=message,
+            wix_code=code,
+        )
     if 300 <= status < 400:
         raise WixUnavailable(f"Wix answered with a redirect ({status})")
     raise WixRequestError(f"Wix rejected the request ({status}){detail}", status_code=status)
@@ -329,32 +340,31 @@ def next_poll_delay(
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
     try:
-        payload = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+        payload = jsontext.loads(response.content)
+    except ValueError:
         raise WixUnavailable(f"Wix answered {response.status_code} with unreadable JSON") from None
     if not isinstance(payload, dict):
         raise WixUnavailable(f"Wix answered {response.status_code} with a non-object JSON")
     return payload
 
 
-def _wix_error_detail(response: httpx.Response, api_key: str) -> str:
-    """``: <message> [<code>]`` from Wix's error shape, or "" for empty or non-JSON bodies."""
+def _wix_error(response: httpx.Response, api_key: str) -> tuple[str, str]:
+    """``message`` and ``details.applicationError.code`` of Wix's error shape, scrubbed of the
+    key; "" for what is absent (empty or non-JSON bodies: "system errors are sent empty")."""
     try:
-        payload = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return ""
+        payload = jsontext.loads(response.content)
+    except ValueError:
+        return "", ""
     if not isinstance(payload, dict):
-        return ""
+        return "", ""
     message = payload.get("message")
     details = payload.get("details")
     app_error = details.get("applicationError") if isinstance(details, dict) else None
     code = app_error.get("code") if isinstance(app_error, dict) else None
-    parts: list[str] = []
-    if isinstance(message, str) and message.strip():
-        parts.append(_scrub(message.strip(), api_key))
-    if isinstance(code, str) and code.strip():
-        parts.append(f"[{_scrub(code.strip(), api_key)}]")
-    return f": {' '.join(parts)}" if parts else ""
+    return (
+        _scrub(message.strip(), api_key) if isinstance(message, str) else "",
+        _scrub(code.strip(), api_key) if isinstance(code, str) else "",
+    )
 
 
 def _scrub(text: str, api_key: str) -> str:

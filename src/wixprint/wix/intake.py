@@ -22,10 +22,12 @@ All times are Wix's: UTC ISO-8601 strings. Parsing is tolerant: a missing or gar
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from wixprint.wix.apps import RESTAURANTS_APP_ID
+from wixprint.wix.jsontext import safe_text
 from wixprint.wixtime import format_wix_time, parse_wix_time
 
 __all__ = [
@@ -37,12 +39,11 @@ __all__ = [
     "format_wix_time",
     "initial_mark",
     "is_before",
+    "order_key",
     "order_timestamp",
     "parse_wix_time",
+    "revision_stamp",
 ]
-
-RESTAURANTS_APP_ID: Final = "9a5d83fd-8570-482e-81ab-cfa88942ee60"
-"""``catalogReference.appId`` of Wix Restaurants Orders (New) line items."""
 
 POLL_SORT: Final[list[dict[str, str]]] = [{"fieldName": "updatedDate", "order": "ASC"}]
 """Oldest change first, so the mark can advance page by page."""
@@ -52,6 +53,21 @@ MAX_FUTURE_SKEW: Final = timedelta(days=1)
 date must not push the mark into the future and hide every later order."""
 
 _ALWAYS_FETCHED: Final = "CANCELED"
+
+
+def order_key(raw: Mapping[str, object]) -> str | None:
+    """The order's id as the spool keys it (made safe to store), None if it has none."""
+    value = raw.get("id")
+    return safe_text(value) if isinstance(value, str) and value else None
+
+
+def revision_stamp(raw: Mapping[str, object]) -> str:
+    """What orders an order's revisions: ``updatedDate``, else ``createdDate``, as sent."""
+    for key in ("updatedDate", "createdDate"):
+        value = raw.get(key)
+        if isinstance(value, str) and value:
+            return safe_text(value)
+    return ""
 
 
 def order_timestamp(raw: dict[str, Any], key: str) -> str | None:
@@ -66,18 +82,23 @@ def build_search_filter(
     overlap: float,
     statuses: Sequence[str],
     restaurants_app_only: bool,
+    resume: str | None = None,
 ) -> dict[str, Any]:
     """The ``search.filter`` for one poll.
 
     ``CANCELED`` is always included so a cancellation after the ticket was printed is seen
     and a CANCELED ticket can go out. A missing or unreadable mark fetches without a date bound
-    (safe: the not-before gate and the spool's dedupe still apply).
+    (safe: the not-before gate and the spool's dedupe still apply). ``resume`` (where an
+    interrupted poll got to) starts the window there instead, if it lies inside it.
     """
     wanted = list(dict.fromkeys([*statuses, _ALWAYS_FETCHED]))
     search_filter: dict[str, Any] = {"status": {"$in": wanted}}
     since = parse_wix_time(mark)
     if since is not None:
         start = since - timedelta(seconds=max(overlap, 0.0))
+        resumed = parse_wix_time(resume)
+        if resumed is not None and start < resumed <= since:
+            start = resumed
         search_filter["updatedDate"] = {"$gte": format_wix_time(start)}
     if restaurants_app_only:
         search_filter["lineItems.catalogReference.appId"] = {"$hasSome": [RESTAURANTS_APP_ID]}

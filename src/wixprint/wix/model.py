@@ -12,17 +12,42 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from wixprint.vocabulary import ItemKind
+
+CANCELED_STATUSES = ("CANCELED", "REJECTED")
+"""Statuses after which nothing of the order may be cooked."""
+
 
 class Fulfillment(enum.Enum):
     DELIVERY = "delivery"
+    """Wix gave a delivery address (``shippingDestination``): the only proof of delivery."""
     PICKUP = "pickup"
     DINE_IN = "dine_in"
-    """No shippingInfo at all: POS or dine-in."""
+    UNKNOWN = "unknown"
+    """Nothing tells how the food leaves the kitchen: printed as such, never as delivery."""
+
+
+class PaymentMethod(enum.Enum):
+    """How an order is (to be) paid, from the Order Transactions API (``wix/payments.py``)."""
+
+    CASH = "cash"
+    CARD = "card"
+    """Paid or to be paid by card on site (terminal at the counter or the door)."""
+    ONLINE = "online"
+    """Paid through the website's checkout (card, PayPal, Klarna, ...): nothing to collect."""
+    GIFT_CARD = "gift_card"
+    OFFLINE = "offline"
+    """Paid on site, method not stated ("InPerson", "Offline")."""
 
 
 @dataclass(frozen=True, slots=True)
 class Modifier:
-    """One ``descriptionLines`` entry: ``name: value`` (value may be empty)."""
+    """One modifier, variant or note: ``name: value``.
+
+    From ``descriptionLines`` (value may be empty) or from
+    ``catalogReference.options.modifierGroups`` / ``priceVariant`` (name may be empty when
+    Wix sent none: the value stands alone then).
+    """
 
     name: str
     value: str
@@ -40,6 +65,14 @@ class LineItem:
     tax_rate: Decimal | None = None
     section_id: str | None = None
     """``catalogReference.options.sectionId``: the menu section (station routing)."""
+    app_id: str | None = None
+    """``catalogReference.appId``: the Wix app that sold it; None for a custom line item."""
+    catalog_item_id: str | None = None
+    item_type: str | None = None
+    """``itemType.preset``: PHYSICAL, DIGITAL, GIFT_CARD, SERVICE, or None."""
+    kind: ItemKind = ItemKind.CUSTOM
+    """What it is (dish, reservation, gift card, ...), decided from ``app_id`` and
+    ``item_type`` by ``wix/apps.py``; what prints is ``wix/printable.py``'s decision."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +128,8 @@ class Order:
     fulfillment_title: str | None = None
     due_from: datetime | None = None
     due_to: datetime | None = None
+    due_note: str | None = None
+    """``logistics.deliveryTime``: Wix's free-text due time, printed when there is no slot."""
     channel: str | None = None
     line_items: tuple[LineItem, ...] = ()
     buyer_note: str | None = None
@@ -119,7 +154,21 @@ class Order:
     discounts: tuple[Discount, ...] = ()
     fees: tuple[Fee, ...] = ()
     tax_lines: tuple[TaxLine, ...] = ()
-    """VAT per rate, as Wix stated it per line (and for shipping), grouped by rate."""
+    """VAT per rate, as Wix stated it (``taxInfo`` first, deprecated ``taxDetails`` after),
+    grouped by rate."""
+    payment_methods: tuple[PaymentMethod, ...] = ()
+    """From the Order Transactions API, not the order: empty until someone fetched and
+    applied them (``wix/payments.py``). Unknown is printed as unknown, never as cash."""
+
+    @property
+    def is_canceled(self) -> bool:
+        """Canceled or rejected: nothing of it may be cooked."""
+        return self.status in CANCELED_STATUSES
+
+    @property
+    def tax_unitemized(self) -> bool:
+        """Wix says the order carries tax, but no VAT line per rate could be read."""
+        return not self.tax_lines and bool(self.tax)
 
 
 @dataclass(frozen=True, slots=True)

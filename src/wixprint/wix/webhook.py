@@ -13,13 +13,19 @@ After verification the claims are unwrapped layer by layer. Wix documents each `
 that verifies but cannot be understood is a 400: it came from Wix (or from whoever holds the
 key), so it is worth an alert, not a silent drop.
 
+What a stranger controls is bounded before it is parsed: the body's size (the route), the
+header segment's size and its nesting depth (``json_depth``, counted on the raw bytes), so a
+token of ``[[[[…`` is a plain 401 rather than a RecursionError, an ERROR with a traceback and
+a 500 that the probing alert would never count as ``rejected``. The payload is parsed only
+once the signature holds; its depth is not pre-counted (that scan would cost as much as the
+whole check) but a RecursionError from it is still a rejection, never a crash.
+
 Dedupe by event id is the spool's job, not this module's.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -32,19 +38,29 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from wixprint.errors import WebhookRejected
+from wixprint.wix.jsontext import loads
 
 __all__ = [
+    "MAX_HEADER_SEGMENT",
+    "MAX_JSON_DEPTH",
     "MAX_WEBHOOK_BODY",
     "WebhookEvent",
+    "json_depth",
     "load_public_key",
     "verify_webhook",
 ]
 
 MAX_WEBHOOK_BODY: Final = 1024 * 1024
 """Bytes; the web route answers 413 above this before reading further."""
+MAX_HEADER_SEGMENT: Final = 2048
+"""Base64url characters of the JOSE header; Wix's (``kid`` and ``alg``) is about 80."""
+MAX_JSON_DEPTH: Final = 16
+"""Nesting of the JOSE header, an object of strings: one level."""
 
 _ALGORITHM: Final = "RS256"
 _BASE64URL: Final = re.compile(rb"[A-Za-z0-9_-]*")
+_JSON_STRING: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
 _MIN_KEY_BITS: Final = 2048
 
 # Where each event type carries the order (§8.1 of the Wix reference).
@@ -145,8 +161,10 @@ def _verified_claims(
     if len(parts) != 3:
         raise WebhookRejected("not a token", status_code=401)
     header_b64, payload_b64, signature_b64 = parts
+    if len(header_b64) > MAX_HEADER_SEGMENT:
+        raise WebhookRejected("not a token", status_code=401)
     try:
-        header = json.loads(_segment(header_b64))
+        header = _bounded_json(_segment(header_b64), MAX_JSON_DEPTH)
     except ValueError:
         raise WebhookRejected("not a token", status_code=401) from None
     if not isinstance(header, dict) or not isinstance(header.get("kid", ""), str):
@@ -162,13 +180,36 @@ def _verified_claims(
     except (ValueError, InvalidSignature):
         raise WebhookRejected("bad signature", status_code=401) from None
     try:
-        claims = json.loads(_segment(payload_b64))
+        claims = loads(_segment(payload_b64))
     except ValueError:
         raise WebhookRejected("invalid token", status_code=401) from None
     if not isinstance(claims, dict):
         raise WebhookRejected("invalid token", status_code=401)
     _check_times(claims, now=now, leeway=leeway)
     return claims
+
+
+def json_depth(text: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON text, brackets inside strings not
+    counted. Runs at C speed but for one step per bracket; an unterminated string only makes
+    the count larger, which is safe for a bound."""
+    brackets = _JSON_STRING.sub(b"", text).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _bounded_json(text: bytes, max_depth: int) -> Any:
+    """``loads``, with a nesting deeper than ``max_depth`` a ``ValueError`` like any other
+    malformed text (a JWT header is flat: deep nesting there is an attack, not data)."""
+    if json_depth(text) > max_depth:
+        raise ValueError("JSON nested too deep")
+    return loads(text)
 
 
 def _segment(data: bytes) -> bytes:
@@ -268,7 +309,7 @@ def _layer(value: object, name: str) -> dict[str, Any]:
     """One envelope layer: a JSON object, or a string holding one."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads(value)
         except ValueError:
             raise WebhookRejected(f"webhook {name} is not JSON", status_code=400) from None
     if not isinstance(value, dict):

@@ -142,3 +142,33 @@ def test_format_time_is_local() -> None:
     summer = local(2025, 7, 1, 9, 5)
     assert format_time(summer, TZ, "de") == "01.07.2025 09:05"
     assert format_time(summer, TZ, "en") == "2025-07-01 09:05"
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "second"),
+    [
+        ("de", "1. Dem API-Schlüssel fehlt die Berechtigung „Read Orders“", "2. Die Site-ID"),
+        ("en", '1. The API key lacks the "Read Orders" permission', "2. The site ID is wrong"),
+    ],
+)
+def test_rejected_key_mail_gives_advice_per_likely_cause(
+    language: str, first: str, second: str
+) -> None:
+    auth = facts(
+        category="wix_auth",
+        key="wix_auth",
+        target="permission,site_id,account",
+        detail="HTTP 403: [PERMISSION_DENIED]",
+    )
+    body = compose("raise", auth, at=SINCE, restaurant=RESTAURANT, language=language, tz=TZ).body  # type: ignore[arg-type]
+    assert "(HTTP 403: [PERMISSION_DENIED])" in body
+    assert first in body
+    assert second in body
+    assert body.index(first) < body.index(second) < body.index("3. ")
+    assert "manage.wix.com/account/api-keys" in body
+
+
+def test_rejected_key_mail_without_causes_keeps_the_general_advice() -> None:
+    auth = facts(category="wix_auth", key="wix_auth", target="", detail="HTTP 401")
+    body = compose("raise", auth, at=SINCE, restaurant=RESTAURANT, language="en", tz=TZ).body
+    assert "Create a new API key in Wix" in body

@@ -167,6 +167,17 @@ def test_internet_down_uses_its_own_grace_and_its_end_time() -> None:
     assert "Dauer: 13 Min." in actions[1].body
 
 
+def test_wix_auth_mail_carries_wix_words_and_the_likely_causes() -> None:
+    eng = engine()
+    event = WixAuthFailed(
+        at=T0, status_code=403, causes=("permission", "site_id"), wix_said="[PERMISSION_DENIED]"
+    )
+    (action,) = eng.observe(event, T0)
+    assert "Wix lehnt den API-Schlüssel ab (HTTP 403: [PERMISSION_DENIED])" in action.body
+    body = action.body
+    assert body.index("1. Dem API-Schlüssel fehlt") < body.index("2. Die Site-ID ist falsch")
+
+
 def test_wix_auth_is_critical_at_once_and_resolves_on_success() -> None:
     eng = engine()
     first = eng.observe(WixAuthFailed(at=T0, status_code=401), T0)

@@ -114,6 +114,12 @@ def test_summary_says_what_is_not_set() -> None:
     assert "api key (not set)" in text
     assert "smtp: off" in text
     assert "****" not in text
+    assert "public none" in text
+
+
+def test_summary_names_the_public_listener() -> None:
+    text = summarize(load_config_text(MINIMAL + '[http]\npublic_host = "127.0.0.1"\n'))
+    assert "public webhooks on 127.0.0.1:8001" in text
 
 
 @pytest.fixture(scope="module")

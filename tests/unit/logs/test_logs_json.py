@@ -175,7 +175,30 @@ def test_customer_data_and_secret_keys_never_appear(stream: io.StringIO) -> None
     (record,) = records(stream)
     assert record["order"] == "10042"
     assert record["phone"] == "[redacted]"
-    assert record["headers"] == {"Authorization": "[redacted]"}
+    assert record["headers"] == "[redacted]"
+
+
+def test_only_allow_listed_keys_keep_their_values(stream: io.StringIO) -> None:
+    """The keys a deny-list of name parts let through (issue 17): now masked like any key
+    not known to be safe, while the safe ones keep their values."""
+    get_logger("intake").info(
+        "order_parsed",
+        order="10042",
+        printer="kitchen",
+        customer_name="Anna Schmidt",
+        name="Anna",
+        buyer_note="ring twice, Anna",
+        note="Anna's note",
+        instructions="3rd floor",
+        fields=[{"name": "Anna", "note": "x", "field": "table"}],
+    )
+    (record,) = records(stream)
+    assert "Anna" not in stream.getvalue()
+    assert "floor" not in stream.getvalue()
+    assert (record["order"], record["printer"]) == ("10042", "kitchen")
+    for key in ("customer_name", "name", "buyer_note", "note", "instructions"):
+        assert record[key] == "[redacted]", key
+    assert record["fields"] == [{"name": "[redacted]", "note": "[redacted]", "field": "table"}]
 
 
 def test_registered_secret_is_cut_from_messages(stream: io.StringIO) -> None:

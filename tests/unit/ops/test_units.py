@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from wixprint.config import SECRET_SOURCES, ServiceConfig
+from wixprint.config import SECRET_SOURCES, HttpConfig, ServiceConfig
+from wixprint.runner import EXIT_DEADLINE
+from wixprint.web.limits import ACTOR_DESCRIPTOR_RESERVE, Limits
 
 UNIT_DIR = Path(__file__).resolve().parents[3] / "ops" / "systemd"
 VENV_BIN = "/opt/wix-printer-service/venv/bin/"
@@ -159,6 +161,14 @@ def test_service_is_notify_with_watchdog_and_a_restart_budget_that_can_trip() ->
     assert seconds(one(unit, "Service", "TimeoutStopSec")) > ServiceConfig().stop_timeout
 
 
+def test_the_stop_and_its_last_resort_end_before_systemd_kills() -> None:
+    """After ``stop_timeout`` the runner gives a cancelled tree ``EXIT_DEADLINE`` more, then
+    records the exit and leaves: all of it before ``TimeoutStopSec`` sends SIGKILL."""
+    unit = parse(SERVICE)
+    last_word = ServiceConfig().stop_timeout + EXIT_DEADLINE
+    assert seconds(one(unit, "Service", "TimeoutStopSec")) > last_word
+
+
 def test_service_failure_mails_through_the_alert_template() -> None:
     unit = parse(SERVICE)
     assert one(unit, "Unit", "OnFailure") == "wix-printer-alert@%n.service"
@@ -202,3 +212,17 @@ def test_health_check_every_few_minutes_degraded_is_not_a_failure() -> None:
     timer = parse(TIMER)
     assert 60 <= seconds(one(timer, "Timer", "OnUnitActiveSec")) <= 15 * 60
     assert one(timer, "Install", "WantedBy") == "timers.target"
+
+
+def test_service_resources_are_bounded_and_fit_the_web_servers_budget() -> None:
+    """A flood of connections must not reach the printer actors: the descriptor limit leaves
+    the actors their reserve beside the web server's caps (both listeners, defaults); memory
+    and threads are capped for a 1 GB Pi."""
+    unit = parse(SERVICE)
+    nofile = int(one(unit, "Service", "LimitNOFILE"))
+    web = Limits.from_config(HttpConfig()).descriptors(listeners=2)
+    assert web + ACTOR_DESCRIPTOR_RESERVE <= nofile <= 4096
+    memory = one(unit, "Service", "MemoryMax")
+    assert re.fullmatch(r"\d+M", memory)
+    assert 160 <= int(memory[:-1]) <= 512
+    assert 48 <= int(one(unit, "Service", "TasksMax")) <= 256

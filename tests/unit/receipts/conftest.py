@@ -13,6 +13,7 @@ from wixprint.receipts import Ticket, TicketRequest, render_ticket
 from wixprint.vocabulary import Variant
 from wixprint.wix.model import Order
 from wixprint.wix.parse import parse_order
+from wixprint.wix.payments import with_payment_methods
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "wix"
 ORDERS = (
@@ -23,13 +24,35 @@ ORDERS = (
     "order-07-cash-not-paid",
     "order-08-canceled",
 )
+SHAPES = (
+    "order-09-tax-info-only",
+    "order-10-modifier-groups",
+    "order-11-table-reservation",
+    "order-12-gift-card",
+    "order-13-stores-item",
+    "order-14-scheduled",
+    "order-15-pos-take-away",
+    "order-16-zum-mitnehmen",
+    "order-17-vor-ort-essen",
+    "order-18-lieferung-ohne-adresse",
+    "order-19-pending",
+    "order-20-rejected",
+)
+"""The shapes real restaurant sites send besides the classic samples (fixtures README)."""
 KINDS = ("kitchen", "driver", "customer")
 DRINKS = "89676f59-3d2a-57d8-9014-a466cfde357d"
 
 
 def load_order(name: str) -> Order:
+    """The fixture order, with the payment methods of its transactions fixture if it has one
+    (as the printer will see it once the transactions were fetched)."""
     raw = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-    return parse_order(raw, ZoneInfo("Europe/Berlin")).order
+    order = parse_order(raw, ZoneInfo("Europe/Berlin")).order
+    answer = FIXTURES / f"transactions-{name}.json"
+    if answer.exists():
+        tx = json.loads(answer.read_text(encoding="utf-8"))["orderTransactions"]
+        order = with_payment_methods(order, tx)
+    return order
 
 
 def make_config(**layout: object) -> Config:
@@ -61,4 +84,4 @@ def render(
 
 @pytest.fixture(scope="session")
 def orders() -> dict[str, Order]:
-    return {name: load_order(name) for name in ORDERS}
+    return {name: load_order(name) for name in (*ORDERS, *SHAPES)}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.receipts.conftest import KINDS, ORDERS, render
+from tests.unit.receipts.conftest import KINDS, ORDERS, SHAPES, render
 from wixprint.wix.model import Order
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
@@ -19,7 +19,7 @@ UPDATE = os.environ.get("WIXPRINT_UPDATE_GOLDEN") == "1"
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("name", ORDERS)
+@pytest.mark.parametrize("name", [*ORDERS, *SHAPES])
 def test_ticket_matches_golden(orders: dict[str, Order], name: str, kind: str) -> None:
     preview = render(orders[name], kind).preview
     path = GOLDEN / f"{name}-{kind}.txt"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.unit.spool.factories import BAR, CUSTOMER, DRIVER, KITCHEN, TARGETS, make_order
+from wixprint.spool.horizons import Horizon
 from wixprint.spool.revisions import StoredOrder, is_newer, parse_wix_time, plan_accept
 from wixprint.spool.types import AcceptOutcome
 from wixprint.vocabulary import JobTarget, Variant
@@ -20,10 +21,12 @@ def stored(
     status: str = "APPROVED",
     updated: str = T0,
     fingerprint: str = "fp-1",
+    driver_fingerprint: str = "dfp-1",
     revision: int = 1,
     targets: tuple[JobTarget, ...] = TARGETS,
 ) -> StoredOrder:
-    return StoredOrder(status, updated, fingerprint, revision, targets)
+    fingerprints = {"kitchen": fingerprint, "driver": driver_fingerprint}
+    return StoredOrder(status, updated, fingerprints, revision, targets)
 
 
 @pytest.mark.parametrize(
@@ -108,7 +111,7 @@ def test_cancel_twice_prints_once() -> None:
     assert plan.outcome is AcceptOutcome.UPDATED
 
 
-def test_changed_items_go_to_old_stations_and_new_kitchens() -> None:
+def test_changed_items_go_to_old_kitchens_and_new_kitchens_only() -> None:
     plan = plan_accept(
         stored(), make_order(fingerprint="fp-2", updated=T1, targets=(BAR, CUSTOMER))
     )
@@ -117,7 +120,70 @@ def test_changed_items_go_to_old_stations_and_new_kitchens() -> None:
         2,
         Variant.CHANGED,
     )
-    assert plan.targets == (KITCHEN, DRIVER, BAR)
+    # The driver slip depends on nothing that changed: no ticket for the driver.
+    assert plan.targets == (KITCHEN, BAR)
+    assert {job.variant for job in plan.jobs} == {Variant.CHANGED}
+
+
+def test_a_new_address_reaches_the_driver_only() -> None:
+    plan = plan_accept(stored(), make_order(driver_fingerprint="dfp-2", updated=T1))
+    assert (plan.outcome, plan.revision, plan.variant) == (
+        AcceptOutcome.REVISED,
+        2,
+        Variant.CHANGED,
+    )
+    assert plan.targets == (DRIVER,)
+
+
+def test_pickup_becoming_delivery_prints_changed_kitchen_and_a_new_driver_slip() -> None:
+    before = stored(targets=(KITCHEN, CUSTOMER))
+    now_delivery = make_order(
+        fingerprint="fp-2", driver_fingerprint="dfp-2", updated=T1, targets=TARGETS
+    )
+    plan = plan_accept(before, now_delivery)
+    assert (plan.outcome, plan.revision) == (AcceptOutcome.REVISED, 2)
+    assert [(j.target, j.variant) for j in plan.jobs] == [
+        (KITCHEN, Variant.CHANGED),
+        (DRIVER, Variant.NEW),
+    ]
+
+
+def test_delivery_becoming_pickup_tells_the_driver() -> None:
+    plan = plan_accept(
+        stored(),
+        make_order(fingerprint="fp-2", driver_fingerprint="dfp-2", updated=T1, targets=(KITCHEN,)),
+    )
+    assert [(j.target, j.variant) for j in plan.jobs] == [
+        (KITCHEN, Variant.CHANGED),
+        (DRIVER, Variant.CHANGED),
+    ]
+
+
+def test_rows_from_before_per_kind_fingerprints_never_count_as_changed() -> None:
+    legacy = StoredOrder("APPROVED", T0, {}, 1, TARGETS)
+    plan = plan_accept(legacy, make_order(fingerprint="other", updated=T1))
+    assert (plan.outcome, plan.targets) == (AcceptOutcome.UPDATED, ())
+
+
+def test_first_tickets_of_an_order_from_before_the_history_start_say_reprint() -> None:
+    horizon = Horizon(history_start="2025-06-14T00:00:00.000Z")
+    plan = plan_accept(None, make_order(), horizon)
+    assert (plan.outcome, plan.reason) == (AcceptOutcome.NEW, "before_history")
+    later = make_order(created="2025-06-14T10:00:00Z", updated="2025-06-14T10:00:00Z")
+    assert plan_accept(None, later, horizon).reason == "new"
+    # A known order is not doubtful: the spool remembers what it printed.
+    changed = plan_accept(stored(), make_order(fingerprint="fp-2", updated=T1), horizon)
+    assert (changed.outcome, changed.reason) == (AcceptOutcome.REVISED, "new")
+
+
+def test_every_ticket_before_the_restore_horizon_says_reprint() -> None:
+    horizon = Horizon(restored="2025-06-13T17:00:00.000Z")
+    assert plan_accept(None, make_order(), horizon).reason == "restored"
+    changed = plan_accept(stored(), make_order(fingerprint="fp-2", updated=T1), horizon)
+    assert (changed.outcome, changed.reason) == (AcceptOutcome.REVISED, "restored")
+    after = make_order(updated="2025-06-13T17:00:00.001Z")
+    assert plan_accept(None, after, horizon).reason == "new"
+    assert plan_accept(None, make_order(updated="garbled"), horizon).reason == "restored"
 
 
 def test_newer_without_kitchen_relevant_change_is_updated() -> None:

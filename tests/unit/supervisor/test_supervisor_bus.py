@@ -84,3 +84,68 @@ def test_a_buffer_needs_room_for_one_event() -> None:
     bus: Bus[int] = Bus()
     with pytest.raises(ValueError, match="buffer"), bus.subscribe(buffer=0):
         pass
+
+
+# -- a subscriber that must never lose what it acts on: coalescing, unbounded by key -------
+
+
+async def test_a_coalescing_subscriber_keeps_every_unkeyed_event_and_the_latest_per_key() -> None:
+    """A burst far beyond any buffer: events keyed ``None`` are all kept, in order; events
+    with a key keep only the latest of that key, in the place of the first. Nothing is
+    dropped, and what waits is bounded by the keys plus the unkeyed events."""
+    bus: Bus[tuple[str, int]] = Bus()
+
+    def key(event: tuple[str, int]) -> object:
+        kind, _ = event
+        return None if kind == "must" else kind
+
+    with bus.subscribe_coalescing(key) as sub, bus.subscribe(buffer=4) as bounded:
+        for i in range(5000):
+            bus.publish(("noise", i))
+            if i % 1000 == 0:
+                bus.publish(("must", i))
+            if i == 10:
+                bus.publish(("state", i))
+        bus.publish(("state", 99999))
+        assert sub.pending == 2 + 5
+        got = [sub.receive_nowait() for _ in range(sub.pending)]
+        with pytest.raises(trio.WouldBlock):
+            sub.receive_nowait()
+        assert sub.dropped == 0
+        assert sub.coalesced == 4999 + 1  # noise, then state
+        assert bounded.dropped > 0
+    assert got == [
+        ("noise", 4999),
+        ("must", 0),
+        ("state", 99999),
+        ("must", 1000),
+        ("must", 2000),
+        ("must", 3000),
+        ("must", 4000),
+    ]
+
+
+async def test_a_coalescing_subscriber_wakes_its_reader_and_ends_when_the_bus_closes(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    bus: Bus[int] = Bus()
+    got: list[int] = []
+    with bus.subscribe_coalescing(lambda event: None) as sub:
+        with trio.fail_after(10):
+            async with trio.open_nursery() as nursery:
+
+                async def reader() -> None:
+                    async for event in sub:
+                        got.append(event)
+
+                nursery.start_soon(reader)
+                await trio.testing.wait_all_tasks_blocked()
+                bus.publish(1)
+                await trio.testing.wait_all_tasks_blocked()
+                bus.publish(2)
+                bus.publish(3)
+                bus.close()
+    assert got == [1, 2, 3]
+    assert bus.statistics() == BusStatistics(subscribers=0, published=3, dropped=0)
+    with pytest.raises(trio.ClosedResourceError):
+        sub.receive_nowait()

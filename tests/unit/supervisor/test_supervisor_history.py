@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -131,3 +133,133 @@ async def test_the_flusher_writes_a_burst_once_and_flushes_on_cancel(
     assert [e.action for e in final.events] == ["restart", "restart"]
     assert final.events == sup.statistics().recent
     assert [p.reason for p in final.processes] == ["stopped"]
+
+
+# -- the file is advisory: any damage is an empty history and one warning -------------------
+
+
+def _valid_file(**overrides: object) -> str:
+    event = {**_event("printer", 1000.0).to_json(), **overrides}
+    return json.dumps({"version": 1, "events": [event], "processes": []})
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe\x00 not utf-8 at all",
+        _valid_file(restarts_in_window=1e999).encode(),  # json reads 1e999 as inf
+        _valid_file(monotonic=float("nan")).encode(),  # Python's json writes and reads NaN
+        _valid_file(delay=True).encode(),
+        b"[" * 100_000 + b"]" * 100_000,  # RecursionError in the parser
+        b'{"events": [], "processes": [{"pid": 1, "started_at": 1e400}]}',
+        b'{"events": [], "processes": [{"pid": true, "started_at": 1.0}]}',
+        b"",
+        b"\x00" * 64,
+    ],
+    ids=[
+        "invalid-utf8",
+        "overflow",
+        "nan",
+        "bool-number",
+        "deep-nesting",
+        "infinite-time",
+        "bool-pid",
+        "empty",
+        "zeros",
+    ],
+)
+async def test_any_damage_is_an_empty_history_and_one_warning(
+    tmp_path: Path, content: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A damaged file used to stop every start (UnicodeDecodeError, OverflowError): the
+    service exited and systemd restarted it into the same crash."""
+    path = tmp_path / "history.json"
+    path.write_bytes(content)
+    store = HistoryStore(path)
+    with caplog.at_level(logging.WARNING, logger="wixprint.supervisor"):
+        previous = await store.load()
+        await store.load()
+    assert (previous.events, previous.processes) == ((), ())
+    warnings = [r for r in caplog.records if r.name == "wixprint.supervisor"]
+    assert [r.message for r in warnings] == ["history_corrupt"]
+    store.record(_event("printer", 5.0))
+    await store.flush()
+    assert [e.child for e in (await HistoryStore(path).load()).events] == ["printer"]
+
+
+async def test_an_unreadable_path_is_an_empty_history_and_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "history.json"
+    path.mkdir()  # a directory where the file should be
+    store = HistoryStore(path)
+    with caplog.at_level(logging.WARNING, logger="wixprint.supervisor"):
+        previous = await store.load()
+        store.record(_event("printer", 5.0))
+        await store.flush()  # cannot replace a directory: logged, kept for the next try
+    assert previous.events == ()
+    assert [r.message for r in caplog.records] == ["history_unreadable", "history_write_failed"]
+
+
+async def test_concurrent_loads_and_flushes_never_duplicate_events(
+    tmp_path: Path, thread_clock: trio.abc.Clock
+) -> None:
+    """``load()`` used to run outside the lock: two at once both prepended the file."""
+    path = tmp_path / "history.json"
+    first = HistoryStore(path)
+    first.record(_event("printer", 1.0))
+    first.record(_event("fetcher", 2.0))
+    await first.flush()
+
+    store = HistoryStore(path)
+    store.record(_event("alerter", 3.0))
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(store.load)
+            nursery.start_soon(store.flush)
+            nursery.start_soon(store.load)
+            nursery.start_soon(store.flush)
+    expected = ["printer", "fetcher", "alerter"]
+    assert [e.child for e in store.snapshot().events] == expected
+    assert [e.child for e in (await HistoryStore(path).load()).events] == expected
+
+
+async def test_the_directory_is_fsynced_after_the_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rename is durable only once the directory entry is on disk (a power cut right
+    after ``os.replace`` could otherwise bring the old file back, or none)."""
+    calls: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        calls.append("fsync dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        real_fsync(fd)
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        calls.append("rename")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    store = HistoryStore(tmp_path / "state" / "history.json")
+    store.record(_event("printer", 1.0))
+    await store.flush()
+    assert calls == ["fsync file", "rename", "fsync dir"]
+
+
+async def test_the_start_record_is_on_disk_before_the_flusher_reports_started(
+    tmp_path: Path, thread_clock: trio.abc.Clock
+) -> None:
+    """It used to wait for the first flush delay: a process killed within a second of its
+    start (a crash loop, a kill during start-up) left no trace at all."""
+    path = tmp_path / "history.json"
+    store = HistoryStore(path, flush_delay=60.0)
+    store.record_process_start()
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(store.run)
+            on_disk = json.loads(path.read_text(encoding="utf-8"))
+            nursery.cancel_scope.cancel()
+    assert [p["pid"] for p in on_disk["processes"]] == [os.getpid()]
+    assert on_disk["processes"][0]["exit_code"] is None

@@ -5,10 +5,19 @@ Charter: see ``test_supervisor_core.py`` (virtual clock, exact times, absolute d
 
 from __future__ import annotations
 
+import random
+
 import pytest
 import trio
 
-from tests.unit.supervisor.supervisor_helpers import EXACT, Boom, Log, Scripted, run_until
+from tests.unit.supervisor.supervisor_helpers import (
+    EXACT,
+    Boom,
+    Log,
+    Scripted,
+    run_until,
+    statistics_at,
+)
 from wixprint.errors import DependencyUnavailable, RestartIntensityExceeded
 from wixprint.supervisor import (
     Backoff,
@@ -210,3 +219,87 @@ async def test_transient_sub_supervisor_is_stopped_by_parent_with_its_subtree(
         (7.0, "inner cleaned"),
         (7.0, "inner down"),
     ]
+
+
+# -- intensity with backoff: the window runs on active time ---------------------------------
+
+INTENSITY, PERIOD = 10, 60.0
+"""The services and printers supervisors' budget (app.py): 10 restarts in 60 s."""
+CAPPED = Backoff(min_delay=0.05, max_delay=30.0, random_factor=0.2)
+"""The library default curve: up to 30 s, jittered up to 36 s."""
+
+
+async def test_a_child_crashing_a_second_after_each_start_escalates_despite_backoff(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """It used to restart for ever every 30-36 s: restarts were counted in a window of
+    wall time that the backoff itself kept empty."""
+    log = Log()
+    crasher = Scripted(log, "crasher", ["crash"] * 100, after=1.0)
+    sup = Supervisor("services", [crasher.spec(backoff=CAPPED)], intensity=INTENSITY, period=PERIOD)
+    with trio.fail_after(3600), pytest.raises(RestartIntensityExceeded):
+        await sup.run()
+    assert crasher.starts == 11
+    # Eleven seconds of running plus ten backoffs: 0.05 s doubling to 25.6 s, 51.15 s in
+    # all without jitter and at most 20 % more with it.
+    assert 11 + 51.15 <= trio.current_time() <= 11 + 51.15 * 1.2 + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(
+    ("uptime", "escalates"),
+    [(0.5, True), (5.9, True), (6.1, False), (12.0, False)],
+    ids=["0.5s", "5.9s", "6.1s", "12s"],
+)
+async def test_whether_a_crash_loop_escalates_never_depends_on_jitter(
+    autojump_clock: trio.abc.Clock, seed: int, uptime: float, escalates: bool
+) -> None:
+    """The documented rule: a child that crashes ``uptime`` seconds after every start
+    escalates on its (intensity + 1)-th crash if ``intensity * uptime <= period``, and never
+    otherwise, whatever the backoff curve and its jitter draw."""
+    log = Log()
+    crasher = Scripted(log, "crasher", ["crash"] * 1000, after=uptime)
+    jittery = Backoff(min_delay=0.05, max_delay=30.0, random_factor=1.0)
+    sup = Supervisor(
+        "services",
+        [crasher.spec(backoff=jittery)],
+        rng=random.Random(seed),
+        intensity=INTENSITY,
+        period=PERIOD,
+    )
+    horizon = 2000.0
+    if escalates:
+        with trio.fail_after(horizon), pytest.raises(RestartIntensityExceeded):
+            await sup.run()
+        assert crasher.starts == 11
+    else:
+        await run_until(sup, horizon)
+        assert sup.statistics().restarts_in_window <= 10
+        assert crasher.starts > 30
+
+
+async def test_the_window_keeps_running_while_no_child_waits_to_restart(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """Active time is wall time whenever nothing is backing off: OTP's window exactly."""
+    log = Log()
+    crasher = Scripted(log, "crasher", ["crash"] * 3, after=3.9)
+    quick = Backoff(min_delay=0.001, max_delay=0.001, random_factor=0.0)
+    sup = Supervisor("root", [crasher.spec(backoff=quick)], intensity=2, period=8.0)
+    with trio.fail_after(100), pytest.raises(RestartIntensityExceeded):
+        await sup.run()
+    # Crashes at 3.9, 7.8 and 11.7 (+ 1-2 ms backoffs): three within 8 s of active time.
+    assert crasher.starts == 3
+    assert 11.7 < trio.current_time() < 11.71
+
+
+async def test_dependency_backoff_does_not_stop_the_window(autojump_clock: trio.abc.Clock) -> None:
+    """A long outage backing off must not keep an old, unrelated crash counted for ever."""
+    log = Log()
+    wifi = Scripted(log, "wifi", ["dep"] * 1000)
+    slow_dep = Backoff(min_delay=20.0, max_delay=20.0, random_factor=0.0)
+    bug = Scripted(log, "bug", ["crash", "run", "crash"], after=1.0)
+    sup = Supervisor("root", [wifi.spec(backoff=slow_dep), bug.spec()], intensity=1, period=30.0)
+    stats = await statistics_at(sup, 100.0)
+    assert stats.state == "running"
+    assert [e.action for e in stats.recent if e.child == "bug"] == ["restart"]

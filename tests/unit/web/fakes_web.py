@@ -9,12 +9,25 @@ from dataclasses import dataclass, field
 
 import trio
 
-from wixprint.events import Event
+from wixprint.events import Event, OrderReceived
 from wixprint.health import Check, Health, HealthSnapshot, aggregate
 from wixprint.web.deps import WebDeps
 from wixprint.web.metrics import Metrics
 
 ADMIN_TOKEN = "s3cret-admin-token"
+
+
+def order_event(n: int) -> OrderReceived:
+    """Order ``1000 + n`` seen for the first time: what the live-event clients get most."""
+    return OrderReceived(
+        at=1_700_000_000.0 + n,
+        order_id=f"id-{n}",
+        number=str(1000 + n),
+        revision=1,
+        jobs=2,
+        source="poll",
+        outcome="new",
+    )
 
 
 class FakeSubscription:

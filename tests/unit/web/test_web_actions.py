@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import pytest
 
+from tests.fakes.webhooks import generate_signing_key, hostile_bodies
 from wixprint.errors import WebhookRejected
 from wixprint.supervisor import faults
 from wixprint.web.app import create_app
 from wixprint.web.routes_actions import MAX_WEBHOOK_BODY
+from wixprint.wix.webhook import load_public_key, verify_webhook
 
 from .fakes_web import ADMIN_TOKEN, FakeWorld
 
@@ -199,3 +202,27 @@ async def test_webhook_fault_point_fires_before_handover() -> None:
     assert (await response.get_json()) == {"error": "internal error"}
     assert world.webhook_bodies == []
     assert world.metrics.webhooks.labels(result="error")._value.get() == 1
+
+
+async def test_hostile_tokens_are_401_counted_as_rejected_never_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The route with the real verifier: a token shaped to crash the parser (``[[[[…``) is a
+    plain 401 counted as ``rejected``, so the probing alert sees it; no ERROR, no 500."""
+    _private, public = generate_signing_key()
+    world = FakeWorld()
+    key = load_public_key(public)
+
+    async def verify(body: bytes) -> None:
+        verify_webhook(body, key)
+
+    deps = dataclasses.replace(world.deps(), webhook=verify)
+    client = create_app(deps).test_client()
+    bodies = {k: v for k, v in hostile_bodies().items() if len(v) <= MAX_WEBHOOK_BODY}
+    with caplog.at_level(logging.INFO):
+        for name, body in bodies.items():
+            response = await client.post("/webhooks/wix", data=body)
+            assert response.status_code == 401, name
+    assert world.metrics.webhooks.labels(result="rejected")._value.get() == len(bodies)
+    assert world.metrics.webhooks.labels(result="error")._value.get() == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

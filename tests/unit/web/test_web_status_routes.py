@@ -122,3 +122,18 @@ async def test_access_log_has_method_path_status_duration(
     ]
     assert all(r.duration_ms >= 0 for r in records)  # type: ignore[attr-defined]
     assert "private" not in caplog.text
+
+
+async def test_public_routes_are_logged_by_their_template_and_long_paths_cut(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A public route's path may carry a secret (the automation URL's token): the access log
+    shows the route template instead. Any other path is cut at 200 characters."""
+    client = create_app(FakeWorld().deps()).test_client()
+    with caplog.at_level(logging.DEBUG, logger="wixprint.web"):
+        await client.post("/webhooks/wix", data=b"jwt")
+        await client.post("/webhooks/some-secret-token-123", data=b"x")
+        await client.get("/" + "a" * 5000)
+    paths = [r.path for r in caplog.records if r.getMessage() == "http_request"]  # type: ignore[attr-defined]
+    assert paths == ["/webhooks/wix", "/webhooks/...", "/" + "a" * 199]
+    assert "some-secret-token-123" not in caplog.text

@@ -12,25 +12,15 @@ import trio
 import trio.testing
 from quart.testing.connections import WebsocketDisconnectError
 
-from wixprint.events import Event, JobsQueued, OrderReceived, PrinterState
+from wixprint.events import Event, JobsQueued, PrinterState
 from wixprint.supervisor.bus import Bus
 from wixprint.web.app import create_app
 from wixprint.web.deps import EventSubscription
 from wixprint.web.routes_ws import GOING_AWAY, POLICY_VIOLATION, SEND_TIMEOUT
 
-from .fakes_web import FakeBus, FakeWorld
+from .fakes_web import FakeBus, FakeWorld, order_event
 
-
-def order(n: int) -> OrderReceived:
-    return OrderReceived(
-        at=1_700_000_000.0 + n,
-        order_id=f"id-{n}",
-        number=str(1000 + n),
-        revision=1,
-        jobs=2,
-        source="poll",
-        outcome="new",
-    )
+order = order_event
 
 
 async def test_published_events_arrive_as_json(autojump_clock: trio.testing.MockClock) -> None:

@@ -205,3 +205,33 @@ def test_poll_delay_respects_retry_after_as_a_floor() -> None:
     rng = random.Random(3)
     assert next_poll_delay(1, base=10.0, retry_after=600.0, rng=rng) == 600.0
     assert 10.0 <= next_poll_delay(1, base=10.0, retry_after=1.0, rng=rng) <= 20.0
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"orderTransactions": {"orderId": "o", "payments": []}}, {"orderId": "o", "payments": []}),
+        ({"orderTransactions": None}, {}),
+        ({}, {}),
+    ],
+)
+async def test_order_transactions_path_and_empty_answers(
+    body: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.raw_path.decode())
+        return httpx.Response(200, json=body)
+
+    transport = httpx.MockTransport(handler)
+    async with open_wix_client("https://wix.invalid", API_KEY, "s", transport=transport) as wix:
+        assert await wix.list_order_transactions("a/b c") == expected
+    assert seen == ["/ecom/v1/payments/orders/a%2Fb%20c"]
+
+
+async def test_malformed_order_transactions_are_an_outage() -> None:
+    transport = httpx.MockTransport(lambda _: httpx.Response(200, json={"orderTransactions": []}))
+    async with open_wix_client("https://wix.invalid", API_KEY, "s", transport=transport) as wix:
+        with pytest.raises(WixUnavailable, match="transactions"):
+            await wix.list_order_transactions("o")

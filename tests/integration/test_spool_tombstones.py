@@ -1,0 +1,293 @@
+"""What the spool remembers of an order after pruning, the quarantine, and the two horizons.
+
+Pruning decides by Wix's clock (the poll mark), never by this machine's alone; a pruned order
+leaves a tombstone that the revision rules read like the order; dropping tombstones after
+years moves the history start, and a restored backup sets the restore horizon.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import trio
+import trio.testing
+
+from tests.unit.spool.factories import (
+    BASE_TIME,
+    DRIVER,
+    KITCHEN,
+    make_order,
+    open_test_spool,
+)
+from wixprint.spool import AcceptOutcome, JobState, QuarantinedOrder, Spool, Variant
+from wixprint.spool.horizons import HISTORY_START, RESTORE_HORIZON
+from wixprint.wixtime import wix_time_of
+
+DAY = 86400.0
+T0 = "2025-06-13T16:47:23.905Z"  # the factory's updatedDate
+LATER = "2025-07-20T12:00:00.000Z"
+
+
+def mark_after(days: float) -> str:
+    """A poll mark ``days`` after the factory order's last update."""
+    return wix_time_of(1_749_833_243.905 + days * DAY)
+
+
+@pytest.fixture
+async def spool(tmp_path: Path, thread_clock: trio.testing.MockClock) -> AsyncIterator[Spool]:
+    async with open_test_spool(tmp_path / "spool.db") as s:
+        yield s
+
+
+async def print_all(spool: Spool, *printers: str) -> int:
+    done = 0
+    for printer in printers:
+        while (job := await spool.claim_next(printer)) is not None:
+            assert await spool.mark_printed(job.id)
+            done += 1
+    return done
+
+
+async def bury_printed_order(spool: Spool) -> None:
+    """Accept the factory order, print all of it, and prune it by a mark 30 days on."""
+    await spool.accept(make_order(targets=(KITCHEN, DRIVER)))
+    assert await print_all(spool, "kitchen", "counter") == 2
+    await trio.sleep(30 * DAY)  # this machine's clock agrees with Wix's here
+    await spool.prune(keep_for=20 * DAY, reference=mark_after(30))
+    assert await spool.order_raw("o-1") is None
+
+
+async def test_pruning_follows_the_poll_mark_not_this_machines_clock(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.accept(make_order(targets=(KITCHEN,)))
+    await print_all(spool, "kitchen")
+    # This machine's clock says a year passed; Wix's clock (the mark) says a day.
+    await trio.sleep(365 * DAY)
+    await spool.prune(keep_for=20 * DAY, reference=mark_after(1))
+    assert await spool.order_raw("o-1") is not None
+    # No mark at all: nothing is pruned but history.
+    await spool.prune(keep_for=20 * DAY, reference=None)
+    assert await spool.order_raw("o-1") is not None
+    # A mark far ahead of this clock: the earlier of the two counts.
+    await spool.prune(keep_for=400 * DAY, reference="2099-01-01T00:00:00.000Z")
+    assert await spool.order_raw("o-1") is not None
+    await spool.prune(keep_for=20 * DAY, reference=mark_after(21))
+    assert await spool.order_raw("o-1") is None
+
+
+async def test_waiting_and_failed_tickets_keep_their_order(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.accept(make_order("waiting", targets=(KITCHEN,)))
+    await spool.accept(make_order("poison", number="2", targets=(DRIVER,)))
+    job = await spool.claim_next("counter")
+    assert job is not None
+    await spool.record_render_failure(job.id, "broken", max_failures=1)
+    await spool.prune(keep_for=20 * DAY, reference=mark_after(300))
+    assert await spool.order_raw("waiting") is not None
+    assert await spool.order_raw("poison") is not None
+    failed = await spool.get_job(job.id)
+    assert failed is not None
+    assert failed.state is JobState.FAILED
+
+
+async def test_a_pruned_order_sent_again_is_a_duplicate(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await bury_printed_order(spool)
+    again = await spool.accept(make_order(targets=(KITCHEN, DRIVER)))
+    assert (again.outcome, again.job_ids) == (AcceptOutcome.DUPLICATE, ())
+    assert await spool.known_revisions(["o-1", "never"]) == {"o-1": [T0]}
+
+
+async def test_a_late_change_of_a_pruned_order_is_a_revision_not_a_new_order(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await bury_printed_order(spool)
+    archived = await spool.accept(make_order(updated=LATER, targets=(KITCHEN, DRIVER)))
+    assert (archived.outcome, archived.revision, archived.job_ids) == (
+        AcceptOutcome.UPDATED,
+        1,
+        (),
+    )
+    changed = make_order(
+        updated="2025-07-21T12:00:00.000Z", fingerprint="fp-2", targets=(KITCHEN, DRIVER)
+    )
+    result = await spool.accept(changed)
+    assert (result.outcome, result.revision) == (AcceptOutcome.REVISED, 2)
+    jobs = [await spool.get_job(i) for i in result.job_ids]
+    assert [(j.kind, j.variant, j.reprint) for j in jobs if j] == [
+        ("kitchen", Variant.CHANGED, False)
+    ]
+
+
+async def test_a_cancel_of_a_pruned_order_reaches_the_stations_it_printed_at(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await bury_printed_order(spool)
+    result = await spool.accept(make_order(status="CANCELED", updated=LATER))
+    jobs = [await spool.get_job(i) for i in result.job_ids]
+    assert [(j.kind, j.printer, j.variant) for j in jobs if j] == [
+        ("kitchen", "kitchen", Variant.CANCELED),
+        ("driver", "counter", Variant.CANCELED),
+    ]
+
+
+async def test_old_tombstones_go_and_what_they_covered_comes_back_marked(
+    tmp_path: Path, spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await bury_printed_order(spool)
+    await trio.sleep(100 * DAY)
+    await spool.prune(keep_for=20 * DAY, keep_tombstones_for=100 * DAY, reference=mark_after(90))
+    assert await spool.known_revisions(["o-1"]) == {"o-1": [T0]}
+    await spool.prune(keep_for=20 * DAY, keep_tombstones_for=100 * DAY, reference=mark_after(101))
+    assert await spool.known_revisions(["o-1"]) == {}
+    start = await spool.get_meta(HISTORY_START)
+    assert start is not None
+    assert start > T0
+    # Forgotten now, so it may have printed: a new sight of it says REPRINT.
+    again = await spool.accept(make_order(targets=(KITCHEN,)))
+    assert again.outcome is AcceptOutcome.NEW
+    job = await spool.get_job(again.job_ids[0])
+    assert job is not None
+    assert (job.reprint, job.reason) == (True, "before_history")
+    # An order Wix created after the history start is simply new.
+    fresh = make_order("o-2", created=LATER, updated=LATER, targets=(KITCHEN,))
+    job = await spool.get_job((await spool.accept(fresh)).job_ids[0])
+    assert job is not None
+    assert not job.reprint
+
+
+async def test_a_quarantined_order_is_kept_once_and_known_at_its_revision(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    kept = QuarantinedOrder(
+        key="o-9", number="9", updated=T0, source="poll", stage="parse", error="E", raw="{}"
+    )
+    assert await spool.quarantine_order(kept)
+    assert not await spool.quarantine_order(kept)  # the same order again: no second alert
+    assert await spool.known_revisions(["o-9"]) == {"o-9": [T0]}
+
+
+async def test_a_restored_backup_marks_what_the_replaced_spool_may_have_printed(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    live, copy = tmp_path / "spool.db", tmp_path / "backup.db"
+    async with open_test_spool(live) as spool:
+        await spool.accept(make_order(targets=(KITCHEN, DRIVER)))
+        await print_all(spool, "kitchen")  # the driver slip still waits
+        await spool.backup_to(copy)
+        assert spool.restore_horizon is None
+    await trio.sleep(3600)
+    async with open_test_spool(copy) as restored:
+        assert restored.restore_horizon == wix_time_of(BASE_TIME + trio.current_time())
+        assert await restored.get_meta(RESTORE_HORIZON) == restored.restore_horizon
+        waiting = await restored.claim_next("counter")
+        assert waiting is not None
+        assert (waiting.reprint, waiting.reason) == (True, "restored")
+        # Any new ticket of an order updated before the restore: REPRINT as well.
+        before = await restored.accept(make_order("o-3", targets=(KITCHEN,)))
+        job = await restored.get_job(before.job_ids[0])
+        assert job is not None
+        assert (job.reprint, job.reason) == (True, "restored")
+        # An order updated after the restore is news: no banner.
+        after = make_order("o-2", created=LATER, updated=LATER, targets=(KITCHEN,))
+        job = await restored.get_job((await restored.accept(after)).job_ids[0])
+        assert job is not None
+        assert not job.reprint
+    async with open_test_spool(copy) as reopened:
+        assert reopened.restore_horizon is None  # adopted once, remembered in meta
+
+
+def test_the_migration_remembers_that_an_old_spool_pruned(tmp_path: Path) -> None:
+    from wixprint.spool.schema import migrate
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        migrate(conn, path, target=2)
+        for n, created in enumerate(("2025-05-01T10:00:00Z", "2025-06-01T10:00:00Z")):
+            conn.execute(
+                "INSERT INTO orders (order_id, number, status, created, updated, fingerprint,"
+                " raw_json, revision, received_at, updated_at, source)"
+                " VALUES (?, ?, 'APPROVED', ?, ?, 'fp', '{}', 1, 0, 0, 'poll')",
+                (f"o-{n}", str(n), created, created),
+            )
+        conn.execute(
+            "INSERT INTO jobs (order_id, revision, kind, printer, variant, state, created_at,"
+            " updated_at) VALUES ('o-1', 1, 'kitchen', 'kitchen', 'new', 'printed', 0, 0)"
+        )
+        # Earlier jobs were pruned: the id sequence ran past what is left.
+        conn.execute("UPDATE sqlite_sequence SET seq = 40 WHERE name = 'jobs'")
+        migrate(conn, path)
+        row = conn.execute("SELECT value FROM meta WHERE name = ?", (HISTORY_START,)).fetchone()
+        assert row == ("2025-06-01T10:00:00.000Z",)
+        backup = sqlite3.connect(path.with_name("old.db.v2.bak"))
+        try:
+            stamp = backup.execute("SELECT value FROM meta WHERE name = 'snapshot'").fetchone()
+        finally:
+            backup.close()
+        assert stamp is not None  # a rollback to this copy will know it was restored
+    finally:
+        conn.close()
+
+
+def test_a_spool_that_never_pruned_keeps_its_whole_history(tmp_path: Path) -> None:
+    from wixprint.spool.schema import migrate
+
+    path = tmp_path / "young.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        migrate(conn, path, target=2)
+        conn.execute(
+            "INSERT INTO orders (order_id, number, status, created, updated, fingerprint,"
+            " raw_json, revision, received_at, updated_at, source)"
+            " VALUES ('o', '1', 'APPROVED', ?, ?, 'fp', '{}', 1, 0, 0, 'poll')",
+            (T0, T0),
+        )
+        conn.execute(
+            "INSERT INTO jobs (order_id, revision, kind, printer, variant, state, created_at,"
+            " updated_at) VALUES ('o', 1, 'kitchen', 'kitchen', 'new', 'printed', 0, 0)"
+        )
+        migrate(conn, path)
+        assert (
+            conn.execute("SELECT value FROM meta WHERE name = ?", (HISTORY_START,)).fetchone()
+            is None
+        )
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert {"tombstones", "quarantine"} <= tables
+    finally:
+        conn.close()
+
+
+def test_restoring_a_backup_from_before_stamps_stamps_it(tmp_path: Path) -> None:
+    from wixprint.commands.backup import SPOOL_FILE, restore
+    from wixprint.config import Config, ServiceConfig
+    from wixprint.spool.schema import migrate
+
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    conn = sqlite3.connect(backup / SPOOL_FILE, isolation_level=None)
+    try:
+        migrate(conn, None, target=2)  # an old backup: no snapshot stamp inside
+        conn.execute(
+            "INSERT INTO orders (order_id, number, status, created, updated, fingerprint,"
+            " raw_json, revision, received_at, updated_at, source)"
+            " VALUES ('o', '1', 'APPROVED', ?, ?, 'fp', '{}', 1, ?, ?, 'poll')",
+            (T0, T0, BASE_TIME, BASE_TIME),
+        )
+    finally:
+        conn.close()
+    config = Config(service=ServiceConfig(state_dir=str(tmp_path / "state")))
+    assert restore(config, backup) == 0
+    conn = sqlite3.connect(tmp_path / "state" / SPOOL_FILE)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE name = 'snapshot'").fetchone()
+    finally:
+        conn.close()
+    assert row is not None
+    assert wix_time_of(BASE_TIME) in row[0]  # taken when it last saw an order
