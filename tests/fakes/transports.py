@@ -7,6 +7,8 @@ job raises something the printer actor does not handle.
 
 from __future__ import annotations
 
+import threading
+
 import trio
 
 from wixprint.printing.base import FIRST_TRY, Confirmation, JobOptions, ProofMode, StatusCallback
@@ -76,3 +78,25 @@ class RaisingTransport(_ReadyPrinter):
         options: JobOptions = FIRST_TRY,
     ) -> Confirmation:
         raise self.exc
+
+
+class StuckTransport(_ReadyPrinter):
+    """A job blocks a worker thread that Trio cannot abandon (as an uncancellable driver call
+    would), until ``release`` is set."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.job_started = trio.Event()
+        self.release = threading.Event()
+
+    async def print_job(
+        self,
+        data: bytes,
+        *,
+        tag: bytes,
+        on_status: StatusCallback,
+        options: JobOptions = FIRST_TRY,
+    ) -> Confirmation:
+        self.job_started.set()
+        await trio.to_thread.run_sync(self.release.wait)
+        return "sent"
