@@ -9,7 +9,7 @@ CHAOS_ORDERS ?= 2000
 CHAOS_KILLS  ?= 20
 
 .PHONY: demo test lint typecheck pytest bench chaos clean install ops-deps browser-deps \
-	promtool-deps
+	promtool-deps faketime-deps pi-check wheelhouse
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The unit tests lint ops/systemd with systemd-analyze (Debian's systemd package).
+# The unit tests lint ops/systemd with systemd-analyze (Debian's systemd package); the disk
+# tests make a small ext4 card on a loop device (e2fsprogs, mount).
 ops-deps:
 	command -v systemd-analyze >/dev/null || (apt-get update && apt-get install -y --no-install-recommends systemd)
+	command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null || \
+	  (apt-get update && apt-get install -y --no-install-recommends e2fsprogs mount)
+
+# The clock test runs `wixprint run` under libfaketime (Debian's faketime package).
+faketime-deps:
+	ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || \
+	  (apt-get update && apt-get install -y --no-install-recommends faketime)
 
 # The dashboard test drives Debian's chromium.
 browser-deps:
@@ -47,7 +55,7 @@ promtool-deps: $(STAMP)
 	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -xO ./usr/bin/promtool > bin/promtool && \
 	  chmod +x bin/promtool && rm -f prometheus_*.deb)
 
-pytest: $(STAMP) ops-deps browser-deps promtool-deps
+pytest: $(STAMP) ops-deps browser-deps promtool-deps faketime-deps
 	$(BIN)/python -m pytest -q -m "not chaos"
 
 test: lint typecheck pytest
@@ -60,6 +68,20 @@ bench: $(STAMP)
 chaos: $(STAMP)
 	WIXPRINT_CHAOS_SEED=$(SEED) WIXPRINT_CHAOS_ORDERS=$(CHAOS_ORDERS) \
 	  WIXPRINT_CHAOS_KILLS=$(CHAOS_KILLS) $(BIN)/python -m pytest -q -m chaos tests/crash
+
+# Install and smoke-test in emulated Raspberry Pi OS userlands (arm64, armhf); root, slow,
+# not part of `make test` (README: Raspberry Pi architectures).
+pi-check:
+	command -v debootstrap >/dev/null && command -v qemu-arm-static >/dev/null || \
+	  (apt-get update && apt-get install -y --no-install-recommends debootstrap \
+	  qemu-user-static binfmt-support)
+	bash ops/pi-check.sh
+
+# The offline install's wheelhouse for THIS machine's Python and architecture, build
+# requirements included (README: offline install).
+WHEELS ?= wheels
+wheelhouse: $(BIN)/python
+	$(BIN)/python -m pip wheel --wheel-dir $(WHEELS) . "setuptools>=68" wheel
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -5,6 +5,7 @@ root            rest_for_one   (the spool first: if it restarts, everything afte
 ├── spool
 └── services    one_for_one
     ├── alerter      first: subscribed before anything can report a problem
+    ├── clock        is the wall clock true? records the first start from a true time
     ├── connectivity
     ├── fetcher
     ├── printers     one_for_one, printer:<name> per [[printers]] entry
@@ -26,6 +27,7 @@ from pathlib import Path
 import trio
 
 from wixprint.actors.alerter import run_alerter
+from wixprint.actors.clock import run_clock
 from wixprint.actors.connectivity import run_connectivity
 from wixprint.actors.context import ActorContext, Doorbell
 from wixprint.actors.fetcher import run_fetcher
@@ -69,6 +71,8 @@ class ServiceOptions:
     history: HistoryStore | None = None
     with_monitor: bool = True
     with_watchdog: bool = True
+    exit_reason: str = ""
+    """Set by ``runner.serve`` when the service ends: why (the demo says it)."""
     hard_exit: Callable[[int], object] = os._exit
     """The last resort when a stop cannot finish (a task stuck in a worker thread)."""
 
@@ -97,7 +101,7 @@ def build_context(config: Config, options: ServiceOptions) -> ActorContext:
 def build_tree(ctx: ActorContext, options: ServiceOptions) -> Supervisor:
     def on_event(event: RestartEvent) -> None:
         # The supervisor library logs every decision itself; here we only publish.
-        if event.error_type == "SpoolError":
+        if event.error_type in ("SpoolError", "SpoolUnwritable"):
             ctx.spool_check.ring()  # the spool actor confirms and reports "down" with why
         if event.action == "restart":
             ctx.publish(
@@ -136,6 +140,8 @@ def build_tree(ctx: ActorContext, options: ServiceOptions) -> Supervisor:
         # The alerter first: it must be subscribed before anything can go wrong (a rejected
         # Wix key is reported by the fetcher's very first poll).
         ChildSpec(name="alerter", fn=partial(run_alerter, ctx)),
+        # Before the fetcher: it records the first start, which intake waits for.
+        ChildSpec(name="clock", fn=partial(run_clock, ctx)),
         ChildSpec(name="connectivity", fn=partial(run_connectivity, ctx)),
         ChildSpec(name="fetcher", fn=partial(run_fetcher, ctx), shutdown=2.0),
         supervisor_spec(printers),

@@ -11,19 +11,12 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from wixprint.errors import ConfigError
+from wixprint.version import package_version
 
 EXIT_CONFIG = 78
-
-
-def package_version() -> str:
-    try:
-        return version("wix-printer-service")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--config", help="config file")
         if name in ("check", "status", "orders"):
             cmd.add_argument("--json", action="store_true", help="machine-readable output")
+        if name == "check":
+            cmd.add_argument(
+                "--expect-version", help="down (2) unless the service answers this version"
+            )
+            cmd.add_argument("--expect-pid", type=int, help="down (2) unless this process answers")
 
     reprint = sub.add_parser("reprint", help="print an order again (with a REPRINT banner)")
     reprint.add_argument("order", metavar="ORDER_NUMBER")
@@ -64,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     test_print.add_argument("--printer", help="printer name (default: all)")
     test_print.add_argument("--config")
 
-    test_alert = sub.add_parser("test-alert", help="send a test e-mail and say what failed")
+    test_alert = sub.add_parser(
+        "test-alert", help="send a test alert through every channel and say what failed"
+    )
     test_alert.add_argument("--config")
 
     config = sub.add_parser("config", help="configuration tools")
@@ -109,7 +109,13 @@ def _run(config_arg: str | None) -> int:
     import trio
 
     from wixprint.app import ServiceOptions
-    from wixprint.config import load_config, resolve_config_path, secret_values
+    from wixprint.config import (
+        config_warnings,
+        file_warnings,
+        load_config,
+        resolve_config_path,
+        secret_values,
+    )
     from wixprint.logs import configure_logging, escpos_env, get_logger
     from wixprint.runner import serve
     from wixprint.supervisor import faults
@@ -131,6 +137,8 @@ def _run(config_arg: str | None) -> int:
     # keep that in the state directory, not in a new temporary directory per start.
     with contextlib.suppress(OSError):
         escpos_env(Path(config.service.state_dir))
+    for warning in file_warnings(path) + config_warnings(config):
+        get_logger("root").warning("config_warning", warning=warning)
     if armed := sorted(faults.statistics()):
         get_logger("root").warning("fault_points_armed", points=armed)
     options = ServiceOptions(environ=dict(os.environ))

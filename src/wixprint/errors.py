@@ -8,9 +8,13 @@ The tree::
     │   ├── WixUnavailable          Wix API unreachable, 5xx, 429, timeout
     │   ├── PrinterOffline          printer unreachable (connect refused, timeout, reset)
     │   ├── PrinterNotReady         printer answers but cannot print now (paper out, cover open)
-    │   └── SmtpUnavailable         SMTP server unreachable or refusing for now
+    │   ├── AlertChannelUnavailable an alert channel cannot take a message now (retry later)
+    │   │   └── SmtpUnavailable     SMTP server unreachable or refusing for now
+    │   ├── SpoolUnwritable         the spool's disk is full or read-only (also a SpoolError)
+    │   └── ClockUntrusted          no trustworthy time yet to record the first start
     ├── WixAuthError                Wix rejected our credentials (401/403): configuration, alerted
     ├── WixRequestError             Wix rejected a request (other 4xx): a bug on our side
+    ├── AlertChannelRejected        an alert channel refuses for good (login, token, 4xx)
     ├── PrintOutcomeUnknown         bytes left for the printer but no proof came back: the job
     │                               may or may not be on paper, so it is never blindly resent
     ├── RenderError                 an order could not be turned into a ticket (poison order)
@@ -32,6 +36,9 @@ if TYPE_CHECKING:
     from wixprint.vocabulary import PrinterStatus
 
 __all__ = [
+    "AlertChannelRejected",
+    "AlertChannelUnavailable",
+    "ClockUntrusted",
     "ConfigError",
     "DependencyUnavailable",
     "InjectedFault",
@@ -42,6 +49,7 @@ __all__ = [
     "RestartIntensityExceeded",
     "SmtpUnavailable",
     "SpoolError",
+    "SpoolUnwritable",
     "WebhookRejected",
     "WixAuthError",
     "WixRequestError",
@@ -94,8 +102,43 @@ class PrinterNotReady(DependencyUnavailable):
         self.status = status
 
 
-class SmtpUnavailable(DependencyUnavailable):
+class AlertChannelUnavailable(DependencyUnavailable):
+    """An alert channel (mail server, push service, webhook receiver) cannot take a message
+    right now: unreachable, timed out, 429 or 5xx. The message waits in the outbox.
+
+    Attributes:
+        stage: the step that failed (``dns``, ``connect``, ``tls``, ``send``, ...).
+    """
+
+    def __init__(self, message: str, *, stage: str = "send") -> None:
+        super().__init__(message)
+        self.stage = stage
+
+
+class SmtpUnavailable(AlertChannelUnavailable):
     """The SMTP server cannot take mail right now."""
+
+
+class ClockUntrusted(DependencyUnavailable):
+    """Nobody vouches for the clock yet (no NTP sync, no answer from Wix), so the first start
+    (the ``not_before`` gate) is not recorded and orders are not taken: a clock weeks behind
+    would print weeks of history, one ahead would drop new orders."""
+
+
+class AlertChannelRejected(WixprintError):
+    """An alert channel or our settings refuse the message for good: a bad login or token, a
+    4xx answer. Retrying unchanged will not help; the message stays in the outbox (retried
+    with backoff) until the settings are fixed.
+
+    Attributes:
+        stage: the step that failed (``auth``, ``recipient``, ``tls``, ``send``, ...).
+        code: the SMTP or HTTP status code, if there was one.
+    """
+
+    def __init__(self, message: str, *, stage: str = "send", code: int | None = None) -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.code = code
 
 
 class WixAuthError(WixprintError):
@@ -161,6 +204,22 @@ class WebhookRejected(WixprintError):
 
 class SpoolError(WixprintError):
     """The spool database failed (cannot open, cannot write, integrity problem)."""
+
+
+class SpoolUnwritable(SpoolError, DependencyUnavailable):
+    """The spool's storage refuses writes: the disk is full, read-only or failing.
+
+    An outage of the SD card, not a bug: restarting an actor (or the process) changes
+    nothing, so supervisors back off without counting it, and the spool actor reports it
+    and notices by itself when writing works again.
+
+    Attributes:
+        full: the disk has no room left (else it is read-only or failing).
+    """
+
+    def __init__(self, message: str, *, full: bool = False) -> None:
+        super().__init__(message)
+        self.full = full
 
 
 class InjectedFault(WixprintError):

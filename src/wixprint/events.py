@@ -113,6 +113,29 @@ class InternetState(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StorageState(Event):
+    """The spool's disk changed: can it write, are new orders taken (not while full)."""
+
+    writable: bool
+    intake: bool
+    since: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClockState(Event):
+    """The wall clock's standing changed: trusted or not, and Wix's opinion of it."""
+
+    trusted: bool
+    skewed: bool
+    """It differs from Wix's time by more than ``service.clock_skew_limit``."""
+    offset: float | None
+    """Wix's time minus ours, seconds (None: no recent answer from Wix)."""
+    since: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WixAuthFailed(Event):
     status_code: int
     causes: tuple[str, ...] = ()
@@ -152,6 +175,8 @@ class AlertEvent(Event):
     level: Literal["critical", "warning", "info"]
     subject: str
     state: Literal["raised", "resolved", "sent", "repeat"]
+    channel: str = ""
+    """Who delivered it (``mail``, ``ntfy``, ``webhook``), for ``sent``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

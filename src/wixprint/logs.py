@@ -18,8 +18,10 @@ at the state directory; call it before that import too.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import pickle
 import sys
 from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
@@ -75,7 +77,9 @@ SAFE_LOG_KEYS = frozenset(
         # what a printer supports (its model as it reports itself; process ids are ours)
         *("model", "proof", "warning", "process_id", "tag", "answered"),
         # alerts
-        *("alert", "key", "grace", "event_type"),
+        *("alert", "key", "grace", "event_type", "severity", "channel", "channels", "count"),
+        # mail routes: a server's name, the step that failed, the owner's refused addresses
+        *("route", "failed", "recipients"),
         # Wix (a refused key's likely causes are fixed names, never the key)
         "causes",
         # HTTP (paths of public routes are logged as their route template)
@@ -83,6 +87,8 @@ SAFE_LOG_KEYS = frozenset(
         *("limit", "connections", "budget"),
         # operations
         *("rows", "points"),
+        # the disk and the clock; a configuration warning names keys and files, never values
+        *("freed_bytes", "offset", "warning"),
     }
 )
 """Top-level keys a log line may carry with their value. Only names whose values are never
@@ -273,4 +279,25 @@ def escpos_env(state_dir: Path, environ: MutableMapping[str, str] | None = None)
         return
     cache = state_dir / "cache"
     cache.mkdir(parents=True, exist_ok=True)
+    drop_unreadable_pickles(cache)
     env[ESCPOS_PICKLE_ENV] = str(cache)
+
+
+def drop_unreadable_pickles(cache: Path) -> list[Path]:
+    """Delete escpos pickles that do not load; the ones deleted.
+
+    escpos writes its pickle in place, without fsync: a power cut, or a card the kernel
+    turned read-only, right after the first start leaves it empty or cut short, and escpos
+    then fails to import (``EOFError``) at every ticket until the file goes. Loading it
+    here costs a few milliseconds once per start; escpos rebuilds a deleted one.
+    """
+    dropped = []
+    for path in sorted(cache.glob("*.capabilities.pickle")):
+        try:
+            with path.open("rb") as file:
+                pickle.load(file)  # our own state folder: as trusted as escpos's own load
+        except Exception:  # any failure to load means escpos would fail too
+            with contextlib.suppress(OSError):
+                path.unlink()
+                dropped.append(path)
+    return dropped

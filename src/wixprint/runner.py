@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import faulthandler
 import signal
+import sys
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
@@ -25,7 +26,7 @@ import trio
 
 from wixprint.app import Service, ServiceOptions, create_service
 from wixprint.config import Config
-from wixprint.errors import RestartIntensityExceeded
+from wixprint.errors import ConfigError, RestartIntensityExceeded
 from wixprint.logs import get_logger
 from wixprint.receipts.render import import_escpos
 from wixprint.sdnotify import notify
@@ -106,7 +107,8 @@ async def last_resort(
 
 async def serve(config: Config, options: ServiceOptions) -> int:
     """Run the service until a signal stops it (0), or the root gives up, the tree cannot
-    start or an actor raised ``SystemExit`` (70)."""
+    start or an actor raised ``SystemExit`` (70), or the configuration turns out unusable at
+    start (78). Why it ended is left in ``options.exit_reason``."""
     log = get_logger("root")
     faulthandler.enable()
     history = options.history or HistoryStore(Path(config.service.state_dir) / HISTORY_FILE)
@@ -146,10 +148,18 @@ async def serve(config: Config, options: ServiceOptions) -> int:
                     partial(trio.to_thread.run_sync, import_escpos, abandon_on_cancel=True)
                 )
     except Exception as exc:
-        # Giving up at run time and failing to start (a spool that will not open, a port in
-        # use) end the same way: 70, recorded, and systemd starts a fresh process.
+        # A configuration-class failure at start (port in use, unusable key, state folder
+        # not writable): 78, one line naming it, and systemd does not restart in a loop.
+        # Giving up at run time and other start failures (a spool that will not open):
+        # 70, recorded, and systemd starts a fresh process.
         code = EXIT_SOFTWARE
-        if gave_up(exc):
+        config_error = _config_error(exc)
+        if config_error is not None:
+            code = EXIT_CONFIG
+            reason = f"cannot start: {'; '.join(config_error.problems)}"
+            log.critical("service_config_error", problems=list(config_error.problems))
+            print(f"wixprint: {reason}", file=sys.stderr, flush=True)
+        elif gave_up(exc):
             reason = "root supervisor gave up"
             log.critical("root_gave_up", error=str(exc))
         else:
@@ -166,4 +176,16 @@ async def serve(config: Config, options: ServiceOptions) -> int:
         log.critical("service_interrupted", exc_info=first_error(rest))
     history.record_process_exit(code, reason)
     await history.flush()
+    options.exit_reason = reason
     return code
+
+
+def _config_error(exc: BaseException) -> ConfigError | None:
+    """The ConfigError inside *exc* (a group around it), if any."""
+    if isinstance(exc, ConfigError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            if (found := _config_error(inner)) is not None:
+                return found
+    return None

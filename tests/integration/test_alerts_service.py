@@ -129,6 +129,39 @@ async def test_without_internet_the_kitchen_prints_on_and_mails_arrive_later_in_
         assert "printer:kitchen" in records
 
 
+async def test_a_disk_that_refuses_the_outbox_still_gets_its_alert_out_directly(
+    tmp_path: Path, smtp: FakeSmtpServer, thread_clock: trio.testing.MockClock
+) -> None:
+    """A read-only SD card: the alert about it cannot go into the outbox, so it is mailed
+    straight from memory, once; when the card takes writes again the resolve mail follows
+    through the outbox, and nothing is mailed twice."""
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        printer = rig.printers["kitchen"]
+        text = config_text(tmp_path, rig.shop_url, {"kitchen": printer.port}, smtp_port=smtp.port)
+        service = await rig.start(tune(text, "wix", poll_interval=10.0))
+        await pass_time(thread_clock, 15)
+        spool = service.ctx.spool.get()
+
+        await spool._run(spool._db().execute, "PRAGMA query_only=ON")  # the card turns read-only
+        service.ctx.spool_check.ring()
+        await wait_fast(thread_clock, lambda: len(smtp.messages) >= 1, limit=120)
+        assert titles(smtp) == ["KRITISCH: Speicherkarte voll oder schreibgeschützt"]
+        assert "readonly" in smtp.messages[0].body
+        assert await spool.pending_alerts() == []  # it never reached the outbox
+
+        await pass_time(thread_clock, 300)
+        await spool._run(spool._db().execute, "PRAGMA query_only=OFF")
+        await wait_fast(thread_clock, lambda: len(smtp.messages) >= 2, limit=120)
+        await pass_time(thread_clock, 600)
+        assert titles(smtp) == [
+            "KRITISCH: Speicherkarte voll oder schreibgeschützt",
+            "Behoben: Speicherkarte voll oder schreibgeschützt",
+        ]
+        assert await spool.pending_alerts() == []
+        health = await get_json(rig, "/health")
+        assert health["status"] == "ok"
+
+
 async def test_a_burst_of_events_never_costs_the_alerter_the_one_it_must_act_on(
     tmp_path: Path, thread_clock: trio.testing.MockClock
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import sqlite3
 import tomllib
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 import trio
 import trio.testing
@@ -62,6 +64,18 @@ async def order_stream(rig: Rig, every: float = 1.0) -> AsyncIterator[None]:
         nursery.start_soon(add_orders)
         yield
         nursery.cancel_scope.cancel()
+
+
+def make_backup(dest: Path) -> None:
+    """A backup folder with an empty, current spool."""
+    from wixprint.spool import open_spool
+
+    async def create() -> None:
+        async with open_spool(dest / "spool.sqlite3"):
+            pass
+
+    dest.mkdir(mode=0o700)
+    trio.run(create)
 
 
 def read_spool(path: Path) -> sqlite3.Connection:
@@ -125,10 +139,13 @@ async def test_online_backup_while_orders_stream_in_is_consistent_and_has_no_sec
         for secret in (API_KEY, SMTP_PASSWORD, ADMIN_TOKEN):
             assert secret not in copy
         parsed = tomllib.loads(copy)
-        assert parsed["wix"]["api_key"] == parsed["smtp"]["password"] == ""
-        assert parsed["http"]["admin_token"] == ""
-        assert parsed["smtp"]["username"] == "pi"  # only secrets are blanked
-        assert (tmp_path / "backup-0").stat().st_mode & 0o077 == 0  # customer data inside
+        assert "api_key" not in parsed["wix"]
+        assert "password" not in parsed["smtp"]
+        assert "admin_token" not in parsed["http"]
+        assert parsed["smtp"]["username"] == "pi"  # only secrets are removed
+        assert (tmp_path / "backup-0").stat().st_mode & 0o777 == 0o700  # customer data inside
+        for name in ("spool.sqlite3", "config.toml"):
+            assert (tmp_path / "backup-0" / name).stat().st_mode & 0o777 == 0o600
 
 
 async def test_restore_into_a_fresh_state_dir_resumes_without_unmarked_reprints(
@@ -237,12 +254,95 @@ async def test_restore_keeps_the_spool_it_replaces(
 
 
 def test_the_config_copy_loads_once_secrets_come_from_the_environment(tmp_path: Path) -> None:
-    from wixprint.commands.backup import strip_secrets
+    from wixprint.config.sanitise import sanitised_config
 
     text = config_text(tmp_path, "http://127.0.0.1:9", {"kitchen": 9}, extra=SMTP_BLOCK)
-    stripped = strip_secrets(text)
+    stripped = sanitised_config(text)
+    assert stripped is not None
     env = {"WIXPRINT_WIX_API_KEY": "from-the-environment"}
     config = load_config_text(stripped, env)
     assert config.wix.api_key == "from-the-environment"
     assert config.smtp.password == ""
     assert config.http.admin_token == ""
+    # Everything else survives the rewrite exactly.
+    original = load_config_text(text, env)
+    assert msgspec.structs.replace(
+        original, smtp=msgspec.structs.replace(original.smtp, password="")
+    ) == msgspec.structs.replace(config, http=original.http)
+    assert original.http.admin_token == ADMIN_TOKEN
+
+
+SNEAKY = """
+wix.api_key = "dotted-secret"
+[smtp]
+"password" = \"\"\"multi
+line-secret\"\"\"
+host = "127.0.0.1"
+[http]
+admin_token = 'literal-secret'
+[layout]
+copies = { kitchen = 2 }
+[[printers]]
+name = "kitchen"
+host = "127.0.0.1"
+"""
+
+
+def test_no_spelling_of_a_secret_survives_the_backup(tmp_path: Path) -> None:
+    from wixprint.config.sanitise import sanitised_config
+
+    clean = sanitised_config(SNEAKY)
+    assert clean is not None
+    for secret in ("dotted-secret", "multi", "line-secret", "literal-secret"):
+        assert secret not in clean
+    parsed = tomllib.loads(clean)
+    assert parsed["layout"]["copies"] == {"kitchen": 2}
+    assert parsed["printers"][0]["name"] == "kitchen"
+    assert sanitised_config("[wix\napi_key = 'broken-secret'") is None
+
+
+async def test_backup_makes_an_existing_folder_private(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        config_path, text = write_config(rig, tmp_path)
+        await rig.start(text)
+        dest = tmp_path / "existing"
+        dest.mkdir(mode=0o755)
+        dest.chmod(0o755)
+        assert await wixprint("backup", str(dest), "--config", str(config_path)) == 0
+        assert dest.stat().st_mode & 0o777 == 0o700
+        assert (dest / "spool.sqlite3").stat().st_mode & 0o777 == 0o600
+        assert (dest / "config.toml").stat().st_mode & 0o777 == 0o600
+
+
+async def test_restore_refuses_while_the_service_holds_the_spool(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        config_path, text = write_config(rig, tmp_path)
+        await rig.start(text)
+        backup = tmp_path / "backup"
+        assert await wixprint("backup", str(backup), "--config", str(config_path)) == 0
+        live = tmp_path / "state" / "spool.sqlite3"
+        before = live.stat().st_ino
+        assert await wixprint("restore", str(backup), "--config", str(config_path)) == 1
+        assert live.stat().st_ino == before
+        assert not live.with_name("spool.sqlite3.before-restore").exists()
+        await rig.stop()
+        assert await wixprint("restore", str(backup), "--config", str(config_path)) == 0
+        assert live.stat().st_ino != before
+        assert live.stat().st_mode & 0o777 == 0o600
+
+
+def test_restore_gives_the_file_the_state_folders_owner(tmp_path: Path) -> None:
+    """Run as root (as the README says), the restored spool must stay the service's."""
+    state = tmp_path / "state"
+    state.mkdir()
+    make_backup(tmp_path / "backup")
+    os.chown(state, 4321, 4321)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[service]\nstate_dir = "{state}"\n')
+    assert main(["restore", str(tmp_path / "backup"), "--config", str(config)]) == 0
+    info = (state / "spool.sqlite3").stat()
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (4321, 4321, 0o600)

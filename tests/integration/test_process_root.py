@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,7 +34,7 @@ import trio.testing
 from tests.integration.harness import VirtualWall, config_text, open_rig, virtual_now
 from wixprint.app import ServiceOptions
 from wixprint.cli import main
-from wixprint.config import load_config_text
+from wixprint.config import Config, load_config_text
 from wixprint.runner import serve
 from wixprint.sim.shop import FakeWixShop, serve_shop
 from wixprint.supervisor import faults
@@ -296,7 +297,7 @@ async def test_ready_watchdog_then_a_signal_stops_it_cleanly_with_exit_0(
             assert any(line.startswith("STATUS=") for line in ready)
             # The orders in the shop come out of the (virtual) printer.
             await child.wait_event("ticket_printed", START_LIMIT)
-            await notes.wait_for("WATCHDOG=1", 5.0)  # every 0.5 s while not down
+            await notes.wait_for("WATCHDOG=1", 5.0)  # every 0.5 s while the loop lives
             assert "STOPPING=1" not in notes.lines()
 
             child.process.send_signal(signum)
@@ -433,6 +434,7 @@ def test_config_check_good_and_bad_files(
             monkeypatch.delenv(name)
     good = tmp_path / "good.toml"
     good.write_text(service_config(tmp_path, "http://127.0.0.1:9"))
+    good.chmod(0o640)  # else a warning on stderr
     assert main(["config", "check", str(good)]) == 0
     out, err = capsys.readouterr()
     assert out.splitlines()[0] == "ok"
@@ -457,16 +459,33 @@ def test_config_check_good_and_bad_files(
 @pytest.fixture
 def crash_loop_clock() -> trio.testing.MockClock:
     """``thread_clock`` with a shorter fuse: a crash loop sleeps hundreds of short backoffs,
-    and loopback peers and SQLite answer well within 10 ms."""
+    and loopback peers and SQLite usually answer within 10 ms."""
     return trio.testing.MockClock(autojump_threshold=0.01)
 
 
-async def short_jumps() -> None:
-    """A timer every half second, so an autojump never goes further: on a loaded machine a
-    SQLite call can outlast the 10 ms fuse while no other timer is pending, and the clock
-    then jumped straight to the test's 600 s deadline."""
-    while True:  # noqa: ASYNC110 - a ticker, not a wait for a condition
-        await trio.sleep(0.5)
+async def serve_within(config: Config, options: ServiceOptions, real_seconds: float) -> int:
+    """``serve`` under a limit of real seconds, with a heartbeat every virtual half second.
+
+    The autojumping clock cannot see worker threads: while SQLite works in one for more than
+    its threshold (a loaded machine, an fsync), every task looks idle and the clock leaps to
+    the next deadline. A virtual ``fail_after(600)`` was then often the only one, at start-up:
+    600 virtual seconds passed in one leap and the test failed before the tree had started.
+    The heartbeat bounds each leap to half a second (a backoff that elapses early is
+    harmless); the limit on real time catches a tree that never gives up.
+    """
+    codes: list[int] = []
+    async with trio.open_nursery() as nursery:
+
+        async def heartbeat() -> None:
+            began = time.monotonic()
+            while time.monotonic() - began < real_seconds:  # noqa: ASYNC110 - real time
+                await trio.sleep(0.5)
+            raise AssertionError(f"serve did not return within {real_seconds:g} real seconds")
+
+        nursery.start_soon(heartbeat)
+        codes.append(await serve(config, options))
+        nursery.cancel_scope.cancel()
+    return codes[0]
 
 
 async def test_crash_loops_exceed_intensity_up_the_tree_and_serve_returns_70(
@@ -501,11 +520,7 @@ async def test_crash_loops_exceed_intensity_up_the_tree_and_serve_returns_70(
         rig.nursery.start_soon(order_stream)
         try:
             options = ServiceOptions(wall=VirtualWall(), with_monitor=False)
-            with trio.fail_after(600):
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(short_jumps)
-                    code = await serve(config, options)
-                    nursery.cancel_scope.cancel()
+            code = await serve_within(config, options, real_seconds=300)
         finally:
             faults.reset()
     assert code == 70

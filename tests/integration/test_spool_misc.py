@@ -1,4 +1,5 @@
-"""Cursors, webhook dedupe, queue views, the alert outbox and pruning, on the virtual clock."""
+"""Cursors, webhook dedupe, queue views and pruning, on the virtual clock (the alert outbox:
+``test_spool_alerts``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import trio
 import trio.testing
 
-from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, open_test_spool
+from tests.unit.spool.factories import KITCHEN, make_order, open_test_spool
 from wixprint.spool import SCHEMA_VERSION, JobState, QueueStats, Spool
 
 DAY = 24 * 3600.0
@@ -90,22 +91,6 @@ async def test_unprinted_orders_after_their_grace(
     assert [n for n, _ in await spool.unprinted_orders(600)] == ["101"]
     await print_all(spool, "counter")
     assert await spool.unprinted_orders(0) == []
-
-
-async def test_outbox_is_oldest_first_and_tracks_attempts(
-    spool: Spool, thread_clock: trio.testing.MockClock
-) -> None:
-    first = await spool.add_alert("printer:kitchen", "error", "Drucker", "offline", BASE_TIME)
-    second = await spool.add_alert("internet", "warning", "Internet", "down", BASE_TIME + 1)
-    pending = await spool.pending_alerts()
-    assert [a.id for a in pending] == [first, second]
-    await spool.mark_alert_failed(first, "SMTP refused")
-    await spool.mark_alert_sent(second)
-    (left,) = await spool.pending_alerts()
-    assert (left.id, left.key, left.attempts) == (first, "printer:kitchen", 1)
-    await spool.mark_alert_sent(first)
-    assert await spool.pending_alerts() == []
-    assert (await spool.statistics()).pending_alerts == 0
 
 
 async def test_recent_orders_show_ticket_states_and_no_customer_details(

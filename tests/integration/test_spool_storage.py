@@ -10,8 +10,8 @@ import pytest
 import trio
 import trio.testing
 
-from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, open_test_spool
-from wixprint.errors import SpoolError
+from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, new_alert, open_test_spool
+from wixprint.errors import SpoolError, SpoolUnwritable
 from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool
 from wixprint.spool.schema import migrate
 
@@ -100,7 +100,7 @@ async def test_migrates_every_older_version_with_a_backup(
             assert spool.migration.backup is None
         # What the newest version added works.
         assert await spool.seen_event("evt")
-        assert await spool.add_alert("k", "info", "s", "b", BASE_TIME) >= 1
+        assert await spool.record_alerts([new_alert(channels=("mail",))], state="{}")
     if start >= 1:
         backup = sqlite3.connect(tmp_path / f"spool.db.v{start}.bak")
         try:
@@ -215,9 +215,13 @@ async def test_read_only_database_raises_spool_error(
         await spool.accept(make_order("o-1", targets=(KITCHEN,)))
         raw(spool).execute("PRAGMA query_only = ON")  # the file turned read-only under us
         order = make_order("o-2", note="Erika Mustermann")
-        with pytest.raises(SpoolError, match="readonly") as caught:
+        seen: list[SpoolUnwritable] = []
+        spool.on_unwritable = seen.append
+        with pytest.raises(SpoolUnwritable, match="readonly") as caught:
             await spool.accept(order)
         assert "Erika" not in str(caught.value)
+        assert not caught.value.full  # read-only, not full: nothing to free
+        assert seen == [caught.value]  # the spool actor hears of it, whoever met it
         with pytest.raises(SpoolError, match="spool claim failed"):
             await spool.claim_next("kitchen")
         # Reads still answer, for the status pages.
@@ -235,11 +239,29 @@ async def test_disk_full_raises_spool_error_and_recovers(
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
         conn.execute(f"PRAGMA max_page_count = {pages}")
         big = make_order("o-2", note="x" * 50_000)
-        with pytest.raises(SpoolError, match="SQLITE_FULL"):
+        with pytest.raises(SpoolUnwritable, match="SQLITE_FULL") as caught:
             await spool.accept(big)
+        assert caught.value.full
         assert await spool.order_raw("o-2") is None
         conn.execute("PRAGMA max_page_count = 1073741823")
         assert (await spool.accept(big)).outcome is AcceptOutcome.NEW
         job = await spool.claim_next("kitchen")
         assert job is not None
         assert job.state is JobState.PRINTING
+
+
+async def test_paused_intake_refuses_new_orders_but_printing_goes_on(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """While the disk is full the spool actor pauses intake: the room left is for recording
+    what the printers print, and new orders wait in Wix."""
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+        await spool.accept(make_order("o-1", targets=(KITCHEN,)))
+        spool.intake_paused = "the disk is full"
+        with pytest.raises(SpoolUnwritable, match="new orders wait: the disk is full"):
+            await spool.accept(make_order("o-2", targets=(KITCHEN,)))
+        job = await spool.claim_next("kitchen")
+        assert job is not None
+        assert await spool.mark_printed(job.id)
+        spool.intake_paused = ""
+        assert (await spool.accept(make_order("o-2"))).outcome is AcceptOutcome.NEW

@@ -23,6 +23,8 @@ RANKS: dict[str, int] = {
     "health": 1,
     "logs": 1,
     "events": 1,
+    "version": 1,
+    "timesync": 1,
     "config": 2,
     "supervisor": 3,
     "wix": 4,

@@ -21,11 +21,14 @@ from wixprint.events import (
     PrinterState,
     RecoveryRecorded,
     ResourceSample,
+    WixAuthFailed,
+    WixReachable,
 )
 from wixprint.health import Health, HealthRegistry
 from wixprint.links import Hysteresis
 from wixprint.printing.base import Transport
 from wixprint.supervisor import Bus, HistoryStore
+from wixprint.timesync import ClockVerdict
 from wixprint.vocabulary import PrinterStatus
 from wixprint.web.metrics import Metrics
 
@@ -85,6 +88,38 @@ class SpoolRef:
         return self.get()
 
 
+class ClockTruth:
+    """What the service knows of its wall clock, kept by the clock actor.
+
+    ``trusted()`` is for whatever must not act on a wrong clock (pruning: a clock weeks ahead
+    would delete history that a poll then prints again). ``first_start`` is the ``not_before``
+    gate, recorded once from a time someone vouches for.
+    """
+
+    UNCHECKED = ClockVerdict(False, None, False, "not checked yet")
+
+    def __init__(self) -> None:
+        self.verdict = self.UNCHECKED
+        self._first_start: str | None = None
+        self._known = trio.Event()
+
+    def trusted(self) -> bool:
+        return self.verdict.trusted
+
+    @property
+    def first_start(self) -> str | None:
+        return self._first_start
+
+    def set_first_start(self, value: str) -> None:
+        self._first_start = value
+        self._known.set()
+
+    async def wait_first_start(self) -> str:
+        await self._known.wait()
+        assert self._first_start is not None
+        return self._first_start
+
+
 @dataclass
 class ActorContext:
     config: Config
@@ -106,6 +141,11 @@ class ActorContext:
     """Recent notable events for the status pages and the dashboard's first paint."""
     last_printer_state: dict[str, PrinterState] = field(default_factory=dict)
     last_internet: InternetState | None = None
+    last_wix: WixAuthFailed | WixReachable | None = None
+    """The latest word on Wix credentials: a restarted alerter starts from it."""
+    alerts_active: list[dict[str, object]] = field(default_factory=list)
+    """Open alert problems as JSON (key, level, since, raised, title), kept by the alerter for
+    the status pages; the dashboard rings on a raised critical one."""
     web_url: str | None = None
     """Where the web actor's local listener is (known only after binding; port 0 in tests)."""
     public_url: str | None = None
@@ -119,6 +159,8 @@ class ActorContext:
     when an actor died of a ``SpoolError``)."""
     history: HistoryStore | None = None
     """Restart history persisted across processes (``runner.py`` passes one; tests may not)."""
+    clock: ClockTruth = field(default_factory=ClockTruth)
+    """Whether the wall clock can be trusted, and the first start (the clock actor's)."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -131,6 +173,8 @@ class ActorContext:
             self.last_printer_state[event.printer] = event
         elif isinstance(event, InternetState):
             self.last_internet = event
+        elif isinstance(event, WixAuthFailed | WixReachable):
+            self.last_wix = event
         if not isinstance(event, (JobsQueued, ResourceSample)):
             self.recent.append(event)
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import trio
 
 from wixprint.actors.context import ActorContext
-from wixprint.actors.intake import accept_orders, not_before_of
-from wixprint.errors import WixAuthError, WixRequestError, WixUnavailable
+from wixprint.actors.intake import accept_orders, wait_not_before
+from wixprint.errors import SpoolUnwritable, WixAuthError, WixRequestError, WixUnavailable
 from wixprint.events import WixAuthFailed, WixReachable
 from wixprint.health import Health
 from wixprint.logs import get_logger
@@ -36,16 +36,19 @@ async def run_fetcher(
 ) -> None:
     log = get_logger("fetcher")
     cfg = ctx.config.wix
-    spool = await ctx.spool.wait_open()
+    await ctx.spool.wait_open()
     ctx.health.register("fetcher")
-    not_before = not_before_of(ctx, await spool.get_meta("first_start"))
     rng = random.Random()
     failures = 0
     auth_failed = False
+    spool_refused = False
     async with open_wix_client(
         cfg.base_url, cfg.api_key, cfg.site_id, request_timeout=cfg.request_timeout
     ) as client:
         task_status.started()
+        if ctx.clock.first_start is None and not cfg.not_before:
+            ctx.health.set("fetcher", Health.DEGRADED, "waiting for a true clock (first start)")
+        not_before = await wait_not_before(ctx)
         me = current_child()
         while not me.stop_requested.is_set():
             delay = cfg.poll_interval
@@ -80,6 +83,13 @@ async def run_fetcher(
                     )
                     log.error("wix_auth_rejected", status=exc.status_code, causes=found.cause_names)
                 auth_failed = True
+            except SpoolUnwritable as exc:
+                # Disk full or read-only: the orders wait in Wix (the mark did not move) and
+                # come with the first poll after the spool takes writes again.
+                ctx.health.set("fetcher", Health.DEGRADED, str(exc))
+                if not spool_refused:
+                    log.warning("intake_waits_for_spool", error=str(exc))
+                spool_refused = True
             except WixRequestError as exc:
                 # Our request was refused: a bug, but polling again later is still right.
                 delay = AUTH_RETRY
@@ -91,6 +101,7 @@ async def run_fetcher(
                     ctx.publish(WixReachable(at=ctx.wall()))
                 failures = 0
                 auth_failed = False
+                spool_refused = False
                 me.mark_healthy()  # a whole poll went through: a later crash restarts at once
                 ctx.health.set("fetcher", Health.READY)
                 ctx.metrics.count_wix_request("ok")

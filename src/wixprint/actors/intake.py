@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from wixprint.actors.context import ActorContext
-from wixprint.errors import SpoolError
+from wixprint.errors import ClockUntrusted, SpoolError
 from wixprint.events import JobsQueued, OrderQuarantined, OrderReceived
 from wixprint.logs import get_logger
 from wixprint.receipts.policy import decide
@@ -50,9 +50,21 @@ class IntakeResult:
     accepted: AcceptResult | None = None
 
 
-def not_before_of(ctx: ActorContext, first_start: str | None) -> str:
-    """``wix.not_before`` if configured, else the service's first start."""
-    return ctx.config.wix.not_before or first_start or ""
+def not_before_now(ctx: ActorContext) -> str:
+    """``wix.not_before`` if configured, else the service's first start.
+
+    Raises:
+        ClockUntrusted: the first start is not known yet (no trustworthy time so far).
+    """
+    found = ctx.config.wix.not_before or ctx.clock.first_start
+    if not found:
+        raise ClockUntrusted("the first start is not recorded yet: waiting for a true clock")
+    return found
+
+
+async def wait_not_before(ctx: ActorContext) -> str:
+    """:func:`not_before_now`, waiting until the clock actor could record the first start."""
+    return ctx.config.wix.not_before or await ctx.clock.wait_first_start()
 
 
 @dataclass(frozen=True, slots=True)

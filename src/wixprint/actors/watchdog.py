@@ -1,8 +1,11 @@
 """Watchdog actor: tells systemd we are ready, what we are doing, and that we are alive.
 
-It starts last, so ``READY=1`` means the whole tree started. ``WATCHDOG=1`` pings are gated on
-health: a wedged event loop sends none (the ping sits in the same loop as the work), and
-neither does a tree whose critical parts are down — systemd then restarts the process.
+It starts last, so ``READY=1`` means the whole tree started. ``WATCHDOG=1`` pings prove a
+live event loop (the ping sits in the same loop as the work): a wedged loop sends none and
+systemd restarts the process. They do not follow health: a full or read-only SD card makes
+the service *down*, but a restart would change nothing, lose the reason shown on ``/health``
+and, after five of them, leave the unit failed for good. The process stays up, says why,
+and recovers by itself when the disk does (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ async def run_watchdog(
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """``READY=1`` now, ``WATCHDOG=1`` every half of ``WATCHDOG_USEC`` while not down, and a
-    ``STATUS=`` line every ``STATUS_EVERY`` seconds."""
+    """``READY=1`` now, ``WATCHDOG=1`` every half of ``WATCHDOG_USEC``, and a ``STATUS=``
+    line every ``STATUS_EVERY`` seconds."""
     env = os.environ if environ is None else environ
     interval = watchdog_interval(env)
     notify("READY=1", f"STATUS={status_line(ctx)}", environ=env)
@@ -55,8 +58,7 @@ async def run_watchdog(
             # After a stall, ping once and keep the rhythm; never a burst of catch-up pings.
             while next_ping <= now:
                 next_ping += interval
-            if ctx.health.snapshot().status != "down":
-                lines.append("WATCHDOG=1")
+            lines.append("WATCHDOG=1")
         if now >= next_status:
             while next_status <= now:
                 next_status += STATUS_EVERY

@@ -14,7 +14,8 @@ from functools import partial
 import trio
 
 from wixprint.actors.context import ActorContext
-from wixprint.actors.intake import accept_orders, not_before_of
+from wixprint.actors.intake import accept_orders, not_before_now
+from wixprint.errors import ConfigError
 from wixprint.events import ActorRestarted, AlertEvent, RecoveryRecorded, TicketNeedsAttention
 from wixprint.logs import get_logger
 from wixprint.printing.base import Transport
@@ -136,6 +137,7 @@ def recovery_json(ctx: ActorContext) -> dict[str, object]:
         "needs_attention": attention_json(ctx),
         "recent": recent[-50:],
         "history": None if ctx.history is None else history_json(ctx.history),
+        "alerts": list(ctx.alerts_active),
     }
 
 
@@ -167,8 +169,7 @@ async def run_web(
     log = get_logger("web")
     cfg = ctx.config
     spool = await ctx.spool.wait_open()
-    not_before = not_before_of(ctx, await spool.get_meta("first_start"))
-    # Loaded once: config validation already proved the PEM parses.
+    # Loaded once, by the same function config validation used.
     public_key = load_public_key(cfg.wix.webhook_public_key) if cfg.wix.webhook_public_key else None
 
     async def orders(limit: int) -> Sequence[Mapping[str, object]]:
@@ -188,7 +189,7 @@ async def run_web(
         if event.order is None:
             log.info("webhook_without_order", event_type=event.event_type)
             return
-        await accept_orders(ctx, [event.order], source="webhook", not_before=not_before)
+        await accept_orders(ctx, [event.order], source="webhook", not_before=not_before_now(ctx))
         if not await spool.seen_event(event.event_id):
             log.info("webhook_duplicate", event_type=event.event_type)
 
@@ -215,9 +216,13 @@ async def run_web(
     app = create_app(deps)
     serving = Serving.from_config(cfg.http)
     async with trio.open_nursery() as nursery:
-        urls: ServingUrls = await nursery.start(
-            partial(serve_web, app, serving, shutdown=shutdown, metrics=ctx.metrics)
-        )
+        try:
+            urls: ServingUrls = await nursery.start(
+                partial(serve_web, app, serving, shutdown=shutdown, metrics=ctx.metrics)
+            )
+        except OSError as exc:
+            # Port in use, address not on this machine: configuration, not a bug to restart.
+            raise ConfigError([f"http: {exc.strerror or exc}"]) from exc
         ctx.web_url, ctx.public_url = urls.local, urls.public
         log.info("web_listening", url=urls.local)
         task_status.started(urls.local)

@@ -28,13 +28,13 @@ from typing import Literal
 import trio
 
 from wixprint.config import SmtpConfig
-from wixprint.errors import SmtpUnavailable, WixprintError
+from wixprint.errors import AlertChannelRejected, SmtpUnavailable
 
 Security = Literal["starttls", "ssl", "none"]
 Stage = Literal["config", "dns", "connect", "tls", "auth", "recipient", "send", "ok"]
 
 
-class MailRejected(WixprintError):
+class MailRejected(AlertChannelRejected):
     """The server or our configuration refuses the mail for good (bad login, 5xx,
     every recipient refused, TLS not possible). Retrying unchanged will not help.
 
@@ -44,9 +44,8 @@ class MailRejected(WixprintError):
     """
 
     def __init__(self, message: str, *, stage: Stage, code: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, stage=stage, code=code)
         self.stage: Stage = stage
-        self.code = code
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,7 +129,7 @@ def send_message_blocking(settings: SmtpSettings, msg: EmailMessage) -> dict[str
     except (smtplib.SMTPException, OSError) as exc:
         stage, temporary, text, code = _classify(exc, tracker.stage, settings)
         if temporary:
-            raise SmtpUnavailable(f"{stage}: {text}") from exc
+            raise SmtpUnavailable(f"{stage}: {text}", stage=stage) from exc
         raise MailRejected(f"{stage}: {text}", stage=stage, code=code) from exc
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Literal
 
+from wixprint.alerts.texts_host import HOST_TEXTS
+
 Level = Literal["critical", "warning", "info"]
 Language = Literal["de", "en"]
 MailKind = Literal["raise", "repeat", "resolve"]
@@ -30,6 +32,8 @@ Category = Literal[
     "memory",
     "temperature",
     "throttled",
+    "storage",
+    "clock",
 ]
 
 MAX_LISTED_ORDERS = 20
@@ -250,6 +254,10 @@ _TEXTS: dict[Language, dict[Category, tuple[str, str, str]]] = {
     },
 }
 
+for _language, _texts in HOST_TEXTS.items():
+    for _category, _text in _texts.items():
+        _TEXTS[_language][_category] = _text
+
 _LABELS: dict[Language, dict[str, str]] = {
     "de": {
         "since": "Seit",
@@ -267,9 +275,9 @@ _LABELS: dict[Language, dict[str, str]] = {
         "raised": "Gemeldet",
         "more": "und {n} weitere",
         "footer": "Automatische Nachricht von wix-printer-service",
-        "test_subject": "Test-E-Mail",
-        "test_body": "Dies ist eine Test-E-Mail von wix-printer-service.\n"
-        "Wenn sie ankommt, sind die E-Mail-Einstellungen richtig.",
+        "test_subject": "Testnachricht",
+        "test_body": "Dies ist eine Testnachricht von wix-printer-service.\n"
+        "Wenn sie ankommt, ist dieser Weg für Alarme richtig eingerichtet.",
     },
     "en": {
         "since": "Since",
@@ -287,9 +295,9 @@ _LABELS: dict[Language, dict[str, str]] = {
         "raised": "Raised",
         "more": "and {n} more",
         "footer": "Automatic message from wix-printer-service",
-        "test_subject": "Test e-mail",
-        "test_body": "This is a test e-mail from wix-printer-service.\n"
-        "If it arrives, the e-mail settings are right.",
+        "test_subject": "Test message",
+        "test_body": "This is a test message from wix-printer-service.\n"
+        "If it arrives, this way of alerting is set up right.",
     },
 }
 
@@ -471,7 +479,7 @@ def compose(
 
 
 def compose_test(*, restaurant: str, language: Language, tz: tzinfo, at: float) -> MailText:
-    """The mail ``wixprint test-alert`` sends."""
+    """The message ``wixprint test-alert`` sends through every channel."""
     labels = _LABELS[language]
     subject = f"[{_clean(restaurant)}] {labels['test_subject']}"
     body = (

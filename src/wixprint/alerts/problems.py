@@ -8,7 +8,7 @@ mailed. Info mails raised in quiet hours wait; critical and warning mails never 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 
@@ -40,6 +40,9 @@ class AlertAction:
 
     key: str
     level: Level
+    problem_level: Level
+    """The problem's severity: what routes the message to channels (a resolved message is
+    level info, and goes wherever its problem went)."""
     kind: MailKind
     subject: str
     body: str
@@ -73,13 +76,24 @@ class AlertStatistics:
 
 
 @dataclass(slots=True)
-class _Problem:
+class OpenProblem:
+    """One open problem: its facts and what was announced when (saved across restarts)."""
+
     facts: AlertFacts
     grace: float
     raised_at: float | None = None
     last_mail: float | None = None
     held_peak: int | None = None
     orders_seen: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookState:
+    """What the book must remember across restarts: the open problems and the info messages
+    held over the quiet hours. The counters of ``statistics`` are per process."""
+
+    problems: tuple[OpenProblem, ...] = ()
+    deferred: tuple[AlertAction, ...] = ()
 
 
 class ProblemBook:
@@ -101,7 +115,7 @@ class ProblemBook:
         self._language: Language = language
         self._tz = tz
         self._unprinted_grace = unprinted_grace
-        self._problems: dict[str, _Problem] = {}
+        self._problems: dict[str, OpenProblem] = {}
         self._deferred: list[AlertAction] = []
         self._held: dict[str, int] = {}
         self._raised = self._repeated = self._resolved = self._suppressed = 0
@@ -151,7 +165,7 @@ class ProblemBook:
             orders=orders,
             count=count,
         )
-        problem = self._problems[key] = _Problem(facts, grace, orders_seen=orders)
+        problem = self._problems[key] = OpenProblem(facts, grace, orders_seen=orders)
         problem.held_peak = self._held.get(_held_key(facts))
 
     def close(self, key: str, ended: float, now: float, out: list[AlertAction]) -> None:
@@ -208,6 +222,21 @@ class ProblemBook:
             held = self._held.get(_held_key(problem.facts))
             facts = replace(problem.facts, held=held or None)
             self._emit(self._action(kind, facts, now), now, out)
+
+    def export(self) -> BookState:
+        return BookState(
+            problems=tuple(replace(p) for p in self._problems.values()),
+            deferred=tuple(self._deferred),
+        )
+
+    def restore(self, state: BookState, keep: Callable[[AlertFacts], bool]) -> None:
+        """Take over what an earlier run remembered (only the problems ``keep`` accepts):
+        an announced problem is neither announced again nor left without its resolved
+        message when it ends."""
+        for problem in state.problems:
+            if keep(problem.facts):
+                self._problems[problem.facts.key] = replace(problem)
+        self._deferred.extend(state.deferred)
 
     def views(self) -> list[ProblemView]:
         return [
@@ -275,6 +304,7 @@ class ProblemBook:
         return AlertAction(
             key=facts.key,
             level=level,
+            problem_level=facts.level,
             kind=kind,
             subject=text.subject,
             body=text.body,
@@ -284,6 +314,12 @@ class ProblemBook:
         )
 
 
+def printer_of(facts: AlertFacts) -> str | None:
+    """The printer a problem is about; None for problems about anything else."""
+    return facts.target if facts.category in _PRINTER_CATEGORIES else None
+
+
 def _held_key(facts: AlertFacts) -> str:
     """Printer problems look up held tickets by printer name, others by problem key."""
-    return facts.target if facts.category in _PRINTER_CATEGORIES else facts.key
+    printer = printer_of(facts)
+    return facts.key if printer is None else printer

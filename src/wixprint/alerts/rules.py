@@ -7,27 +7,38 @@ thresholds with hysteresis, restart counting); ``problems.ProblemBook`` decides 
 Problem keys: ``printer_offline:<printer>``, ``paper_out:<printer>``, ``cover_open:<printer>``,
 ``paper_near_end:<printer>``, ``internet_down``, ``wix_auth``, ``unprinted_orders`` (one
 problem listing the late order numbers), ``quarantined:<job id>``, ``attention:<job id>``
-and ``order_quarantined:<order id>`` (one-shot),
-``restarts:<actor>``, ``disk``, ``memory``, ``temperature``, ``throttled``.
+and ``order_quarantined:<order id>`` (one-shot), ``restarts:<actor>``, ``disk``, ``memory``,
+``temperature``, ``throttled``, ``storage`` (the spool cannot write, or intake is paused for a
+full disk), ``clock``.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import tzinfo
+from typing import Literal
 
 from wixprint.alerts.messages import AlertFacts, Category, Language, Level
-from wixprint.alerts.problems import AlertAction, AlertStatistics, ProblemBook, ProblemView
+from wixprint.alerts.problems import (
+    AlertAction,
+    AlertStatistics,
+    ProblemBook,
+    ProblemView,
+    printer_of,
+)
 from wixprint.alerts.quiet import QuietHours
+from wixprint.alerts.state import EngineState
 from wixprint.config import AlertsConfig
 from wixprint.events import (
     ActorRestarted,
+    ClockState,
     Event,
     InternetState,
     OrderQuarantined,
     PrinterState,
     ResourceSample,
+    StorageState,
     TicketNeedsAttention,
     TicketQuarantined,
     WixAuthFailed,
@@ -40,6 +51,9 @@ RESTART_WINDOW = 3600.0
 """Restarts of one actor are counted over this many seconds; quiet this long ends it."""
 ONE_SHOT_MEMORY = 86400.0
 """A one-shot alert (quarantined ticket) with the same key is not mailed twice this long."""
+CLOCK_GRACE = 900.0
+"""A Pi boots with the last shutdown's time and NTP fixes it within a minute or two: only a
+difference from Wix's time that outlasts this is mailed."""
 MARGINS: dict[str, float] = {"disk": 2.0, "memory": 5.0, "temperature": 5.0}
 """Hysteresis: a resource problem ends only below its threshold minus this margin."""
 
@@ -121,6 +135,10 @@ class AlertEngine:
             self._on_restart(event, now)
         elif isinstance(event, ResourceSample):
             self._on_resources(event, now, out)
+        elif isinstance(event, ClockState):
+            self._host_condition("clock", "warning", CLOCK_GRACE, event.skewed, event, now, out)
+        elif isinstance(event, StorageState):
+            self._host_condition("storage", "critical", 0.0, not event.intake, event, now, out)
         self._book.advance(now, out)
         return out
 
@@ -155,6 +173,30 @@ class AlertEngine:
 
     def statistics(self) -> AlertStatistics:
         return self._book.statistics()
+
+    # -- memory across restarts -------------------------------------------------------------
+
+    def export_state(self) -> EngineState:
+        """What a later run needs to go on where this one stopped (see ``alerts.state``)."""
+        return EngineState(
+            book=self._book.export(),
+            one_shots=dict(self._one_shots),
+            restarts={actor: tuple(times) for actor, times in self._restarts.items() if times},
+        )
+
+    def restore(self, state: EngineState, *, printers: Collection[str]) -> None:
+        """Take over an earlier run's memory, before any event. Problems of printers that
+        are no longer configured are dropped: nothing would ever end them."""
+        known = set(printers)
+
+        def keep(facts: AlertFacts) -> bool:
+            printer = printer_of(facts)
+            return printer is None or printer in known
+
+        self._book.restore(state.book, keep)
+        self._one_shots.update(state.one_shots)
+        for actor, times in state.restarts.items():
+            self._restarts.setdefault(actor, deque()).extend(times)
 
     def next_due(self, now: float) -> float | None:
         """The earliest time a ``tick`` has a raise, repeat or release due (None: nothing).
@@ -228,6 +270,8 @@ class AlertEngine:
         self._book.one_shot(facts, now, out)
 
     def _on_restart(self, ev: ActorRestarted, now: float) -> None:
+        if ev.error_type == "SpoolUnwritable":
+            return  # a full or read-only disk: the storage alert tells, once
         times = self._restarts.setdefault(ev.actor, deque())
         times.append(ev.at)
         while times and times[0] < ev.at - RESTART_WINDOW:
@@ -295,6 +339,31 @@ class AlertEngine:
         since = now - late[0][1]  # when the oldest late order arrived
         self._book.open(
             "unprinted_orders", "unprinted_orders", "critical", since, 0.0, now, orders=numbers
+        )
+
+    def _host_condition(
+        self,
+        category: Literal["clock", "storage"],
+        level: Level,
+        grace: float,
+        active: bool,
+        ev: ClockState | StorageState,
+        now: float,
+        out: list[AlertAction],
+    ) -> None:
+        """The Pi itself (its clock, its SD card): one problem, its reason as the detail."""
+        self._condition(
+            category,
+            category,
+            level,
+            grace,
+            active=active,
+            at=ev.at,
+            since=ev.since,
+            ended=ev.since,
+            now=now,
+            out=out,
+            detail=ev.reason,
         )
 
     def _condition(

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from wixprint.config import load_config, summarize
+from wixprint.config import config_warnings, file_warnings, load_config, summarize
 from wixprint.errors import ConfigError
 
 __all__ = ["EX_CONFIG", "format_problems", "run_config_check"]
@@ -25,13 +25,16 @@ def format_problems(path: str | Path, error: ConfigError) -> list[str]:
 
 
 def run_config_check(path: str, *, environ: Mapping[str, str], out: TextIO, err: TextIO) -> int:
-    """Print ``ok`` and a summary (secrets masked) and return 0, or the problems and 78."""
+    """Print ``ok`` and a summary (secrets masked) and return 0, or the problems and 78.
+    Warnings (unsafe but valid settings, a config file others can read) go to *err*."""
     try:
         config = load_config(Path(path), environ)
     except ConfigError as exc:
         for line in format_problems(path, exc):
             print(line, file=err)
         return EX_CONFIG
+    for warning in file_warnings(Path(path)) + config_warnings(config):
+        print(f"{path}: warning: {warning}", file=err)
     print("ok", file=out)
     print(summarize(config), file=out)
     return 0

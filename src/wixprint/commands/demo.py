@@ -108,7 +108,8 @@ async def _orders(
             await trio.sleep(every)
 
 
-async def demo_main(base: Path, port: int, every: float, duration: float) -> int:
+async def demo_main(base: Path, port: int, every: float, duration: float) -> tuple[int, str]:
+    """Run the demo; (exit code, why it ended)."""
     from wixprint.app import ServiceOptions
     from wixprint.config import load_config_text
     from wixprint.runner import serve
@@ -135,9 +136,10 @@ async def demo_main(base: Path, port: int, every: float, duration: float) -> int
                 os.kill(os.getpid(), 2)
 
             nursery.start_soon(stop_later)
-        code = await serve(config, ServiceOptions(environ=dict(os.environ), echo=echo_ticket))
+        options = ServiceOptions(environ=dict(os.environ), echo=echo_ticket)
+        code = await serve(config, options)
         nursery.cancel_scope.cancel()
-    return code
+    return code, options.exit_reason
 
 
 def run_demo(directory: str, *, port: int = 8000, every: float = 8.0, duration: float = 0.0) -> int:
@@ -151,6 +153,11 @@ def run_demo(directory: str, *, port: int = 8000, every: float = 8.0, duration: 
         escpos_env(base / "state")
         print(f"structured logs go to {log_path}", file=sys.stderr)
         started = time.monotonic()
-        code = trio.run(demo_main, base, port, every, duration)
-        print(f"demo stopped after {time.monotonic() - started:.0f} s", file=sys.stderr)
+        code, reason = trio.run(demo_main, base, port, every, duration)
+        print(
+            f"demo stopped after {time.monotonic() - started:.0f} s ({reason or 'stopped'})",
+            file=sys.stderr,
+        )
+        if code and reason.startswith("cannot start: http.port"):
+            print(f"hint: another program uses port {port}; try --port", file=sys.stderr)
     return code

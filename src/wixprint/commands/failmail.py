@@ -22,15 +22,16 @@ import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
+from wixprint.alerts.mail_channel import mail_routes, send_along_routes, without_passwords
 from wixprint.alerts.mailer import (
     MailRejected,
     SmtpSettings,
     build_message,
     refused_summary,
-    send_message_blocking,
 )
 from wixprint.config import (
     Config,
@@ -45,7 +46,7 @@ SERVICE_UNIT = "wix-printer-service.service"
 JOURNAL_LINES = 30
 JOURNAL_TIMEOUT = 10.0
 MAX_LINE = 500
-_MAIL_TABLES = ("service", "alerts", "smtp")
+_MAIL_TABLES = ("service", "alerts", "smtp", "smtp.fallback")
 MAIL_TABLES = "[service], [alerts] and [smtp]"
 _TABLE_HEADER = re.compile(r"\s*\[\[?\s*([A-Za-z0-9_.-]+?)\s*\]\]?\s*(?:#.*)?$")
 
@@ -171,8 +172,12 @@ def build_failure_mail(
     now: float,
     hostname: str,
     result: Sequence[str] = (),
+    settings: SmtpSettings | None = None,
 ) -> EmailMessage:
-    """The plain-text mail: what failed, when and how, what to do, the last journal lines."""
+    """The plain-text mail: what failed, when and how, what to do, the last journal lines.
+
+    ``settings``: the mail route it leaves by (its sender); default the first, ``[smtp]``.
+    """
     texts = _TEXTS[config.alerts.language]
     is_service = unit == SERVICE_UNIT
     restaurant = config.service.restaurant_name
@@ -192,8 +197,8 @@ def build_failure_mail(
         parts.append(texts["journal"].format(unit=unit) + "\n\n" + journal)
     else:
         parts.append(texts["no_journal"].format(why=why_no_journal or "?"))
-    settings = SmtpSettings.from_config(config.smtp)
-    return build_message(settings, subject, "\n\n".join(parts) + "\n", date=now, tz=tz)
+    route = settings or SmtpSettings.from_config(config.smtp)
+    return build_message(route, subject, "\n\n".join(parts) + "\n", date=now, tz=tz)
 
 
 def main(
@@ -222,18 +227,11 @@ def main(
         print(text, file=stream, flush=True)
 
     path = resolve_config_path(args.config, env)
-    config: Config | None
-    try:
-        config = load_config(path, env)
-    except ConfigError as exc:
-        # A bad edit of the file is the likeliest reason the service failed (exit 78), and
-        # the mail needs only these tables: try them alone before giving up.
-        config = _load_mail_sections(path, env)
-        if config is None:
-            say(f"not sent: cannot load {path}: {'; '.join(exc.problems)}")
-            return 1
-        say(f"{path} has {len(exc.problems)} problem(s); mailing with its {MAIL_TABLES} only")
-    settings = SmtpSettings.from_config(config.smtp)
+    config = load_mail_config(path, env, say)
+    if config is None:
+        return 1
+    routes = mail_routes(config.smtp)
+    settings = routes[0]
     if not settings.enabled:
         say("not sent: e-mail is not configured (smtp.host, smtp.sender, smtp.recipients)")
         return 1
@@ -247,7 +245,8 @@ def main(
         )
         return 0
     journal, why = read_journal(unit, environ=env)
-    msg = build_failure_mail(
+    build = partial(
+        build_failure_mail,
         config,
         unit,
         journal,
@@ -257,20 +256,39 @@ def main(
         result=describe_result(env, config.alerts.language),
     )
     try:
-        refused = send_message_blocking(settings, msg)
+        sent = send_along_routes(routes, lambda route: build(settings=route))
     except (SmtpUnavailable, MailRejected) as exc:
-        text = str(exc)
-        if settings.password:
-            text = text.replace(settings.password, "***")
+        text = without_passwords(str(exc), routes)
         say(f"not sent: {text}")
         return 1
-    accepted = len(settings.recipients) - len(refused)
-    say(f"sent: {unit} has failed, to {accepted} recipient(s) via {settings.host}")
-    if refused:
-        say(f"refused by the server: {refused_summary(refused)}")
+    for failure in sent.failures:
+        say(f"first route failed: {failure}")
+    accepted = len(settings.recipients) - len(sent.refused)
+    say(f"sent: {unit} has failed, to {accepted} recipient(s) via {sent.route.host}")
+    if sent.refused:
+        say(f"refused by the server: {refused_summary(sent.refused)}")
     if stamp is not None:
         _remember(stamp, moment, say)
     return 0
+
+
+def load_mail_config(
+    path: Path, environ: Mapping[str, str], say: Callable[[str], None]
+) -> Config | None:
+    """The configuration, or only its mail tables if the file has problems, or None (said).
+
+    A bad edit of the file is the likeliest reason the service failed (exit 78), and a mail
+    needs only these tables: they are tried alone before giving up.
+    """
+    try:
+        return load_config(path, environ)
+    except ConfigError as exc:
+        config = _load_mail_sections(path, environ)
+        if config is None:
+            say(f"not sent: cannot load {path}: {'; '.join(exc.problems)}")
+            return None
+        say(f"{path} has {len(exc.problems)} problem(s); mailing with its {MAIL_TABLES} only")
+        return config
 
 
 def mail_sections(text: str) -> str:

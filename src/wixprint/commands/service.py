@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from wixprint.config import Config, load_config, resolve_config_path
+from wixprint.errors import ConfigError
 
 TIMEOUT = 5.0
 CHECK_CODES = {"ok": 0, "degraded": 1, "down": 2}
@@ -27,16 +28,31 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(resolve_config_path(getattr(args, "config", None), os.environ), os.environ)
 
 
+def http_url(host: str, port: int) -> str:
+    """The URL a local client uses for the service bound to *host*: a wildcard bind is
+    reached on loopback, an IPv6 address goes in brackets."""
+    host = host.strip().strip("[]")
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def base_url(args: argparse.Namespace) -> str:
+    """``--url``, else the configured bind; the default bind when there is no config file.
+
+    Raises:
+        ConfigError: the config file exists but is unusable.
+    """
     url: str | None = getattr(args, "url", None)
     if url:
         return url.rstrip("/")
-    try:
-        http = _config(args).http
-    except Exception:  # no config: fall back to the default bind
-        return "http://127.0.0.1:8000"
-    host = "127.0.0.1" if http.host in ("0.0.0.0", "::", "") else http.host
-    return f"http://{host}:{http.port}"
+    path = resolve_config_path(getattr(args, "config", None), os.environ)
+    if not path.exists():
+        return http_url("127.0.0.1", 8000)
+    http = load_config(path, os.environ).http
+    return http_url(http.host, http.port)
 
 
 def dispatch(command: str, args: argparse.Namespace) -> int:
@@ -65,6 +81,20 @@ def format_health(body: Mapping[str, Any]) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """0 ok, 1 degraded, 2 for everything else, a failure of the check itself included: a
+    timer or an upgrade that trusts exit 1 must never mistake a crash for "degraded"."""
+    try:
+        return _check(args)
+    except Exception as exc:  # any failure of our own is "down", never 1
+        problem = "; ".join(exc.problems) if isinstance(exc, ConfigError) else repr(exc)
+        if args.json:
+            print(json.dumps({"status": "down", "error": f"check failed: {problem}"}))
+        else:
+            print(f"status: down (the check failed: {problem})")
+        return 2
+
+
+def _check(args: argparse.Namespace) -> int:
     url = base_url(args)
     try:
         response = httpx.get(f"{url}/health", timeout=TIMEOUT)
@@ -75,9 +105,26 @@ def cmd_check(args: argparse.Namespace) -> int:
         else:
             print(f"status: down (cannot reach {url}: {type(exc).__name__})")
         return 2
+    if not isinstance(body, dict):
+        raise TypeError(f"/health answered {type(body).__name__}, not an object")
     status = str(body.get("status", "down"))
     print(json.dumps(body, indent=2) if args.json else format_health(body))
+    wrong = _wrong_instance(
+        body, getattr(args, "expect_version", None), getattr(args, "expect_pid", None)
+    )
+    if wrong:
+        print(f"status: down ({wrong})")
+        return 2
     return CHECK_CODES.get(status, 2)
+
+
+def _wrong_instance(body: Mapping[str, Any], version: str | None, pid: int | None) -> str:
+    """Why the process that answered is not the one expected (an upgrade's proof), or ""."""
+    if version and body.get("version") != version:
+        return f"answered version {body.get('version')!r}, expected {version!r}"
+    if pid and body.get("pid") != pid:
+        return f"answered by process {body.get('pid')}, not the service's {pid}"
+    return ""
 
 
 def _get(args: argparse.Namespace, path: str) -> Any:
@@ -231,18 +278,9 @@ def cmd_test_print(args: argparse.Namespace) -> int:
 def cmd_test_alert(args: argparse.Namespace) -> int:
     import trio
 
-    from wixprint.alerts.mailer import SmtpSettings, diagnose_smtp
+    from wixprint.commands.testalert import run_test_alert
 
-    config = _config(args)
-    if not config.smtp.host:
-        print("smtp.host is not configured: e-mail alerts are off", file=sys.stderr)
-        return 1
-    result = trio.run(diagnose_smtp, SmtpSettings.from_config(config.smtp))
-    if result.ok:
-        print(f"test mail sent to {', '.join(config.smtp.recipients)}")
-        return 0
-    print(f"failed at {result.stage}: {result.message}", file=sys.stderr)
-    return 1
+    return trio.run(run_test_alert, _config(args))
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

@@ -8,8 +8,10 @@ anything of the service above ``errors``.
 
 from __future__ import annotations
 
+from wixprint.config.advice import config_warnings, file_warnings
 from wixprint.config.load import (
     CONFIG_PATH_ENV,
+    CREDSTORE_ENV,
     DEFAULT_CONFIG_PATH,
     SECRET_SOURCES,
     load_config,
@@ -19,38 +21,51 @@ from wixprint.config.load import (
     summarize,
 )
 from wixprint.config.model import (
+    ALERT_LEVELS,
     RECEIPT_KINDS,
+    AlertLevel,
     AlertsConfig,
+    AlertWebhookConfig,
     Config,
     ConnectivityConfig,
     HttpConfig,
     LayoutConfig,
     MonitorConfig,
+    NtfyConfig,
     PrinterConfig,
     PrinterModel,
     ReceiptKind,
     ServiceConfig,
     SmtpConfig,
+    SmtpRouteConfig,
     WixConfig,
 )
 
 __all__ = [
+    "ALERT_LEVELS",
     "CONFIG_PATH_ENV",
+    "CREDSTORE_ENV",
     "DEFAULT_CONFIG_PATH",
     "RECEIPT_KINDS",
     "SECRET_SOURCES",
+    "AlertLevel",
+    "AlertWebhookConfig",
     "AlertsConfig",
     "Config",
     "ConnectivityConfig",
     "HttpConfig",
     "LayoutConfig",
     "MonitorConfig",
+    "NtfyConfig",
     "PrinterConfig",
     "PrinterModel",
     "ReceiptKind",
     "ServiceConfig",
     "SmtpConfig",
+    "SmtpRouteConfig",
     "WixConfig",
+    "config_warnings",
+    "file_warnings",
     "load_config",
     "load_config_text",
     "resolve_config_path",

@@ -17,12 +17,22 @@ from wixprint.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("/etc/wixprint/config.toml")
 CONFIG_PATH_ENV = "WIXPRINT_CONFIG"
+CREDSTORE_ENV = "WIXPRINT_CREDSTORE"
+"""Colon-separated folders searched for ``wixprint.<credential>`` when no
+``$CREDENTIALS_DIRECTORY`` is set (operator commands run by root; install tests)."""
+DEFAULT_CREDSTORES = ("/etc/credstore", "/run/credstore", "/usr/lib/credstore")
+"""Where systemd looks up a relative ``LoadCredential=`` source, in its order."""
+CREDSTORE_PREFIX = "wixprint."
+"""``LoadCredential=wix_api_key:wixprint.wix_api_key``: the file name in the credential store."""
 
-# (section, key, environment variable, systemd credential name)
+# (table path, key, environment variable, systemd credential name)
 SECRET_SOURCES: tuple[tuple[str, str, str, str], ...] = (
     ("wix", "api_key", "WIXPRINT_WIX_API_KEY", "wix_api_key"),
     ("smtp", "password", "WIXPRINT_SMTP_PASSWORD", "smtp_password"),
     ("http", "admin_token", "WIXPRINT_ADMIN_TOKEN", "admin_token"),
+    ("smtp.fallback", "password", "WIXPRINT_SMTP_FALLBACK_PASSWORD", "smtp_fallback_password"),
+    ("alerts.ntfy", "token", "WIXPRINT_NTFY_TOKEN", "ntfy_token"),
+    ("alerts.webhook", "token", "WIXPRINT_ALERT_WEBHOOK_TOKEN", "alert_webhook_token"),
 )
 
 
@@ -54,21 +64,36 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     except UnicodeDecodeError as exc:
         raise ConfigError([f"not UTF-8 text (byte {exc.start})"]) from None
     env = os.environ if environ is None else environ
-    return load_config_text(text, env, base_dir=path.parent)
+    return load_config_text(text, env, base_dir=path.parent, credstores=credstores_of(env))
+
+
+def credstores_of(environ: Mapping[str, str]) -> tuple[Path, ...]:
+    """The credential store folders for *environ*: ``$WIXPRINT_CREDSTORE`` or systemd's.
+
+    So ``sudo wixprint config check`` (and backup, restore, test-alert) sees the same
+    secrets as the service, which systemd hands them from these folders."""
+    listed = environ.get(CREDSTORE_ENV)
+    folders = DEFAULT_CREDSTORES if listed is None else listed.split(":")
+    return tuple(Path(f) for f in folders if f)
 
 
 def load_config_text(
-    text: str, environ: Mapping[str, str] | None = None, *, base_dir: Path | None = None
+    text: str,
+    environ: Mapping[str, str] | None = None,
+    *,
+    base_dir: Path | None = None,
+    credstores: tuple[Path, ...] = (),
 ) -> Config:
     """Validate TOML *text* (tests, demo). *environ* defaults to an empty mapping here, so a
     test never picks up the operator's secrets; a relative ``webhook_public_key`` path is
-    resolved against *base_dir* (default: the working directory)."""
+    resolved against *base_dir* (default: the working directory). *credstores* are searched
+    for ``wixprint.<name>`` when *environ* has no ``CREDENTIALS_DIRECTORY``."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"invalid TOML: {exc}"]) from None
     report = Report()
-    _apply_secrets(data, {} if environ is None else environ, report)
+    _apply_secrets(data, {} if environ is None else environ, credstores, report)
     config = report.struct(data, Config, "")
     if not isinstance(config, Config):  # pragma: no cover - every Config field has a default
         raise ConfigError(report.lines or ["invalid configuration"])
@@ -79,8 +104,18 @@ def load_config_text(
 
 
 def secret_values(config: Config) -> tuple[str, ...]:
-    """The non-empty secrets, for log redaction."""
-    values = (config.wix.api_key, config.smtp.password, config.http.admin_token)
+    """The non-empty secrets, for log redaction (push URLs too: a topic URL is a password)."""
+    alerts = config.alerts
+    values = (
+        config.wix.api_key,
+        config.smtp.password,
+        config.http.admin_token,
+        config.smtp.fallback.password,
+        alerts.ntfy.token,
+        alerts.webhook.token,
+        alerts.ntfy.url,
+        alerts.webhook.url,
+    )
     return tuple(v for v in values if v)
 
 
@@ -123,35 +158,85 @@ def summarize(config: Config) -> str:
     if smtp.host:
         lines.append(
             f"smtp: {smtp.host}:{smtp.port} ({smtp.security}) from {smtp.sender} to "
-            f"{', '.join(smtp.recipients)}, password {mask(smtp.password)}"
+            f"{', '.join(smtp.recipients)}, password {mask(smtp.password)}, "
+            f"levels {', '.join(smtp.levels)}"
         )
+        fallback = smtp.fallback
+        if fallback.host:
+            lines.append(
+                f"smtp fallback: {fallback.host}:{fallback.port} ({fallback.security}), "
+                f"password {mask(fallback.password)}"
+            )
     else:
         lines.append("smtp: off (no host; alerts show in /health and the logs)")
+    for name, push in (("ntfy", alerts.ntfy), ("alert webhook", alerts.webhook)):
+        if push.url:
+            lines.append(
+                f"{name}: {url_origin(push.url)}/…, token {mask(push.token)}, "
+                f"levels {', '.join(push.levels)}"
+            )
     return "\n".join(lines)
 
 
-def _read_credential(directory: str, name: str, report: Report) -> str | None:
-    path = Path(directory) / name
+def url_origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL: what may be shown of a push URL (its path is the
+    secret part: an ntfy topic, a chat webhook's key)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0].rpartition('@')[2]}" if rest else "(invalid)"
+
+
+def _read_credential(path: Path, name: str, report: Report) -> str | None:
+    """A credential file's value; None if it is missing or empty (an empty file must not
+    blank a secret the environment provides). One line ending (LF or CRLF) is dropped."""
     try:
         value = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         report.lines.append(f"credential {name}: cannot read ({reason})")
         return None
-    if value.endswith("\n"):
-        value = value[:-1]
-    return value
+    value = value.removesuffix("\n").removesuffix("\r")
+    return value or None
 
 
-def _apply_secrets(data: dict[str, Any], environ: Mapping[str, str], report: Report) -> None:
-    """Put secrets into the raw data: credentials beat the environment beats the file."""
+def _credstore_value(stores: tuple[Path, ...], name: str, report: Report) -> str | None:
+    for store in stores:
+        try:
+            if not store.is_dir():
+                continue
+        except PermissionError:  # not root: the store is not ours to read
+            continue
+        value = _read_credential(store / f"{CREDSTORE_PREFIX}{name}", name, report)
+        if value is not None:
+            return value
+    return None
+
+
+def _apply_secrets(
+    data: dict[str, Any],
+    environ: Mapping[str, str],
+    credstores: tuple[Path, ...],
+    report: Report,
+) -> None:
+    """Put secrets into the raw data: credentials beat the environment beats the file.
+
+    Credentials are systemd's (``$CREDENTIALS_DIRECTORY``) inside the service, else the
+    credential store the unit names them from, so a root shell sees what the service sees."""
     cred_dir = environ.get("CREDENTIALS_DIRECTORY", "")
     for section, key, env_name, cred_name in SECRET_SOURCES:
-        value = _read_credential(cred_dir, cred_name, report) if cred_dir else None
+        if cred_dir:
+            value = _read_credential(Path(cred_dir) / cred_name, cred_name, report)
+        else:
+            value = _credstore_value(credstores, cred_name, report)
         if value is None:
             value = environ.get(env_name) or None
-        table = data.setdefault(section, {})
-        if value is not None and isinstance(table, dict):
+        if value is None:
+            continue
+        table: object = data
+        for part in section.split("."):
+            if not isinstance(table, dict):
+                break
+            table = table.setdefault(part, {})
+        if isinstance(table, dict):  # not a table: the walker reports the file's mistake
             table[key] = value

@@ -23,6 +23,9 @@ PrinterModel = Literal[
     "generic-58mm",
 ]
 """Printer profiles (``printing/profiles.py`` holds their widths, speeds and cuts)."""
+AlertLevel = Literal["critical", "warning", "info"]
+ALERT_LEVELS: tuple[AlertLevel, ...] = ("critical", "warning", "info")
+SmtpSecurity = Literal["starttls", "ssl", "none"]
 
 
 class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -34,6 +37,8 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     (by Wix's clock; never within the poll overlap); a tombstone of each stays."""
     stop_timeout: float = 20.0
     """Seconds a graceful stop may take before actors are cancelled (fits TimeoutStopSec)."""
+    clock_skew_limit: float = 300.0
+    """Seconds the Pi's clock may differ from Wix's before it is distrusted and reported."""
 
 
 class HttpConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -136,6 +141,26 @@ class LayoutConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     language: Literal["de", "en"] = "de"
 
 
+class NtfyConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    url: str = ""
+    """Topic URL on ntfy.sh or a self-hosted server (https://ntfy.sh/<topic>); empty: off.
+    Anyone who knows a public topic can read it: treat it like a password."""
+    token: str = ""
+    """Secret access token of a protected topic (sent as Bearer); or WIXPRINT_NTFY_TOKEN."""
+    levels: list[AlertLevel] = msgspec.field(default_factory=lambda: ["critical", "warning"])
+    """Problem severities pushed; their resolved messages follow."""
+    timeout: float = 10.0
+
+
+class AlertWebhookConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    url: str = ""
+    """JSON POST target (a Telegram, Slack or chat bridge); empty: off."""
+    token: str = ""
+    """Secret sent as Bearer token; or WIXPRINT_ALERT_WEBHOOK_TOKEN. Empty: no header."""
+    levels: list[AlertLevel] = msgspec.field(default_factory=lambda: list(ALERT_LEVELS))
+    timeout: float = 10.0
+
+
 class AlertsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     printer_offline_after: float = 120.0
     internet_offline_after: float = 300.0
@@ -149,19 +174,32 @@ class AlertsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     disk_percent: float = 90.0
     memory_percent: float = 90.0
     temperature_c: float = 80.0
+    ntfy: NtfyConfig = msgspec.field(default_factory=NtfyConfig)
+    webhook: AlertWebhookConfig = msgspec.field(default_factory=AlertWebhookConfig)
 
 
-class SmtpConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class SmtpRouteConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One mail server: ``[smtp]`` is the first, ``[smtp.fallback]`` the second, tried when
+    the first fails at DNS, connect, TLS or login."""
+
     host: str = ""
-    """Empty disables e-mail (alerts still show in /health and the logs)."""
+    """Empty: no e-mail at all ([smtp]), no fallback ([smtp.fallback])."""
     port: int = 587
-    security: Literal["starttls", "ssl", "none"] = "starttls"
+    security: SmtpSecurity = "starttls"
     username: str = ""
     password: str = ""
-    """Secret; or WIXPRINT_SMTP_PASSWORD."""
+    """Secret; or WIXPRINT_SMTP_PASSWORD / WIXPRINT_SMTP_FALLBACK_PASSWORD."""
     sender: str = ""
+    """From: address; on the fallback empty means smtp.sender (some providers insist on
+    their own)."""
+
+
+class SmtpConfig(SmtpRouteConfig, frozen=True, kw_only=True, forbid_unknown_fields=True):
     recipients: list[str] = msgspec.field(default_factory=list)
     timeout: float = 20.0
+    levels: list[AlertLevel] = msgspec.field(default_factory=lambda: list(ALERT_LEVELS))
+    """Problem severities mailed; their resolved messages follow."""
+    fallback: SmtpRouteConfig = msgspec.field(default_factory=SmtpRouteConfig)
 
 
 class ConnectivityConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 
 from wixprint.config.model import RECEIPT_KINDS, Config
+from wixprint.config.rules_alerts import check_alert_channels
 from wixprint.config.walker import Report
 from wixprint.vocabulary import ItemKind
 
@@ -43,6 +44,7 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
         report.check("service.state_dir", "must not be empty")
     between("service.retention_days", svc.retention_days, 1, 36500)
     positive("service.stop_timeout", svc.stop_timeout)
+    between("service.clock_skew_limit", svc.clock_skew_limit, 10, 86400)
 
     http = config.http
     if not http.host.strip():
@@ -169,6 +171,7 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
     ]:
         if address and not re.fullmatch(r"[^@\s]+@[^@\s]+", address):
             report.check(path, f"not an e-mail address: {address!r}")
+    check_alert_channels(config, report)
 
     conn = config.connectivity
     if conn.internet_target and not re.fullmatch(r"[^\s:]+:\d{1,5}", conn.internet_target):
@@ -200,15 +203,11 @@ def _webhook_key(value: str, base_dir: Path, report: Report) -> str:
             report.check(path, f"neither PEM text nor a readable file: {value} ({reason})")
             return value
     # Imported here: cryptography costs start-up time and only matters with webhooks on.
-    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    from wixprint.config.keys import load_public_key
 
     try:
-        key = load_pem_public_key(pem.strip().encode("utf-8"))
-    except (ValueError, TypeError):
-        report.check(path, "not a PEM public key (expected -----BEGIN PUBLIC KEY-----)")
-        return value
-    if not isinstance(key, RSAPublicKey):
-        report.check(path, "not an RSA public key (Wix signs webhooks with RS256)")
+        load_public_key(pem)  # exactly what the service does with it
+    except ValueError as exc:
+        report.check(path, str(exc))
         return value
     return pem

@@ -7,6 +7,8 @@ this shell only routes, applies the configured delay and writes the reply.
 
 from __future__ import annotations
 
+from datetime import UTC
+from email.utils import format_datetime
 from functools import partial
 
 import trio
@@ -55,7 +57,9 @@ def _credentials() -> tuple[str | None, str | None]:
 async def _respond(shop: FakeWixShop, reply: Reply) -> Response:
     if shop.delay > 0:
         await trio.sleep(shop.delay)
-    return Response(reply.body, status=reply.status, headers=dict(reply.headers))
+    # Like every HTTP server, Wix dates its answers; the service checks its clock against it.
+    headers = {"Date": format_datetime(shop.now().astimezone(UTC), usegmt=True), **reply.headers}
+    return Response(reply.body, status=reply.status, headers=headers)
 
 
 async def serve_shop(
@@ -70,6 +74,7 @@ async def serve_shop(
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
     config.errorlog = None
+    config.include_date_header = False  # the shop's own clock dates its answers
     config.graceful_timeout = 1.0
     # Long keep-alive: under a virtual clock an idle poll interval must not close the pool.
     config.keep_alive_timeout = 3600.0

@@ -111,6 +111,10 @@ class FakeWixShop:
         self.search_bodies: list[object] = []
         """Decoded bodies of the searches received (the most recent ``_MAX_RECORDED``)."""
 
+    def now(self) -> datetime:
+        """The shop's clock: its order dates and its ``Date`` header follow it."""
+        return self._clock()
+
     # -- orders -----------------------------------------------------------------------------
 
     def add_order(self, order: dict[str, Any]) -> None:

@@ -21,8 +21,8 @@ from typing import ParamSpec, TypeVar
 
 import trio
 
-from wixprint.errors import SpoolError
-from wixprint.spool import db, db_jobs, db_memory, db_misc, db_orders
+from wixprint.errors import SpoolError, SpoolUnwritable
+from wixprint.spool import db, db_alerts, db_jobs, db_memory, db_misc, db_orders
 from wixprint.spool.machine import UNPROVEN_LIMIT
 from wixprint.spool.schema import MigrationReport
 from wixprint.spool.types import (
@@ -31,6 +31,7 @@ from wixprint.spool.types import (
     Job,
     JobHistoryEntry,
     JobState,
+    NewAlert,
     OrderSummary,
     OutboxAlert,
     QuarantinedOrder,
@@ -63,14 +64,25 @@ class Spool:
         self.path = path
         self.migration = migration
         """How the database was found and migrated at open (for the start-up log)."""
+        self.intake_paused = ""
+        """Why :meth:`accept` refuses new orders now ("": it takes them). The spool actor
+        sets it while the disk is full, so the room left goes to printing what is spooled."""
+        self.on_unwritable: Callable[[SpoolUnwritable], None] | None = None
+        """Called whenever a call fails because the disk refuses writes (the spool actor
+        then checks and reports at once, whoever met it)."""
         self.restore_horizon: str | None = None
         """Set when this open found a restored backup: tickets of orders last updated before
         it carry the REPRINT banner (``spool.horizons``)."""
 
     async def _run(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return await trio.to_thread.run_sync(
-            functools.partial(fn, *args, **kwargs), limiter=self._limiter
-        )
+        try:
+            return await trio.to_thread.run_sync(
+                functools.partial(fn, *args, **kwargs), limiter=self._limiter
+            )
+        except SpoolUnwritable as exc:
+            if self.on_unwritable is not None:
+                self.on_unwritable(exc)
+            raise
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -80,7 +92,13 @@ class Spool:
     # --- orders -------------------------------------------------------------------------
 
     async def accept(self, order: IncomingOrder) -> AcceptResult:
-        """Upsert the order and create its jobs in one transaction. Idempotent."""
+        """Upsert the order and create its jobs in one transaction. Idempotent.
+
+        Raises:
+            SpoolUnwritable: the disk refuses the write, or intake is paused (disk full).
+        """
+        if self.intake_paused:
+            raise SpoolUnwritable(f"new orders wait: {self.intake_paused}", full=True)
         return await self._run(db_orders.accept, self._db(), order, self._clock())
 
     async def reprint(self, order_key: str, kind: str | None = None) -> list[int]:
@@ -228,20 +246,38 @@ class Spool:
 
     # --- alert outbox -------------------------------------------------------------------
 
-    async def add_alert(
-        self, key: str, level: str, subject: str, body: str, raised_at: float
-    ) -> int:
-        return await self._run(db_misc.add_alert, self._db(), key, level, subject, body, raised_at)
+    async def record_alerts(
+        self, alerts: Sequence[NewAlert], state: str | None = None
+    ) -> list[int]:
+        """Write alerts with one delivery per channel and, if given, the alert engine's
+        state, in one transaction. The new alert ids."""
+        return await self._run(
+            db_alerts.record_alerts, self._db(), tuple(alerts), state, self._clock()
+        )
+
+    async def load_alert_state(self) -> str | None:
+        """The alert engine's state as last recorded (None: never)."""
+        return await self._run(db_alerts.load_alert_state, self._db())
 
     async def pending_alerts(self, limit: int = 50) -> list[OutboxAlert]:
-        """Unsent alerts, oldest first."""
-        return await self._run(db_misc.pending_alerts, self._db(), min(limit, _MAX_LIST))
+        """Alerts some channel has still to deliver, oldest first."""
+        return await self._run(db_alerts.pending_alerts, self._db(), min(limit, _MAX_LIST))
 
-    async def mark_alert_sent(self, alert_id: int) -> None:
-        await self._run(db_misc.mark_alert_sent, self._db(), alert_id, self._clock())
+    async def pending_deliveries(self, channel: str, limit: int = 50) -> list[OutboxAlert]:
+        """What ``channel`` has still to deliver, oldest first (attempts: this channel's)."""
+        return await self._run(
+            db_alerts.pending_deliveries, self._db(), channel, min(limit, _MAX_LIST)
+        )
 
-    async def mark_alert_failed(self, alert_id: int, error: str) -> None:
-        await self._run(db_misc.mark_alert_failed, self._db(), alert_id, error)
+    async def mark_delivered(self, alert_id: int, channel: str) -> None:
+        await self._run(db_alerts.mark_delivered, self._db(), alert_id, channel, self._clock())
+
+    async def mark_delivery_failed(self, alert_id: int, channel: str, error: str) -> None:
+        await self._run(db_alerts.mark_delivery_failed, self._db(), alert_id, channel, error)
+
+    async def retire_alert_channels(self, active: Sequence[str]) -> int:
+        """Drop waiting deliveries of channels not in ``active``; the number dropped."""
+        return await self._run(db_alerts.retire_channels, self._db(), tuple(active), self._clock())
 
     # --- housekeeping -------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from wixprint.errors import SpoolError
+from wixprint.errors import SpoolError, SpoolUnwritable
 from wixprint.spool.machine import JobEvent
 from wixprint.spool.schema import MigrationReport, migrate
 from wixprint.spool.types import Job, JobState
@@ -29,6 +29,7 @@ __all__ = [
     "clip",
     "connect",
     "describe",
+    "failure",
     "fetch_job",
     "job_from_row",
     "read_tx",
@@ -45,6 +46,24 @@ JOB_COLUMNS = """
     j.unproven
 """
 """Select list for :func:`job_from_row`; use with ``FROM jobs j JOIN orders o USING (order_id)``."""
+
+
+_STORAGE_CODES = {
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_CANTOPEN,
+}
+"""Primary result codes that mean the disk (not the query) is the problem."""
+
+
+def failure(message: str, exc: sqlite3.Error) -> SpoolError:
+    """The error to raise for ``exc``: :class:`SpoolUnwritable` when the disk refuses (full,
+    read-only, I/O error), a plain :class:`SpoolError` otherwise."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in _STORAGE_CODES:
+        return SpoolUnwritable(message, full=code & 0xFF == sqlite3.SQLITE_FULL)
+    return SpoolError(message)
 
 
 def describe(exc: sqlite3.Error) -> str:
@@ -116,13 +135,13 @@ def _transaction(conn: sqlite3.Connection, op: str, begin: str) -> Iterator[None
     try:
         conn.execute(begin)
     except sqlite3.Error as exc:
-        raise SpoolError(f"spool {op} failed: cannot begin ({describe(exc)})") from exc
+        raise failure(f"spool {op} failed: cannot begin ({describe(exc)})", exc) from exc
     try:
         yield
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         _rollback(conn)
-        raise SpoolError(f"spool {op} failed ({describe(exc)})") from exc
+        raise failure(f"spool {op} failed ({describe(exc)})", exc) from exc
     except BaseException:
         _rollback(conn)
         raise

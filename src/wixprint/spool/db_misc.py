@@ -1,5 +1,5 @@
-"""Small spool tables and housekeeping: cursors, meta, webhook dedupe, alert outbox,
-statistics, integrity and backup (pruning: ``db_memory``)."""
+"""Small spool tables and housekeeping: cursors, meta, webhook dedupe, statistics,
+integrity and backup (the alert outbox is ``db_alerts``, pruning ``db_memory``)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,16 @@ import sqlite3
 from pathlib import Path
 
 from wixprint.errors import SpoolError
-from wixprint.spool.db import clip, describe, read_tx, write_tx
+from wixprint.spool.db import describe, read_tx, write_tx
 from wixprint.spool.horizons import set_meta_value
 from wixprint.spool.schema import backup_database, read_version
-from wixprint.spool.types import JobState, OutboxAlert, SpoolStatistics
+from wixprint.spool.types import JobState, SpoolStatistics
 
 __all__ = [
     "EVENT_RETENTION",
-    "add_alert",
     "backup_to",
     "get_value",
     "integrity_check",
-    "mark_alert_failed",
-    "mark_alert_sent",
-    "pending_alerts",
     "seen_event",
     "set_value",
     "statistics",
@@ -58,58 +54,6 @@ def seen_event(conn: sqlite3.Connection, event_id: str, now: float) -> bool:
             (event_id, now),
         )
         return cur.rowcount == 1
-
-
-def add_alert(
-    conn: sqlite3.Connection, key: str, level: str, subject: str, body: str, raised_at: float
-) -> int:
-    with write_tx(conn, "add_alert"):
-        row = conn.execute(
-            "INSERT INTO alert_outbox (key, level, subject, body, raised_at)"
-            " VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (key, level, subject, body, raised_at),
-        ).fetchone()
-        return int(row[0])
-
-
-def pending_alerts(conn: sqlite3.Connection, limit: int) -> list[OutboxAlert]:
-    """Unsent alerts, oldest first."""
-    with read_tx(conn, "pending_alerts"):
-        rows = conn.execute(
-            "SELECT id, key, level, subject, body, raised_at, attempts FROM alert_outbox"
-            " WHERE sent_at IS NULL ORDER BY id LIMIT ?",
-            (limit,),
-        ).fetchall()
-    return [
-        OutboxAlert(
-            id=int(r[0]),
-            key=str(r[1]),
-            level=str(r[2]),
-            subject=str(r[3]),
-            body=str(r[4]),
-            raised_at=float(r[5]),
-            attempts=int(r[6]),
-        )
-        for r in rows
-    ]
-
-
-def mark_alert_sent(conn: sqlite3.Connection, alert_id: int, now: float) -> None:
-    with write_tx(conn, "mark_alert_sent"):
-        conn.execute(
-            "UPDATE alert_outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL"
-            " WHERE id = ? AND sent_at IS NULL",
-            (now, alert_id),
-        )
-
-
-def mark_alert_failed(conn: sqlite3.Connection, alert_id: int, error: str) -> None:
-    with write_tx(conn, "mark_alert_failed"):
-        conn.execute(
-            "UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?"
-            " WHERE id = ? AND sent_at IS NULL",
-            (clip(error), alert_id),
-        )
 
 
 def _file_size(path: str) -> int:

@@ -159,7 +159,37 @@ _V3_TOMBSTONES: tuple[Step, ...] = (
     _history_after_old_pruning,
 )
 
-_V4_ATTENTION: tuple[Step, ...] = (
+
+# Alerts go to several channels (mail, push, webhook; printer slips later), each delivery
+# tracked on its own so one channel down never blocks or duplicates another; the alert
+# engine's problem state survives restarts. ``alert_outbox.sent_at`` now means "every
+# delivery done"; ``problem_level`` is the problem's severity that routes the alert (a
+# resolved message is level info but goes wherever its problem went).
+_V4_ALERT_STATE: tuple[Step, ...] = (
+    "ALTER TABLE alert_outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'raise'",
+    "ALTER TABLE alert_outbox ADD COLUMN problem_level TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE alert_outbox ADD COLUMN since REAL",
+    """CREATE TABLE alert_deliveries (
+        alert_id   INTEGER NOT NULL REFERENCES alert_outbox (id) ON DELETE CASCADE,
+        channel    TEXT NOT NULL CHECK (channel <> ''),
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        sent_at    REAL,
+        last_error TEXT,
+        PRIMARY KEY (alert_id, channel)
+    )""",
+    "CREATE INDEX alert_deliveries_pending ON alert_deliveries (channel, sent_at, alert_id)",
+    # Mails still waiting from before: the only channel there was.
+    "INSERT INTO alert_deliveries (alert_id, channel, attempts, last_error)"
+    " SELECT id, 'mail', attempts, last_error FROM alert_outbox WHERE sent_at IS NULL",
+    "UPDATE alert_outbox SET problem_level = level",
+    """CREATE TABLE alert_state (
+        name       TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+)
+
+_V5_ATTENTION: tuple[Step, ...] = (
     # Unconfirmed attempts on a printer that answers: at the limit a job needs attention.
     "ALTER TABLE jobs ADD COLUMN unproven INTEGER NOT NULL DEFAULT 0 CHECK (unproven >= 0)",
 )
@@ -168,7 +198,8 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1_CORE,
     _V2_OUTBOX,
     _V3_TOMBSTONES,
-    _V4_ATTENTION,
+    _V4_ALERT_STATE,
+    _V5_ATTENTION,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

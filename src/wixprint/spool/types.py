@@ -154,6 +154,9 @@ class OrderSummary:
 
 @dataclass(frozen=True, slots=True)
 class OutboxAlert:
+    """One alert in the outbox; from ``pending_deliveries`` its ``attempts`` are that
+    channel's."""
+
     id: int
     key: str
     level: str
@@ -161,6 +164,28 @@ class OutboxAlert:
     body: str
     raised_at: float
     attempts: int
+    kind: str = "raise"
+    """raise | repeat | resolve"""
+    problem_level: str = ""
+    """The problem's severity (a resolved message is level info, its problem's is not)."""
+    since: float | None = None
+    """When the problem began."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewAlert:
+    """An alert to put in the outbox, with the channels that must deliver it."""
+
+    key: str
+    level: str
+    kind: str
+    subject: str
+    body: str
+    raised_at: float
+    since: float
+    problem_level: str
+    channels: tuple[str, ...]
+    """Empty: nobody to tell; the alert is stored as done (logs, /health and events had it)."""
 
 
 @dataclass(frozen=True, slots=True)

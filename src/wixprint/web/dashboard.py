@@ -1,4 +1,5 @@
-"""``GET /``: the dashboard page, from package data, with the recent events embedded.
+"""``GET /``: the dashboard page, from package data, with the recent events embedded; and
+``GET /alarm.wav``, the sound it plays on a critical problem.
 
 The page is one self-contained file (no build step, no external URLs). Its inline script and
 style are allowed by hash in a strict Content-Security-Policy, so even a bug that slipped
@@ -19,6 +20,7 @@ from importlib import resources
 from quart import Response
 from quart_trio import QuartTrio
 
+from wixprint.web.alarm import alarm_wav
 from wixprint.web.deps import WebDeps
 
 __all__ = ["Dashboard", "embed_json", "load_dashboard", "register_dashboard_route"]
@@ -67,6 +69,7 @@ def load_dashboard() -> Dashboard:
             "style-src " + (" ".join(hashes["style"]) or "'none'"),
             "connect-src 'self'",
             "img-src 'self' data:",
+            "media-src 'self'",
             "base-uri 'none'",
             "form-action 'none'",
             "frame-ancestors 'none'",
@@ -77,6 +80,14 @@ def load_dashboard() -> Dashboard:
 
 def register_dashboard_route(app: QuartTrio, deps: WebDeps) -> None:
     dashboard = load_dashboard()
+    sound = alarm_wav()
+
+    @app.get("/alarm.wav")
+    async def alarm() -> Response:
+        """The sound the dashboard plays on a critical problem (``media-src 'self'``)."""
+        response: Response = app.response_class(sound, content_type="audio/wav")
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
 
     @app.get("/")
     async def index() -> Response:

@@ -9,7 +9,6 @@ prometheus_client's own locks; ``render`` takes about a millisecond, fine inline
 from __future__ import annotations
 
 import math
-from importlib import metadata
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
@@ -26,6 +25,7 @@ from wixprint.events import (
     TicketPrinted,
     TicketQuarantined,
 )
+from wixprint.version import package_version
 
 __all__ = ["LATENCY_BUCKETS", "Metrics"]
 
@@ -35,13 +35,6 @@ when a queue drains after an outage (longer lands in +Inf)."""
 
 _FIRST_SIGHT = frozenset({"new", "ignored"})
 """Spool outcomes that mean the order was seen for the first time."""
-
-
-def _package_version() -> str:
-    try:
-        return metadata.version("wix-printer-service")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _nan_if_none(value: float | None) -> float:
@@ -115,7 +108,10 @@ class Metrics:
             "wixprint_internet_online", "1 when the Wix API host is reachable.", registry=reg
         )
         self.alerts_sent = Counter(
-            "wixprint_alerts_sent_total", "Alert e-mails sent, by level.", ["level"], registry=reg
+            "wixprint_alerts_sent_total",
+            "Alert messages delivered, by level and channel (mail, ntfy, webhook).",
+            ["level", "channel"],
+            registry=reg,
         )
         self.webhooks = Counter(
             "wixprint_webhooks_total",
@@ -179,7 +175,7 @@ class Metrics:
             "wixprint_build_info", "Always 1; the version label.", ["version"], registry=reg
         )
         self.up.set(1)
-        self.build_info.labels(version=version or _package_version()).set(1)
+        self.build_info.labels(version=version or package_version()).set(1)
         self.internet_online.set(math.nan)
         for gauge in (
             self.cpu_percent,
@@ -212,8 +208,8 @@ class Metrics:
                 self.internet_online.set(1 if online else 0)
             case ActorRestarted(actor=actor):
                 self.restarts.labels(actor=actor).inc()
-            case AlertEvent(level=level, state="sent"):
-                self.alerts_sent.labels(level=level).inc()
+            case AlertEvent(level=level, state="sent", channel=channel):
+                self.alerts_sent.labels(level=level, channel=channel or "mail").inc()
             case ResourceSample():
                 self._observe_resources(event)
             case _:

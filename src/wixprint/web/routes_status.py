@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 from quart import Response, request
 from quart_trio import QuartTrio
 
+from wixprint.version import package_version
 from wixprint.web.deps import WebDeps
 from wixprint.web.responses import error_response, json_response
 
@@ -28,7 +31,9 @@ def register_status_routes(app: QuartTrio, deps: WebDeps) -> None:
     @app.get("/health")
     async def health() -> Response:
         snapshot = deps.health()
-        return json_response(snapshot.to_json(), 503 if snapshot.status == "down" else 200)
+        # version and pid: an upgrade proves that the unit's new process is what answers.
+        body = {**snapshot.to_json(), "version": package_version(), "pid": os.getpid()}
+        return json_response(body, 503 if snapshot.status == "down" else 200)
 
     @app.get("/recovery/status")
     async def recovery_status() -> Response:

@@ -152,6 +152,31 @@ class WixClient:
             raise WixUnavailable("Wix order transactions answer is malformed")
         return transactions
 
+    async def server_time(self) -> float:
+        """Wix's clock: the ``Date`` header of a minimal search (one order at most), as epoch
+        seconds, half a second added for the header's truncation. Any HTTP answer counts,
+        a refusal included: only the header matters.
+
+        Raises:
+            WixUnavailable: no answer, or an answer without a readable ``Date``.
+        """
+        self._requests += 1
+        body = {"search": {"cursorPaging": {"limit": 1}}}
+        try:
+            response = await self._send("POST", SEARCH_PATH, body)
+        except WixUnavailable:
+            self._failures += 1
+            raise
+        self._last_status = response.status_code
+        try:
+            date = parsedate_to_datetime(response.headers.get("date", ""))
+        except (TypeError, ValueError):
+            date = None
+        if date is None or date.tzinfo is None:
+            self._failures += 1
+            raise WixUnavailable("Wix answered without a readable Date header")
+        return date.timestamp() + 0.5
+
     @overload
     async def _call_json(
         self,

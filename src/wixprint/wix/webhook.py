@@ -31,12 +31,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Final
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
+from wixprint.config.keys import load_public_key
 from wixprint.errors import WebhookRejected
 from wixprint.wix.jsontext import loads
 
@@ -61,7 +61,6 @@ _ALGORITHM: Final = "RS256"
 _BASE64URL: Final = re.compile(rb"[A-Za-z0-9_-]*")
 _JSON_STRING: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
-_MIN_KEY_BITS: Final = 2048
 
 # Where each event type carries the order (§8.1 of the Wix reference).
 _ORDER_PATHS: Final[dict[str, tuple[str, ...]]] = {
@@ -92,31 +91,6 @@ class WebhookEvent:
     order: dict[str, Any] | None
     event_time: str | None
     instance_id: str | None
-
-
-def load_public_key(pem: str) -> RSAPublicKey:
-    """The RSA public key from PEM text (a public key or a certificate).
-
-    Tolerates the classic config accident of literal ``\\n`` escapes instead of newlines.
-    Raises ``ValueError`` with a message fit for a ``ConfigError`` (never the key text).
-    """
-    text = pem.strip().replace("\\n", "\n")
-    if not text.startswith("-----BEGIN"):
-        raise ValueError("webhook public key is not PEM text (expected -----BEGIN PUBLIC KEY-----)")
-    data = text.encode("ascii", errors="replace")
-    try:
-        if "CERTIFICATE" in text.split("\n", 1)[0]:
-            key: object = x509.load_pem_x509_certificate(data).public_key()
-        else:
-            key = serialization.load_pem_public_key(data)
-    except (ValueError, TypeError):
-        raise ValueError("webhook public key is not a readable PEM public key") from None
-    if not isinstance(key, RSAPublicKey):
-        # ValueError on purpose: the config loader turns ValueError into ConfigError.
-        raise ValueError("webhook public key is not an RSA key (Wix signs with RS256)")  # noqa: TRY004
-    if key.key_size < _MIN_KEY_BITS:
-        raise ValueError(f"webhook public key is shorter than {_MIN_KEY_BITS} bits")
-    return key
 
 
 def verify_webhook(

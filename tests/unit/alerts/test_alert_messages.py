@@ -116,7 +116,7 @@ def test_long_order_lists_are_cut() -> None:
 
 def test_test_mail_text() -> None:
     text = compose_test(restaurant=RESTAURANT, language="de", tz=TZ, at=SINCE)
-    assert text.subject == "[Gasthaus Beispiel] Test-E-Mail"
+    assert text.subject == "[Gasthaus Beispiel] Testnachricht"
     assert "14.03.2025 18:02" in text.body
 
 

@@ -8,9 +8,11 @@ from tests.unit.alerts.helpers import RESTAURANT, T0, engine, kinds, printer, si
 from wixprint.alerts.messages import Language
 from wixprint.events import (
     ActorRestarted,
+    ClockState,
     InternetState,
     PrinterState,
     ResourceSample,
+    StorageState,
     TicketNeedsAttention,
     TicketQuarantined,
     WixAuthFailed,
@@ -345,3 +347,63 @@ def test_statistics_count_what_was_sent() -> None:
     simulate(eng, offline_for(3 * 3600), start=T0, end=T0 + 4 * 3600, step=60)
     stats = eng.statistics()
     assert (stats.raised, stats.repeated, stats.resolved, stats.active) == (1, 2, 1, 0)
+
+
+def storage(
+    at: float, *, writable: bool, intake: bool, since: float, reason: str = ""
+) -> StorageState:
+    return StorageState(at=at, writable=writable, intake=intake, since=since, reason=reason)
+
+
+def test_a_full_disk_is_mailed_at_once_and_its_restarts_are_not_counted() -> None:
+    """The disk fills (writes fail), the reserve lets printing go on (intake still paused),
+    space is freed: one raise, one resolve; the printer's outage restarts mail nothing."""
+    eng = engine(restarts_alert_after=3)
+    full = "cannot write: the disk is full (SQLITE_FULL)"
+    events = [
+        storage(T0, writable=False, intake=False, since=T0, reason=full),
+        storage(T0 + 1, writable=True, intake=False, since=T0 + 1, reason="reserve in use"),
+        *[
+            ActorRestarted(
+                at=T0 + 10 * i,
+                actor="printer:kitchen",
+                error_type="SpoolUnwritable",
+                message="spool claim failed",
+                restarts=0,
+                delay=1.0,
+            )
+            for i in range(1, 10)
+        ],
+        storage(T0 + 1800, writable=True, intake=True, since=T0 + 1800),
+    ]
+    actions = simulate(eng, events, start=T0, end=T0 + 3000)
+    assert kinds(actions) == [("raise", "storage"), ("resolve", "storage")]
+    raised, resolved = actions
+    assert raised.at == T0
+    assert raised.level == "critical"
+    assert "Speicherkarte voll oder schreibgeschützt" in raised.subject
+    assert "SQLITE_FULL" in raised.body
+    assert "Dauer: 30 Min." in resolved.body
+
+
+def clock(at: float, *, skewed: bool, reason: str = "") -> ClockState:
+    offset = -30 * 86400.0 if skewed else 1.0
+    return ClockState(
+        at=at, trusted=not skewed, skewed=skewed, offset=offset, since=at, reason=reason
+    )
+
+
+def test_a_clock_fixed_by_ntp_soon_after_boot_is_not_mailed_a_lasting_skew_is() -> None:
+    behind = "the clock is 30 d behind Wix's time"
+    eng = engine()
+    boot = [clock(T0, skewed=True, reason=behind), clock(T0 + 90, skewed=False)]
+    assert simulate(eng, boot, start=T0, end=T0 + 3000) == []
+
+    eng = engine()
+    lasting = [clock(T0, skewed=True, reason=behind), clock(T0 + 3600, skewed=False)]
+    actions = simulate(eng, lasting, start=T0, end=T0 + 4000)
+    assert kinds(actions) == [("raise", "clock"), ("resolve", "clock")]
+    assert actions[0].at == T0 + 900
+    assert actions[0].level == "warning"
+    assert "Uhr des Raspberry Pi falsch" in actions[0].subject
+    assert behind in actions[0].body

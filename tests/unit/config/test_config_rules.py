@@ -11,6 +11,7 @@ BAD = [
     ('[service]\ntimezone = "Europe/Berln"', "service.timezone: unknown time zone 'Europe/Berln'"),
     ('[service]\ntimezone = "../etc/passwd"', "service.timezone: unknown time zone"),
     ("[service]\nstop_timeout = 0", "service.stop_timeout: must be a positive"),
+    ("[service]\nclock_skew_limit = 1", "service.clock_skew_limit: must be between 10 and 86400"),
     ("[http]\nport = 70000", "http.port: must be between 0 and 65535"),
     ("[http]\nport = -1", "http.port: must be between 0 and 65535"),
     ("[http]\npublic_port = 65536", "http.public_port: must be between 0 and 65535"),

@@ -156,7 +156,8 @@ def test_webhook_key_that_is_not_pem(tmp_path: Path) -> None:
     (tmp_path / "key.pem").write_text("not a key")
     found = problems_of(MINIMAL + '[wix]\nwebhook_public_key = "key.pem"\n', base_dir=tmp_path)
     assert found == [
-        "wix.webhook_public_key: not a PEM public key (expected -----BEGIN PUBLIC KEY-----)"
+        "wix.webhook_public_key: webhook public key is not PEM text "
+        "(expected -----BEGIN PUBLIC KEY-----)"
     ]
 
 
@@ -169,5 +170,18 @@ def test_webhook_key_that_is_not_rsa() -> None:
     )
     found = problems_of(MINIMAL + f'[wix]\nwebhook_public_key = """{pem}"""\n')
     assert found == [
-        "wix.webhook_public_key: not an RSA public key (Wix signs webhooks with RS256)"
+        "wix.webhook_public_key: webhook public key is not an RSA key (Wix signs with RS256)"
     ]
+
+
+def test_a_key_the_service_would_refuse_is_refused_by_the_check() -> None:
+    """``config check`` and the running service load the key the same way: a 1024-bit key
+    passed the check, then crashed the web actor into a restart loop."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    found = problems_of(MINIMAL + f'[wix]\nwebhook_public_key = """{pem}"""\n')
+    assert found == ["wix.webhook_public_key: webhook public key is shorter than 2048 bits"]

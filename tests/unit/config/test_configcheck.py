@@ -18,6 +18,7 @@ def _check(path: Path, environ: dict[str, str] | None = None) -> tuple[int, str,
 def test_good_file_prints_ok_and_a_masked_summary(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(MINIMAL)
+    path.chmod(0o640)  # else a warning: every user could read it
     code, out, err = _check(path, {"WIXPRINT_WIX_API_KEY": "k-123456"})
     assert code == 0
     assert err == ""

@@ -5,6 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import platform
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -290,3 +294,32 @@ def test_escpos_env_points_at_the_state_dir(tmp_path: Path) -> None:
     escpos_env(tmp_path / "other", kept)
     assert kept[ESCPOS_PICKLE_ENV] == "/elsewhere"
     assert not (tmp_path / "other").exists()
+
+
+def test_a_pickle_cut_short_by_a_power_cut_is_dropped_so_escpos_imports_again(
+    tmp_path: Path,
+) -> None:
+    """escpos writes its pickle without fsync; after a power cut (or a card turned read-only)
+    it is empty, and importing escpos fails at every ticket until the file goes."""
+    cache = tmp_path / "state" / "cache"
+    cache.mkdir(parents=True)
+    pickle_file = cache / f"{platform.python_version()}.capabilities.pickle"
+    pickle_file.write_bytes(b"")
+    code = "import escpos.printer"
+
+    def import_escpos() -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, ESCPOS_PICKLE_ENV: str(cache)}
+        return subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+        )
+
+    broken = import_escpos()
+    assert broken.returncode != 0
+    assert "EOFError" in broken.stderr
+
+    escpos_env(tmp_path / "state", {})
+    assert not pickle_file.exists()
+    assert import_escpos().returncode == 0  # and escpos wrote a good one
+    assert pickle_file.stat().st_size > 0
+    escpos_env(tmp_path / "state", {})
+    assert pickle_file.exists()  # a good pickle is kept

@@ -192,12 +192,21 @@ def test_service_runs_the_installed_venv_as_its_own_user() -> None:
     assert "char-usb rw" in values(unit, "Service", "DeviceAllow")  # /dev/usb/lp* (usblp)
 
 
-@pytest.mark.parametrize("name", [SERVICE, ALERT, CHECK])
-def test_every_secret_is_an_optional_credential(name: str) -> None:
-    """Each secret the config knows is loaded from the credential store by a relative name:
+@pytest.mark.parametrize(
+    ("name", "needed"),
+    [
+        (SERVICE, {cred for _sec, _key, _env, cred in SECRET_SOURCES}),
+        # They only mail the owner (either route): the Wix key, the admin token and the push
+        # tokens are none of their business.
+        (ALERT, {"smtp_password", "smtp_fallback_password"}),
+        (CHECK, {"smtp_password", "smtp_fallback_password"}),
+    ],
+)
+def test_every_secret_is_an_optional_credential(name: str, needed: set[str]) -> None:
+    """Each secret a unit needs is loaded from the credential store by a relative name:
     systemd 252 skips a missing one (a missing absolute path would fail the start)."""
     loaded = dict(v.split(":", 1) for v in values(parse(name), "Service", "LoadCredential"))
-    assert set(loaded) == {cred for _sec, _key, _env, cred in SECRET_SOURCES}
+    assert set(loaded) == needed
     for cred, source in loaded.items():
         assert source == f"wixprint.{cred}"
 
@@ -208,10 +217,44 @@ def test_health_check_every_few_minutes_degraded_is_not_a_failure() -> None:
     assert command[:2] == [f"{VENV_BIN}wixprint", "check"]
     assert one(check, "Service", "SuccessExitStatus") == "1"
     assert one(check, "Unit", "OnFailure") == "wix-printer-alert@%n.service"
-    assert "is-active" in one(check, "Service", "ExecCondition")
+    # The heal step runs as root ("+") and is not skipped for a failed service.
+    heal = one(check, "Service", "ExecCondition").split()
+    assert heal[:3] == [f"+{VENV_BIN}python", "-m", "wixprint.commands.heal"]
+    assert "is-active" not in heal
+    assert one(check, "Service", "StateDirectory") == "wixprint-health"
     timer = parse(TIMER)
     assert 60 <= seconds(one(timer, "Timer", "OnUnitActiveSec")) <= 15 * 60
     assert one(timer, "Install", "WantedBy") == "timers.target"
+
+
+def test_the_service_waits_for_time_sync_and_may_read_the_kernel_clock() -> None:
+    """After=time-sync.target (held by systemd-time-wait-sync, which install.sh enables); the
+    adjtimex system call is allowed (read-only: no CAP_SYS_TIME), ProtectClock= would filter
+    it."""
+    unit = parse(SERVICE)
+    assert "time-sync.target" in one(unit, "Unit", "After").split()
+    assert values(unit, "Service", "ProtectClock") == []
+    filters = values(unit, "Service", "SystemCallFilter")
+    assert "adjtimex" in filters
+    assert filters.index("adjtimex") > filters.index("~@privileged @resources")  # allowed last
+    assert one(unit, "Service", "CapabilityBoundingSet") == ""
+
+
+def test_the_time_wait_drop_in_bounds_the_boot_wait(tmp_path: Path) -> None:
+    """Debian's systemd-time-wait-sync waits forever; our drop-in, verified on top of the
+    real unit, makes it give up after two minutes (time-sync.target is reached anyway)."""
+    base = Path("/lib/systemd/system/systemd-time-wait-sync.service")
+    if not base.exists():
+        pytest.fail("systemd-time-wait-sync.service is missing: install Debian's systemd package")
+    (tmp_path / base.name).write_text(base.read_text())
+    drop_ins = tmp_path / f"{base.name}.d"
+    drop_ins.mkdir()
+    conf = UNIT_DIR.parent / "time-wait-sync.conf"
+    (drop_ins / "wixprint.conf").write_text(conf.read_text())
+    code, stderr = verify(tmp_path / base.name)
+    assert code == 0, stderr
+    assert [line for line in stderr.splitlines() if "wixprint.conf" in line] == []
+    assert "TimeoutStartSec=2min" in conf.read_text().splitlines()
 
 
 def test_service_resources_are_bounded_and_fit_the_web_servers_budget() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import trio
 
-from wixprint.spool import IncomingOrder, JobTarget, Spool, open_spool
+from wixprint.spool import IncomingOrder, JobTarget, NewAlert, Spool, open_spool
 
 BASE_TIME = 1_750_000_000.0
 """Wall-clock seconds at virtual time zero."""
@@ -60,3 +60,24 @@ async def open_test_spool(path: Path) -> AsyncIterator[Spool]:
     """A spool on a real file, timed by the virtual clock."""
     async with open_spool(path, clock=virtual_wall) as spool:
         yield spool
+
+
+def new_alert(
+    key: str = "paper_out:kitchen",
+    *,
+    kind: str = "raise",
+    level: str = "critical",
+    raised_at: float = BASE_TIME,
+    channels: tuple[str, ...] = ("mail", "ntfy"),
+) -> NewAlert:
+    return NewAlert(
+        key=key,
+        level="info" if kind == "resolve" else level,
+        kind=kind,
+        subject=f"{kind} {key}",
+        body=f"{key} body",
+        raised_at=raised_at,
+        since=raised_at - 120,
+        problem_level=level,
+        channels=channels,
+    )

@@ -46,6 +46,8 @@ def test_fresh_database_gets_every_migration_and_no_backup(
         "alert_outbox",
         "tombstones",
         "quarantine",
+        "alert_deliveries",
+        "alert_state",
     } <= tables(conn)
     assert list(db_path.parent.glob("*.bak")) == []
 
@@ -106,7 +108,7 @@ def test_foreign_database_is_refused(conn: sqlite3.Connection, db_path: Path) ->
 def test_attention_migration_keeps_jobs_and_counts_no_unproven_attempts(
     conn: sqlite3.Connection, db_path: Path
 ) -> None:
-    before = schema.MIGRATIONS.index(schema._V4_ATTENTION)
+    before = schema.MIGRATIONS.index(schema._V5_ATTENTION)
     schema.migrate(conn, db_path, target=before)
     conn.execute(
         "INSERT INTO orders (order_id, number, status, created, updated, fingerprint, raw_json,"

@@ -89,7 +89,9 @@ def feed(metrics: Metrics) -> None:
     metrics.observe(
         ActorRestarted(at=at, actor="fetcher", error_type="X", message="m", restarts=1, delay=1)
     )
-    metrics.observe(AlertEvent(at=at, key="k", level="warning", subject="s", state="sent"))
+    metrics.observe(
+        AlertEvent(at=at, key="k", level="warning", subject="s", state="sent", channel="ntfy")
+    )
     metrics.observe(AlertEvent(at=at, key="k", level="warning", subject="s", state="raised"))
     metrics.observe(
         ResourceSample(
@@ -127,7 +129,8 @@ def test_events_update_their_series() -> None:
     assert got[("wixprint_printer_paper_ok", (("printer", "kitchen"),))] == 0
     assert got[("wixprint_internet_online", ())] == 0
     assert got[("wixprint_restarts_total", (("actor", "fetcher"),))] == 1
-    assert got[("wixprint_alerts_sent_total", (("level", "warning"),))] == 1
+    key = (("channel", "ntfy"), ("level", "warning"))
+    assert got[("wixprint_alerts_sent_total", key)] == 1
     assert got[("wixprint_cpu_percent", ())] == 12.5
     assert math.isnan(got[("wixprint_disk_percent", ())])
     assert got[("wixprint_throttled", ())] == 1
