@@ -58,6 +58,23 @@ async def test_port_in_use_exits_78_with_one_line(tmp_path: Path, busy_port: int
     assert process["exit_code"] == 78
 
 
+async def test_public_port_in_use_names_the_public_listener(tmp_path: Path, busy_port: int) -> None:
+    shop = new_shop(orders=False)
+    async with open_shop(shop) as url:
+        path = tmp_path / "config.toml"
+        text = service_config(tmp_path, url).replace(
+            "port = 0\n", f'port = 0\npublic_host = "127.0.0.1"\npublic_port = {busy_port}\n', 1
+        )
+        path.write_text(text)
+        async with spawn(["run", "--config", str(path)], child_env()) as c:
+            code = await c.wait_exit(START_LIMIT)
+    assert code == 78
+    assert bytes(c.stderr).decode().splitlines() == [
+        f"wixprint: cannot start: http.public_port: cannot listen on 127.0.0.1:{busy_port}: "
+        "Address already in use"
+    ]
+
+
 @pytest.fixture
 def read_only_dir(tmp_path: Path) -> Iterator[Path]:
     """A read-only filesystem (root ignores permission bits, not a read-only mount)."""

@@ -222,9 +222,17 @@ async def run_web(
             )
         except OSError as exc:
             # Port in use, address not on this machine: configuration, not a bug to restart.
-            raise ConfigError([f"http: {exc.strerror or exc}"]) from exc
+            raise ConfigError([f"{_listener_key(serving, exc)}: {exc.strerror or exc}"]) from exc
         ctx.web_url, ctx.public_url = urls.local, urls.public
         log.info("web_listening", url=urls.local)
         task_status.started(urls.local)
         await current_child().stop_requested.wait()
         shutdown.set()
+
+
+def _listener_key(serving: Serving, exc: OSError) -> str:
+    """The config key of the listener that could not bind (the error names its address)."""
+    public = serving.public
+    if public is not None and str(exc).split(": ", 1)[0].endswith(f":{public.port}"):
+        return "http.public_port"
+    return "http.port"
