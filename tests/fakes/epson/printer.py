@@ -382,6 +382,11 @@ class FakePrinter:
                     return
             if idle.cancelled_caught or not data:
                 return  # idle: the printer closes the connection (FIN)
+            if session.silent:
+                # Power was lost while these bytes were on their way in: they are gone. (A
+                # read that completed just before the power cut resumes after it, possibly
+                # after power came back: its tail must not print as a headless ticket.)
+                return
             self.raw[session.index] += data
             if self._stored_id is not None and session.received == 0:
                 self._send_block(session, b"\x37\x22" + self._stored_id + b"\x00")
