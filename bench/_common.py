@@ -32,7 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))  # the fake printer lives in tests/fakes
 
-from tests.fakes.fake_printer import FakePrinter  # noqa: E402
+from tests.fakes.fake_printer import FakePrinter, line_delay  # noqa: E402
 
 from wixprint.app import Service, ServiceOptions, create_service  # noqa: E402
 from wixprint.config import load_config_text  # noqa: E402
@@ -49,6 +49,7 @@ __all__ = [
     "RssSampler",
     "emit",
     "find_child",
+    "line_delay",
     "machine",
     "open_rig",
     "orders_main",
@@ -298,7 +299,9 @@ async def open_rig(
     shop = FakeWixShop(api_key=API_KEY, site_id=SITE_ID)
     async with trio.open_nursery() as nursery:
         url = await nursery.start(partial(serve_shop, shop))
-        printers = {name: FakePrinter(print_delay=print_delay) for name in printer_names}
+        printers = {
+            name: FakePrinter(print_delay=line_delay(print_delay)) for name in printer_names
+        }
         for printer in printers.values():
             await nursery.start(printer.serve)
         rig = Rig(shop, url, printers, private_key, public_pem, tmp, nursery)

@@ -38,6 +38,7 @@ from _common import (
     SITE_ID,
     RssSampler,
     emit,
+    line_delay,
     open_rig,
     percentile,
     summary_ms,
@@ -118,7 +119,7 @@ async def run(
                         cpu_ingest = cpu_seconds(service) - cpu0
                         world_ingest = cpu_seconds(world) - world0
                         for printer in rig.printers.values():
-                            printer.print_delay = drain_delay
+                            printer.print_delay = line_delay(drain_delay)
                         with trio.fail_after(900):
                             while printed_since(tickets_before) < planned:  # noqa: ASYNC110
                                 await trio.sleep(0.02)  # tickets on two printers: no one event

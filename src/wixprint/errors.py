@@ -173,7 +173,17 @@ class PrintOutcomeUnknown(WixprintError):
 
     The ticket may already be on paper. The job goes back to the queue marked as a possible
     duplicate, so the next copy carries a REPRINT banner.
+
+    Attributes:
+        answered: the printer answered status all along (it is there, it just never
+            confirmed); False when the connection broke or went silent. Only answered
+            outcomes count towards setting a job aside: a printer outage is not the job's
+            fault.
     """
+
+    def __init__(self, message: str, *, answered: bool = False) -> None:
+        super().__init__(message)
+        self.answered = answered
 
 
 class RenderError(WixprintError):

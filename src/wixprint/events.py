@@ -54,6 +54,8 @@ class TicketPrinted(Event):
     reprint: bool
     latency: float
     """Seconds from job creation to proof of print."""
+    late: bool = False
+    """Confirmed by a process id that came back after the job was given up on."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +65,20 @@ class TicketQuarantined(Event):
     printer: str
     receipt: str
     error: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketNeedsAttention(Event):
+    """A ticket went to a printer that answers several times and was never confirmed: it is
+    set aside (the queue moves on) until a late proof or an operator reprint."""
+
+    job_id: int
+    order_number: str
+    printer: str
+    receipt: str
+    attempts: int
+    """Unconfirmed attempts: as many copies may be on paper, each after the first marked
+    REPRINT."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -74,6 +74,8 @@ SAFE_LOG_KEYS = frozenset(
         *("source", "outcome", "revision", "fields", "kind", "receipt", "reprint", "jobs"),
         *("order_id", "problems", "stage", "reprint_before", "kinds", "until", "instance_id"),
         *("printer", "printers", "online", "paper", "cover_open", "failures", "first_start"),
+        # what a printer supports (its model as it reports itself; process ids are ours)
+        *("model", "proof", "warning", "process_id", "tag", "answered"),
         # alerts
         *("alert", "key", "grace", "event_type", "severity", "channel", "channels", "count"),
         # mail routes: a server's name, the step that failed, the owner's refused addresses

@@ -125,12 +125,20 @@ def classify(printer: str, index: int, text: str, *, cut: bool = True) -> Printe
 
 
 def printed_tickets(printers: Mapping[str, FakePrinter]) -> list[PrintedTicket]:
-    """Every ticket every fake printer printed, classified."""
-    return [
-        classify(name, i, ticket.text, cut=ticket.decoded.cut)
-        for name, printer in printers.items()
-        for i, ticket in enumerate(list(printer.tickets))
-    ]
+    """Every ticket every fake printer printed, classified.
+
+    A strip of paper holds more than one ticket when a job was cut off and the next one
+    printed on without a cut: each ``ESC @`` on the strip starts a ticket, and all but the
+    last of them are fragments.
+    """
+    found: list[PrintedTicket] = []
+    for name, printer in printers.items():
+        for strip in printer.paper():
+            parts = strip.parts
+            for k, text in enumerate(parts):
+                cut = strip.cut and k == len(parts) - 1
+                found.append(classify(name, len(found), text, cut=cut))
+    return found
 
 
 @dataclass(frozen=True, slots=True)

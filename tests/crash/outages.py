@@ -1,5 +1,10 @@
 """Dependency chaos: printers, Wix, SMTP and the internet fail and recover on a seeded schedule.
 
+Printers do everything the Epson fake can: go offline, run out of paper (also in the middle
+of a ticket), open their cover, jam the cutter, fail unrecoverably, stop at paper near end,
+vanish from the network, lose power (silence, then a slow boot), reset mid-job or inside a
+QR code, answer status late or slowly, or send a proof exactly when a status request comes.
+
 Each dependency runs its own loop of "up for a while, then one outage", so outages overlap at
 random. Every outage is recorded (what, how, from, to) so a failing run can print it.
 """
@@ -15,12 +20,33 @@ import trio
 
 from tests.fakes.fake_printer import FakePrinter
 from tests.fakes.smtp import FakeSmtpServer
+from wixprint.printing.protocol import MAX_PENDING_PAYLOAD
 from wixprint.sim.shop import FakeWixShop
 
 HOST = "127.0.0.1"
-PRINTER_MODES = ("offline", "paper_out", "cover_open", "unreachable", "power_cycle", "reset")
-HELD = ("offline", "paper_out", "cover_open", "unreachable")
-"""Printer outages that last (power cycles and resets are momentary)."""
+FAULTS = ("offline", "paper_out", "cover_open", "cutter_jam", "recoverable_error")
+"""Flags of the fake printer that hold its tickets until cleared."""
+PRINTER_MODES = (
+    *FAULTS,
+    "unreachable",
+    "power_cycle",
+    "reset",
+    "power_loss",
+    "unrecoverable_error",
+    "near_end_stop",
+    "paper_out_mid_ticket",
+    "cut_inside_qr",
+    "late_status",
+    "slow_replies",
+    "collide",
+)
+HELD = (*FAULTS, "unreachable", "power_loss", "unrecoverable_error", "near_end_stop")
+"""Printer outages that last (the others are momentary or only slow the printer down)."""
+KEEPS_DATA = tuple(
+    m for m in PRINTER_MODES if m not in ("power_cycle", "power_loss", "unrecoverable_error")
+)
+"""Outages after which a printer still prints what it held: the only ones a printer that
+confirms by status alone survives without losing a ticket (its known weakness)."""
 WIX_MODES = ("errors", "rate_limit", "timeouts", "down", "garbage")
 
 
@@ -173,21 +199,52 @@ async def _nothing() -> None:
 
 
 async def _printer_outage(printer: FakePrinter, rng: random.Random) -> tuple[str, Cure]:
-    how = rng.choice(PRINTER_MODES)
-    if how == "power_cycle":  # best while a ticket is on its way
+    how = rng.choice(PRINTER_MODES if printer.process_id else KEEPS_DATA)
+    if how in ("power_cycle", "power_loss"):  # best while a ticket is on its way
         with trio.move_on_after(30.0):
             await printer.wait_job_bytes(printer.job_bytes + rng.randint(1, 400))
-        printer.power_cycle(boot_seconds=rng.uniform(1.0, 20.0))
-        return how, _nothing
+        printer.power_off()  # silence: no reset, no answer
+        boot = rng.uniform(1.0, 20.0)
+        if how == "power_cycle":
+            printer.power_on(boot_seconds=boot)
+            return how, _nothing
+        return how, _later(lambda: printer.power_on(boot_seconds=boot))
     if how == "reset":
-        printer.reset_mid_job(rng.randint(20, 600), print_received=rng.random() < 0.5)
-        return how, _nothing
+        after = MAX_PENDING_PAYLOAD + rng.randint(20, 600)  # past the padding of a job start
+        printer.reset_mid_job(after, print_received=rng.random() < 0.5)
+        return how, _later(printer.disarm)
+    if how == "cut_inside_qr":  # the driver slip's QR payload, half sent
+        printer.cut_inside("GS ( k", after=rng.randint(12, 80))
+        return how, _later(printer.disarm)
+    if how == "paper_out_mid_ticket":  # the roll ends a few lines into a ticket
+        printer.paper_out_after(rng.randint(1, 60))
+        return how, _later(printer.disarm, lambda: setattr(printer, "paper_out", False))
+    if how == "unrecoverable_error":  # only a power cycle clears it
+        printer.unrecoverable_error = True
+        return how, _later(lambda: printer.power_cycle(boot_seconds=rng.uniform(1.0, 20.0)))
+    if how == "near_end_stop":
+        printer.faults.near_end_stop = True
+        printer.paper_near_end = True
+        return how, _later(lambda: setattr(printer, "paper_near_end", False))
+    if how in ("late_status", "slow_replies", "collide"):
+        attribute, value = {
+            "late_status": ("status_delay", 1.5),
+            "slow_replies": ("reply_delay", 0.4),
+            "collide": ("collide", True),
+        }[how]
+        before = getattr(printer, attribute)
+        setattr(printer, attribute, value)
+        return how, _later(lambda: setattr(printer, attribute, before))
     setattr(printer, how, True)
+    return how, _later(lambda: setattr(printer, how, False))
 
+
+def _later(*actions: Callable[[], object]) -> Cure:
     async def cure() -> None:
-        setattr(printer, how, False)
+        for action in actions:
+            action()
 
-    return how, cure
+    return cure
 
 
 async def _wix_outage(shop: FakeWixShop, rng: random.Random) -> tuple[str, Cure]:

@@ -106,6 +106,8 @@ async def run_scenario(
                 await rig.nursery.start(plan.run)
             schedule = None
             if outages:
+                # One printer like many compatibles: no process ids, confirmed by status.
+                rig.printers["counter"].process_id = False
                 deps = Dependencies(rig.printers, rig.shop, link, smtp)
                 schedule = OutageSchedule(deps, seed, mean_up=25.0, mean_down=25.0)
                 await rig.nursery.start(schedule.run)

@@ -1,6 +1,8 @@
-"""Dependency chaos: printers go offline, run out of paper, open their cover, vanish from the
-network, lose power or reset mid-job; Wix answers 5xx, rate-limits, times out, sends garbage
-or is down; SMTP and the internet drop — overlapping, on a seeded schedule.
+"""Dependency chaos: printers go offline, run out of paper (also mid-ticket), open their
+cover, jam, fail, stop at near end, vanish from the network, lose power or reset mid-job or
+inside a QR code, answer late or collide their proof with a status request (one printer
+never answers process ids at all); Wix answers 5xx, rate-limits, times out, sends garbage or
+is down; SMTP and the internet drop — overlapping, on a seeded schedule.
 
 None of this is a bug: afterwards the ledger is clean, nothing is queued, no actor restarted
 (outages must not burn restart intensity), and a printer outage longer than its grace was
@@ -32,6 +34,7 @@ def check(result: ChaosResult) -> None:
     states = result.job_states
     assert states.get("queued", 0) == states.get("printing", 0) == 0, why
     assert states.get("failed", 0) == 0, why
+    assert states.get("attention", 0) == 0, f"an outage set a ticket aside\n{why}"
     assert sum(result.restarts.values()) == 0, f"an outage restarted an actor\n{why}"
     assert result.gave_up == 0, why
     assert result.schedule is not None

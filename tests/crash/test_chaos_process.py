@@ -30,7 +30,7 @@ from tests.crash.process import (
     integrity_check,
     job_states,
 )
-from tests.fakes.fake_printer import FakePrinter
+from tests.fakes.fake_printer import FakePrinter, line_delay
 from tests.integration.harness import open_rig
 from wixprint.config import load_config_text
 from wixprint.runner import HISTORY_FILE
@@ -95,7 +95,7 @@ async def run_process_chaos(
     async with open_rig(tmp_path) as rig, httpx.AsyncClient(timeout=2.0) as client:
         for printer in rig.printers.values():
             # a wide mid-print window; a long stream must still drain in minutes
-            printer.print_delay = 0.2 if orders <= 100 else 0.05
+            printer.print_delay = line_delay(0.2 if orders <= 100 else 0.05)
         rig.shop.load_fixture_orders()
         ports = {name: p.port for name, p in rig.printers.items()}
         text = chaos_config(tmp_path, rig.shop_url, ports, http_port=free_port(), poll_interval=1.0)

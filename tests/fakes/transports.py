@@ -7,15 +7,41 @@ job raises something the printer actor does not handle.
 
 from __future__ import annotations
 
+import threading
+
 import trio
 
-from wixprint.printing.base import StatusCallback
+from wixprint.printing.base import FIRST_TRY, Confirmation, JobOptions, ProofMode, StatusCallback
+from wixprint.printing.capabilities import Capabilities
 from wixprint.vocabulary import PrinterStatus
 
 READY = PrinterStatus(online=True, paper="ok")
+ANSWERS = Capabilities(status=True, process_id=True)
 
 
-class HangingTransport:
+class _ReadyPrinter:
+    """Answers probes and identification like a printer that proves by process id."""
+
+    name: str
+
+    @property
+    def capabilities(self) -> Capabilities | None:
+        return ANSWERS
+
+    def proof_mode(self) -> ProofMode:
+        return ProofMode("process_id")
+
+    async def probe(self) -> PrinterStatus:
+        return READY
+
+    async def identify(self) -> Capabilities:
+        return ANSWERS
+
+    def take_late_proofs(self) -> list[bytes]:
+        return []
+
+
+class HangingTransport(_ReadyPrinter):
     """Answers probes, accepts a job, and never says it printed (until cancelled)."""
 
     def __init__(self, name: str) -> None:
@@ -23,24 +49,54 @@ class HangingTransport:
         self.jobs = 0
         self.job_started = trio.Event()
 
-    async def probe(self) -> PrinterStatus:
-        return READY
-
-    async def print_job(self, data: bytes, *, tag: bytes, on_status: StatusCallback) -> None:
+    async def print_job(
+        self,
+        data: bytes,
+        *,
+        tag: bytes,
+        on_status: StatusCallback,
+        options: JobOptions = FIRST_TRY,
+    ) -> Confirmation:
         self.jobs += 1
         self.job_started.set()
         await trio.sleep_forever()
 
 
-class RaisingTransport:
+class RaisingTransport(_ReadyPrinter):
     """Answers probes; every job raises ``exc`` (any ``BaseException``)."""
 
     def __init__(self, name: str, exc: BaseException) -> None:
         self.name = name
         self.exc = exc
 
-    async def probe(self) -> PrinterStatus:
-        return READY
-
-    async def print_job(self, data: bytes, *, tag: bytes, on_status: StatusCallback) -> None:
+    async def print_job(
+        self,
+        data: bytes,
+        *,
+        tag: bytes,
+        on_status: StatusCallback,
+        options: JobOptions = FIRST_TRY,
+    ) -> Confirmation:
         raise self.exc
+
+
+class StuckTransport(_ReadyPrinter):
+    """A job blocks a worker thread that Trio cannot abandon (as an uncancellable driver call
+    would), until ``release`` is set."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.job_started = trio.Event()
+        self.release = threading.Event()
+
+    async def print_job(
+        self,
+        data: bytes,
+        *,
+        tag: bytes,
+        on_status: StatusCallback,
+        options: JobOptions = FIRST_TRY,
+    ) -> Confirmation:
+        self.job_started.set()
+        await trio.to_thread.run_sync(self.release.wait)
+        return "sent"

@@ -22,7 +22,7 @@ import httpx
 import trio
 import trio.testing
 
-from tests.fakes.fake_printer import FakePrinter
+from tests.fakes.fake_printer import FakePrinter, line_delay
 from tests.fakes.smtp import ReceivedMail
 from wixprint.app import Service, ServiceOptions, create_service
 from wixprint.config import Config, load_config_text
@@ -171,7 +171,7 @@ async def open_rig(
     shop = shop_class(api_key=API_KEY, site_id=SITE_ID, clock=virtual_now)
     async with trio.open_nursery() as nursery:
         url = await nursery.start(partial(serve_shop, shop))
-        printers = {name: FakePrinter(print_delay=0.05) for name in printer_names}
+        printers = {name: FakePrinter(print_delay=line_delay(0.05)) for name in printer_names}
         for printer in printers.values():
             await nursery.start(printer.serve)
         rig = Rig(shop, url, printers, tmp, nursery)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,11 @@ import trio.testing
 
 from tests.fakes.fake_printer import sample_ticket
 from wixprint.config import PrinterConfig
-from wixprint.errors import ConfigError, PrinterNotReady, PrinterOffline
+from wixprint.errors import ConfigError, PrinterNotReady, PrinterOffline, PrintOutcomeUnknown
 from wixprint.printing.device import DeviceTransport
 from wixprint.printing.factory import make_transport
 from wixprint.printing.network import NetworkTransport
-from wixprint.printing.protocol import job_tag
+from wixprint.printing.protocol import clean_start, job_tag
 from wixprint.printing.virtual import VirtualTransport
 from wixprint.vocabulary import PrinterStatus
 
@@ -85,8 +86,64 @@ async def test_device_writes_each_job(thread_clock: trio.testing.MockClock, tmp_
         assert await transport.probe() == PrinterStatus(online=True, paper="unknown")
         await transport.print_job(big, tag=b"AAAA", on_status=lambda s: None)
         await transport.print_job(b"two", tag=b"AAAB", on_status=lambda s: None)
-    assert device.read_bytes() == big + b"two"
+    clean = clean_start(clear=False)  # every job starts by completing any open payload
+    assert device.read_bytes() == clean + big + clean + b"two"
     assert transport.statistics().written == 2
+
+
+async def test_a_stuck_device_ends_at_the_deadline_and_never_blocks_probes(
+    thread_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A printer that stopped taking data (a FIFO nobody reads): the job ends at its
+    deadline as an unknown outcome; probes answer meanwhile; nothing hangs a thread."""
+    fifo = tmp_path / "lp0"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the printer, never reading
+    try:
+        transport = DeviceTransport("bar", fifo, send_timeout=30.0)
+        probed: list[float] = []
+
+        async def probes() -> None:
+            for _ in range(3):
+                await trio.sleep(5)
+                assert await transport.probe() == PrinterStatus(online=True, paper="unknown")
+                probed.append(trio.current_time())
+
+        start = trio.current_time()
+        with trio.fail_after(120):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(probes)
+                with pytest.raises(PrintOutcomeUnknown):
+                    await transport.print_job(b"x" * 1_000_000, tag=b"AAAA", on_status=_none)
+        assert trio.current_time() - start == pytest.approx(30.0, abs=1.0)
+        assert len(probed) == 3
+        assert probed[0] - start < 10  # not held up by the job
+        assert transport.statistics().unknown_outcomes == 1
+    finally:
+        os.close(reader)
+
+
+async def test_a_stuck_device_write_is_cancelled_at_once(
+    thread_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "lp0"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        transport = DeviceTransport("bar", fifo, send_timeout=3600.0)
+        start = trio.current_time()
+        with trio.move_on_after(2) as scope:
+            await transport.print_job(b"x" * 1_000_000, tag=b"AAAA", on_status=_none)
+        assert scope.cancelled_caught
+        assert trio.current_time() - start == pytest.approx(
+            2.0, abs=0.5
+        )  # a shutdown waits no more
+    finally:
+        os.close(reader)
+
+
+def _none(status: PrinterStatus) -> None:
+    return None
 
 
 async def test_missing_device_is_offline(

@@ -21,6 +21,7 @@ from pathlib import Path
 import trio
 import trio.testing
 
+from tests.fakes.fake_printer import line_delay
 from tests.integration.harness import Rig, VirtualWall, config_text, open_rig, wait_for
 
 PRINT_SECONDS = 0.5
@@ -92,7 +93,7 @@ async def test_stop_mid_stream_and_restart_loses_nothing_and_never_prints_twice_
 ) -> None:
     async with open_rig(tmp_path, ("kitchen", "counter")) as rig:
         for printer in rig.printers.values():
-            printer.print_delay = PRINT_SECONDS
+            printer.print_delay = line_delay(PRINT_SECONDS)
         ports = {name: p.port for name, p in rig.printers.items()}
         text = config_text(tmp_path, rig.shop_url, ports)
         await rig.start(text)

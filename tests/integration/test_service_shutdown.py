@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 from pathlib import Path
 
 import pytest
 import trio
 import trio.testing
 
-from tests.fakes.transports import HangingTransport, RaisingTransport
+from tests.fakes.transports import HangingTransport, RaisingTransport, StuckTransport
 from tests.integration.harness import VirtualWall, config_text, open_rig
 from wixprint.app import PRINTER_STOP_GRACE, ServiceOptions, create_service
 from wixprint.config import ServiceConfig, load_config_text
 from wixprint.printing.base import Transport
-from wixprint.runner import serve
+from wixprint.runner import EXIT_DEADLINE, serve
 from wixprint.supervisor import ChildStatistics, SupervisorStatistics
 
 PRINTERS = ("kitchen", "bar", "counter")
@@ -108,4 +109,49 @@ async def test_system_exit_from_an_actor_is_an_ordered_stop_and_an_exit_record(
         ("printers", "printer:kitchen", "fatal"),
         ("services", "printers", "fatal"),
         ("root", "services", "fatal"),
+    ]
+
+
+async def test_a_task_that_cannot_be_cancelled_ends_in_the_last_resort_exit(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """A printer job stuck in a worker thread Trio cannot abandon: after SIGTERM the stop
+    gives up on it after ``EXIT_DEADLINE`` and exits 70, recorded, instead of hanging until
+    systemd's SIGKILL."""
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        rig.shop.load_fixture_orders()
+        config = load_config_text(
+            config_text(tmp_path, rig.shop_url, {"kitchen": rig.printers["kitchen"].port})
+        )
+        stuck = StuckTransport("kitchen")
+        exits: list[int] = []
+        history_file = tmp_path / "state" / "restart-history.json"
+        at_exit: list[object] = []
+
+        def hard_exit(code: int) -> None:
+            exits.append(code)
+            at_exit.append(json.loads(history_file.read_text()))  # as os._exit would leave it
+            stuck.release.set()  # what os._exit would end; here the test goes on
+
+        transports: dict[str, Transport] = {"kitchen": stuck}
+        options = ServiceOptions(
+            wall=VirtualWall(), transports=transports, with_monitor=False, hard_exit=hard_exit
+        )
+        async with trio.open_nursery() as nursery:
+
+            async def stop_when_stuck() -> None:
+                await stuck.job_started.wait()
+                signal.raise_signal(signal.SIGTERM)
+
+            nursery.start_soon(stop_when_stuck)
+            began = trio.current_time()
+            with trio.fail_after(600):
+                await serve(config, options)
+            took = trio.current_time() - began
+    assert exits == [70]
+    assert took >= EXIT_DEADLINE
+    [recorded] = at_exit
+    assert isinstance(recorded, dict)
+    assert [(p["exit_code"], p["reason"]) for p in recorded["processes"]] == [
+        (70, "stop did not finish: a task would not end")
     ]

@@ -23,6 +23,7 @@ from tests.integration.tmux import Tmux
 from wixprint.app import ServiceOptions, create_service
 from wixprint.commands.configcheck import run_config_check
 from wixprint.config import load_config
+from wixprint.receipts.testticket import ruler
 from wixprint.sim.shop import FakeWixShop, serve_shop
 
 pytestmark = pytest.mark.slow
@@ -149,8 +150,8 @@ async def test_the_wizard_end_to_end(
             assert "Done. Next:" in screen
             assert len(smtp.messages) == 1
             # The test pages: a ruler as wide as each printer's profile.
-            assert "123456789012345678901234567890123456789012345678" in kitchen.tickets[0].text
-            assert "123456789012345678901234567890123456789012\n" in counter.tickets[0].text
+            assert ruler(48)[0] + "\n" in kitchen.tickets[0].text
+            assert ruler(42)[0] + "\n" in counter.tickets[0].text
 
             assert stat.S_IMODE(config_path.stat().st_mode) == 0o640
             text = config_path.read_text()

@@ -12,8 +12,9 @@ import trio
 import trio.testing
 
 from tests.unit.spool.factories import KITCHEN, TARGETS, make_order, open_test_spool
+from wixprint.printing.protocol import ATTEMPT_SLOTS, JOB_WINDOW
 from wixprint.spool import Job, JobEvent, JobState, JobTarget, Spool, Variant, transition
-from wixprint.spool.machine import is_legal
+from wixprint.spool.machine import UNPROVEN_LIMIT, is_legal
 
 
 @pytest.fixture
@@ -222,12 +223,17 @@ async def put_in_state(spool: Spool, order_id: str, state: JobState) -> Job:
     """A fresh job (printer named after the order) brought to ``state`` through the API."""
     target = JobTarget("kitchen", order_id)
     (job_id,) = (await spool.accept(make_order(order_id, targets=(target,)))).job_ids
-    if state is not JobState.QUEUED:
-        await claim(spool, order_id)
+    await claim(spool, order_id)
+    if state is JobState.QUEUED:  # tried once, no proof: queued for a REPRINT
+        assert await spool.record_unknown(job_id, counted=False) is JobState.QUEUED
     if state is JobState.PRINTED:
         assert await spool.mark_printed(job_id)
     if state is JobState.FAILED:
         assert await spool.record_render_failure(job_id, "x", max_failures=1) is JobState.FAILED
+    if state in (JobState.ATTENTION, JobState.REPLACED):
+        assert await spool.record_unknown(job_id, counted=True, limit=1) is JobState.ATTENTION
+    if state is JobState.REPLACED:
+        await spool.reprint(order_id)
     job = await spool.get_job(job_id)
     assert job is not None
     assert job.state is state
@@ -242,6 +248,15 @@ def operation(spool: Spool, job: Job, event: JobEvent) -> Callable[[], Awaitable
         JobEvent.INTERRUPTED: lambda: spool.release(job.id, outcome_unknown=True),
         JobEvent.RENDER_FAILED: lambda: spool.record_render_failure(job.id, "x"),
         JobEvent.QUARANTINE: lambda: spool.quarantine(job.id, "x"),
+        JobEvent.SET_ASIDE: lambda: spool.record_unknown(job.id, counted=True, limit=1),
+        JobEvent.LATE_PROOF: lambda: spool.resolve_late_proof(
+            job.printer,
+            job.id % JOB_WINDOW,
+            job.attempts % ATTEMPT_SLOTS,
+            window=JOB_WINDOW,
+            slots=ATTEMPT_SLOTS,
+        ),
+        JobEvent.REPLACED: lambda: spool.reprint(job.order_id),
     }
     return ops[event]
 
@@ -269,3 +284,65 @@ async def test_requeue_interrupted_for_one_printer(
     assert still is not None
     assert still.state is JobState.PRINTING
     assert [j.id for j in await spool.requeue_interrupted()] == [counter.id]
+
+
+async def test_unconfirmed_attempts_set_a_job_aside_only_when_the_printer_answered(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    (job_id,) = (await spool.accept(make_order("a", targets=(KITCHEN,)))).job_ids
+    # A broken connection is an outage, not the job's fault: never counted.
+    for _ in range(5):
+        await claim(spool, "kitchen")
+        assert await spool.record_unknown(job_id, counted=False) is JobState.QUEUED
+    for n in range(1, UNPROVEN_LIMIT + 1):
+        await claim(spool, "kitchen")
+        state = await spool.record_unknown(job_id, counted=True, error="no proof")
+        assert state is (JobState.ATTENTION if n == UNPROVEN_LIMIT else JobState.QUEUED)
+    job = await spool.get_job(job_id)
+    assert job is not None
+    assert (job.unproven, job.reprint, job.reason) == (UNPROVEN_LIMIT, True, "interrupted")
+    assert await spool.claim_next("kitchen") is None  # the queue moves on
+    assert [j.id for j in await spool.attention_jobs()] == [job_id]
+    stats = (await spool.queue_stats())["kitchen"]
+    assert (stats.depth, stats.attention) == (0, 1)
+
+
+async def test_a_late_proof_prints_the_job_it_belongs_to_and_nothing_else(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    (job_id,) = (await spool.accept(make_order("a", targets=(KITCHEN,)))).job_ids
+    await claim(spool, "kitchen")
+    await spool.record_unknown(job_id, counted=False)  # attempt 1 unknown: REPRINT pending
+
+    async def late(printer: str, attempt: int) -> Job | None:
+        low = job_id % JOB_WINDOW
+        return await spool.resolve_late_proof(
+            printer, low, attempt, window=JOB_WINDOW, slots=ATTEMPT_SLOTS
+        )
+
+    assert await late("kitchen", 2) is None  # no attempt 2 yet
+    assert await late("bar", 1) is None  # another printer's
+    found = await late("kitchen", 1)
+    assert found is not None
+    assert found.id == job_id
+    job = await spool.get_job(job_id)
+    assert job is not None
+    assert job.state is JobState.PRINTED  # the pending reprint is withdrawn
+    assert await spool.claim_next("kitchen") is None
+    assert await late("kitchen", 1) is None  # once
+    events = [e.event for e in await spool.recent_job_events() if e.job_id == job_id]
+    assert events[0] == "late_proof"
+
+
+async def test_an_operator_reprint_replaces_the_set_aside_job(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    (job_id,) = (await spool.accept(make_order("a", number="777", targets=(KITCHEN,)))).job_ids
+    await claim(spool, "kitchen")
+    assert await spool.record_unknown(job_id, counted=True, limit=1) is JobState.ATTENTION
+    (copy_id,) = await spool.reprint("777")
+    old, new = await spool.get_job(job_id), await spool.get_job(copy_id)
+    assert old is not None
+    assert new is not None
+    assert (old.state, new.state, new.reprint) == (JobState.REPLACED, JobState.QUEUED, True)
+    assert await spool.attention_jobs() == []

@@ -133,5 +133,5 @@ async def test_statistics(spool: Spool, thread_clock: trio.testing.MockClock) ->
     stats = await spool.statistics()
     assert stats.schema_version == SCHEMA_VERSION
     assert stats.orders == 1
-    assert stats.jobs == {"queued": 3, "printing": 0, "printed": 0, "failed": 0}
+    assert stats.jobs == {state.value: 3 if state is JobState.QUEUED else 0 for state in JobState}
     assert stats.db_bytes > 0

@@ -288,6 +288,7 @@ async def test_recovery_status_shows_the_tree_after_a_fault_and_earlier_processe
                     "oldest_age": None,
                     "printed": 1,
                     "failed": 0,
+                    "attention": 0,
                 }
                 history = recovery["history"]
                 assert history["earlier_processes"] == 0

@@ -21,6 +21,9 @@ from wixprint.logs import get_logger
 from wixprint.vocabulary import PrinterStatus
 
 PROBE_TIMEOUT = 5.0
+PRINTER_PROBE_TIMEOUT = 30.0
+"""A printer probe that takes longer (it waits while a long job holds the printer) is left
+for the next round; one printer never holds up the others or the internet probe."""
 
 
 def internet_target(ctx: ActorContext) -> tuple[str, int]:
@@ -85,15 +88,22 @@ async def run_connectivity(
 
 
 async def _probe_printer(ctx: ActorContext, name: str) -> None:
-    """Probe one printer; ``report_printer`` publishes changes and records recoveries."""
+    """Probe one printer; ``report_printer`` publishes changes and records recoveries.
+
+    A probe waits while a job holds the printer (one connection at a time); if that takes
+    longer than ``PRINTER_PROBE_TIMEOUT`` nothing is reported: the job reports what it sees.
+    """
     transport = ctx.transports[name]
-    try:
-        status = await transport.probe()
-        reason = ""
-    except PrinterOffline as exc:
-        status = PrinterStatus(online=False)
-        reason = str(exc)
-    ctx.report_printer(name, status, reason=reason)
+    with trio.move_on_after(PRINTER_PROBE_TIMEOUT):
+        try:
+            status = await transport.probe()
+            reason = ""
+        except PrinterOffline as exc:
+            status = PrinterStatus(online=False)
+            reason = str(exc)
+        ctx.report_printer(name, status, reason=reason)
+        if status.can_print and transport.capabilities is None:
+            ctx.ring((name,))  # reached (again): its actor asks what it supports
 
 
 async def _pending_alerts(ctx: ActorContext) -> int:

@@ -35,7 +35,7 @@ from wixprint.web.metrics import Metrics
 
 if TYPE_CHECKING:
     from wixprint.spool import Spool
-    from wixprint.spool.types import PendingOrder, QueueStats
+    from wixprint.spool.types import Job, PendingOrder, QueueStats
 
 
 RECENT_EVENTS = 200
@@ -139,6 +139,8 @@ class ActorContext:
     doorbells: dict[str, Doorbell] = field(default_factory=dict)
     queue_cache: dict[str, QueueStats] = field(default_factory=dict)
     """Per-printer queue statistics, refreshed by the spool actor (no DB on request paths)."""
+    attention_cache: list[Job] = field(default_factory=list)
+    """Jobs set aside as needing attention, refreshed with the queue statistics."""
     wall: Callable[[], float] = time.time
     """Wall-clock source; tests pass one that follows Trio's virtual clock."""
     poll_now: trio.Event = field(default_factory=trio.Event)

@@ -6,13 +6,22 @@ Outcomes of one attempt, and what happens to the job:
 * printer unreachable or not ready (nothing sent): back to the queue unchanged; the actor then
   only *probes* the printer (status, no spool writes) until it can print again;
 * bytes sent but no proof: back to the queue *marked as a possible duplicate*; the next copy
-  carries a REPRINT banner (never a blind resend);
+  carries a REPRINT banner and starts with the printer's buffers cleared (never a blind
+  resend). After ``UNPROVEN_LIMIT`` such attempts on a printer that answers all along, the job
+  is set aside as *needs attention* (alerted; the queue moves on) and never marked printed
+  without proof;
+* an earlier attempt's process id comes back late (printers store the last one they could
+  not send): that job is printed, and its pending reprint is not sent;
 * the order cannot be rendered: counted; after a few failures the job is quarantined and
   alerted (a poison order must not block the queue forever);
 * proof arrived: printed.
 
 A crash anywhere leaves the job in ``printing``; the actor's next start puts it back with the
 REPRINT mark, so a restart never loses a ticket and never prints an unmarked second copy.
+
+Before the first job, and again whenever the printer was out of reach, the actor asks the
+printer what it supports (process-id replies, its model): ``proof = "auto"`` and
+``model = "auto"`` follow the answer.
 """
 
 from __future__ import annotations
@@ -27,10 +36,12 @@ from structlog.stdlib import BoundLogger
 from wixprint.actors.context import ActorContext, Doorbell
 from wixprint.config import PrinterConfig
 from wixprint.errors import PrinterNotReady, PrinterOffline, PrintOutcomeUnknown
-from wixprint.events import TicketPrinted, TicketQuarantined
+from wixprint.events import TicketNeedsAttention, TicketPrinted, TicketQuarantined
 from wixprint.logs import get_logger
-from wixprint.printing.protocol import job_tag
-from wixprint.receipts import TicketRequest, render_ticket
+from wixprint.printing.base import JobOptions, Transport
+from wixprint.printing.profiles import PrinterProfile, resolve_profile
+from wixprint.printing.protocol import ATTEMPT_SLOTS, JOB_WINDOW, job_tag, tag_owner
+from wixprint.receipts import Ticket, TicketRequest, render_ticket
 from wixprint.spool import Spool
 from wixprint.spool.types import Job, JobState
 from wixprint.supervisor import current_child, faults
@@ -73,8 +84,13 @@ async def run_printer(
     ctx.health.register(f"printer:{printer.name}")
     task_status.started()
     me = current_child()
+    transport = ctx.transports[printer.name]
     failures = 0
     while not me.stop_requested.is_set():
+        await _resolve_late_proofs(ctx, spool, transport, printer.name, log)
+        if transport.capabilities is None and not await _identify(ctx, printer, transport, log):
+            await _wait_until_printable(ctx, printer, bell, me.stop_requested)
+            continue
         job = await spool.claim_next(printer.name)
         if job is None:
             failures = 0
@@ -90,6 +106,62 @@ async def run_printer(
         else:
             failures += 1
             await _wait(bell, me.stop_requested, retry_delay(failures, printer.probe_interval))
+
+
+async def _identify(
+    ctx: ActorContext, printer: PrinterConfig, transport: Transport, log: BoundLogger
+) -> bool:
+    """Ask the printer what it supports (first contact, or back after an outage). False
+    when it cannot answer now (unreachable, or it cannot print)."""
+    try:
+        caps = await transport.identify()
+    except (PrinterOffline, PrinterNotReady) as exc:
+        _report_unavailable(ctx, printer.name, exc)
+        return False
+    mode = transport.proof_mode()
+    log.info("printer_identified", model=caps.model, proof=mode.mode)
+    if mode.warning:
+        log.warning("printer_proof_warning", proof=mode.mode, warning=mode.warning)
+    return True
+
+
+def _report_unavailable(
+    ctx: ActorContext, name: str, exc: PrinterOffline | PrinterNotReady
+) -> None:
+    status = exc.status if isinstance(exc, PrinterNotReady) and exc.status else None
+    ctx.report_printer(name, status or PrinterStatus(online=False), reason=str(exc))
+
+
+async def _resolve_late_proofs(
+    ctx: ActorContext, spool: Spool, transport: Transport, printer: str, log: BoundLogger
+) -> None:
+    """Process ids that came back outside their job: each proves an earlier attempt."""
+    for tag in transport.take_late_proofs():
+        owner = tag_owner(tag)
+        if owner is None:
+            continue
+        job = await spool.resolve_late_proof(
+            printer, *owner, window=JOB_WINDOW, slots=ATTEMPT_SLOTS
+        )
+        if job is None:
+            continue
+        log.info("ticket_printed_late_proof", job=job.id, order=job.order_number)
+        _published_printed(ctx, job, late=True)
+
+
+def _published_printed(ctx: ActorContext, job: Job, *, late: bool = False) -> None:
+    ctx.publish(
+        TicketPrinted(
+            at=ctx.wall(),
+            job_id=job.id,
+            order_number=job.order_number,
+            printer=job.printer,
+            receipt=job.kind,
+            reprint=job.reprint,
+            latency=max(0.0, ctx.wall() - job.created_at),
+            late=late,
+        )
+    )
 
 
 async def _wait_until_printable(
@@ -149,8 +221,11 @@ async def _attempt(
     # Outside the poison-order catch: a spool that fails to read is a spool problem (the actor
     # crashes and restarts), never a reason to quarantine somebody's order.
     raw = await spool.order_raw(job.order_id)
+    transport = ctx.transports[printer.name]
+    caps = transport.capabilities
+    profile = resolve_profile(printer.model, caps.model if caps else None)
     try:
-        data = _render(ctx, raw, printer, job)
+        ticket = _render(ctx, raw, printer, job, profile)
     except Exception as exc:  # any render failure is a poison-order symptom
         state = await spool.record_render_failure(job.id, f"{type(exc).__name__}: {exc}")
         log.error("render_failed", job=job.id, order=job.order_number, error=type(exc).__name__)
@@ -174,46 +249,60 @@ async def _attempt(
         seen.append(status)
         ctx.report_printer(printer.name, status)
 
+    first = max(1, job.attempts - ATTEMPT_SLOTS + 1)
     faults.point("printer.before_send")
     try:
-        await ctx.transports[printer.name].print_job(data, tag=job_tag(job.id), on_status=on_status)
+        options = JobOptions(
+            print_seconds=profile.print_seconds(ticket.length),
+            retry=job.reason == "interrupted",
+            earlier=frozenset(job_tag(job.id, a) for a in range(first, job.attempts)),
+        )
+        tag = job_tag(job.id, job.attempts)
+        confirmation = await transport.print_job(
+            ticket.data, tag=tag, on_status=on_status, options=options
+        )
     except (PrinterOffline, PrinterNotReady) as exc:
         await spool.release(job.id, outcome_unknown=False, error=str(exc))
-        status = exc.status if isinstance(exc, PrinterNotReady) and exc.status else None
-        ctx.report_printer(printer.name, status or PrinterStatus(online=False), reason=str(exc))
+        _report_unavailable(ctx, printer.name, exc)
         log.info("printer_unavailable", job=job.id, reason=str(exc))
         return Attempt.PRINTER_DOWN
     except PrintOutcomeUnknown as exc:
-        await spool.release(job.id, outcome_unknown=True, error=str(exc))
+        state = await spool.record_unknown(job.id, counted=exc.answered, error=str(exc))
         ctx.metrics.count_unknown_outcome(printer.name)
         log.warning("print_outcome_unknown", job=job.id, order=job.order_number, reason=str(exc))
-        return Attempt.RETRY
+        if state is not JobState.ATTENTION:
+            return Attempt.RETRY
+        log.error("ticket_needs_attention", job=job.id, order=job.order_number)
+        ctx.publish(
+            TicketNeedsAttention(
+                at=ctx.wall(),
+                job_id=job.id,
+                order_number=job.order_number,
+                printer=printer.name,
+                receipt=job.kind,
+                attempts=job.unproven + 1,
+            )
+        )
+        return Attempt.DONE
     faults.point("printer.after_send")
     await spool.mark_printed(job.id)
     # A proven ticket proves the printer is up, whatever hysteresis still waits for.
     ctx.report_printer(
         printer.name, seen[-1] if seen else PrinterStatus(online=True, paper="ok"), force=True
     )
-    latency = max(0.0, ctx.wall() - job.created_at)
+    if confirmation == "earlier":
+        log.info("reprint_withdrawn", job=job.id, order=job.order_number)
     log.info(
         "ticket_printed", job=job.id, order=job.order_number, receipt=job.kind, reprint=job.reprint
     )
-    ctx.publish(
-        TicketPrinted(
-            at=ctx.wall(),
-            job_id=job.id,
-            order_number=job.order_number,
-            printer=printer.name,
-            receipt=job.kind,
-            reprint=job.reprint,
-            latency=latency,
-        )
-    )
+    _published_printed(ctx, job, late=confirmation == "earlier")
     return Attempt.DONE
 
 
-def _render(ctx: ActorContext, raw: str | None, printer: PrinterConfig, job: Job) -> bytes:
-    """The ticket bytes of ``job`` from its stored order (pure: parse and render)."""
+def _render(
+    ctx: ActorContext, raw: str | None, printer: PrinterConfig, job: Job, profile: PrinterProfile
+) -> Ticket:
+    """The ticket of ``job`` from its stored order (pure: parse and render)."""
     if raw is None:
         raise LookupError(f"order {job.order_id} of job {job.id} is not in the spool")
     order = parse_order(json.loads(raw), ctx.tz).order
@@ -223,5 +312,6 @@ def _render(ctx: ActorContext, raw: str | None, printer: PrinterConfig, job: Job
         reprint=job.reprint,
         job_id=job.id,
         revision=job.revision,
+        cut_first=job.reason == "interrupted",
     )
-    return render_ticket(order, request, config=ctx.config, printer=printer).data
+    return render_ticket(order, request, config=ctx.config, printer=printer, profile=profile)

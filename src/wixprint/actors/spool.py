@@ -231,6 +231,8 @@ async def _refresh(ctx: ActorContext, spool: Spool) -> None:
     stats = await spool.queue_stats()
     ctx.queue_cache.clear()
     ctx.queue_cache.update(stats)
+    aside = sum(q.attention for q in stats.values())
+    ctx.attention_cache[:] = await spool.attention_jobs() if aside else []
     for printer in ctx.config.printers:
         q = stats.get(printer.name)
         ctx.metrics.set_queue(printer.name, q.depth if q else 0, q.oldest_age if q else None)

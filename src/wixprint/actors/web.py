@@ -16,9 +16,11 @@ import trio
 from wixprint.actors.context import ActorContext
 from wixprint.actors.intake import accept_orders, not_before_now
 from wixprint.errors import ConfigError
-from wixprint.events import ActorRestarted, AlertEvent, RecoveryRecorded
+from wixprint.events import ActorRestarted, AlertEvent, RecoveryRecorded, TicketNeedsAttention
 from wixprint.logs import get_logger
-from wixprint.spool.types import OrderSummary
+from wixprint.printing.base import Transport
+from wixprint.printing.profiles import resolve_profile
+from wixprint.spool.types import JobState, OrderSummary
 from wixprint.supervisor import HistoryStore, current_child
 from wixprint.web.app import create_app
 from wixprint.web.deps import WebDeps
@@ -43,6 +45,7 @@ def order_json(order: OrderSummary) -> dict[str, object]:
         if order.location_id or order.location_name
         else None,
         "payment": order.payment or None,
+        "needs_attention": any(t.state is JobState.ATTENTION for t in order.tickets),
         "tickets": [
             {
                 "job_id": t.job_id,
@@ -64,7 +67,7 @@ def connectivity_json(ctx: ActorContext) -> dict[str, object]:
     printers: dict[str, object] = {}
     for printer in ctx.config.printers:
         state = ctx.last_printer_state.get(printer.name)
-        printers[printer.name] = (
+        entry: dict[str, object] = (
             {"online": None, "since": None, "paper": "unknown", "cover_open": None}
             if state is None
             else {
@@ -76,12 +79,46 @@ def connectivity_json(ctx: ActorContext) -> dict[str, object]:
                 "reason": state.reason,
             }
         )
+        transport = ctx.transports.get(printer.name)
+        if transport is not None:
+            entry.update(printer_profile_json(printer.model, printer.columns, transport))
+        printers[printer.name] = entry
     return {
         "internet": None
         if internet is None
         else {"online": internet.online, "since": internet.since, "target": internet.target},
         "printers": printers,
     }
+
+
+def printer_profile_json(model: str, columns: int, transport: Transport) -> dict[str, object]:
+    """What the printer said it is and how its tickets are confirmed (with a warning when
+    that proof is weaker than a process id)."""
+    caps = transport.capabilities
+    profile = resolve_profile(model, caps.model if caps else None)
+    proof = transport.proof_mode()
+    return {
+        "model": caps.model if caps else None,
+        "profile": profile.name,
+        "columns": columns or profile.columns,
+        "proof": proof.mode,
+        "proof_warning": proof.warning or None,
+        "process_id": caps.process_id if caps else None,
+    }
+
+
+def attention_json(ctx: ActorContext) -> list[dict[str, object]]:
+    return [
+        {
+            "job_id": job.id,
+            "order_number": job.order_number,
+            "printer": job.printer,
+            "receipt": job.kind,
+            "attempts": job.unproven,
+            "created_at": job.created_at,
+        }
+        for job in ctx.attention_cache
+    ]
 
 
 def recovery_json(ctx: ActorContext) -> dict[str, object]:
@@ -92,18 +129,20 @@ def recovery_json(ctx: ActorContext) -> dict[str, object]:
             "oldest_age": q.oldest_age,
             "printed": q.printed,
             "failed": q.failed,
+            "attention": q.attention,
         }
         for name, q in ctx.queue_cache.items()
     }
     recent = [
         e.to_json()
         for e in ctx.recent
-        if isinstance(e, (ActorRestarted, RecoveryRecorded, AlertEvent))
+        if isinstance(e, (ActorRestarted, RecoveryRecorded, AlertEvent, TicketNeedsAttention))
     ]
     return {
         "at": now,
         "tree": ctx.tree_status() if ctx.tree_status else None,
         "queues": queues,
+        "needs_attention": attention_json(ctx),
         "recent": recent[-50:],
         "scheduled": [
             {"order": p.number, "order_id": p.order_id, "print_at": p.hold_until, "due": p.due}

@@ -25,6 +25,7 @@ Category = Literal[
     "wix_auth",
     "unprinted_orders",
     "quarantined",
+    "needs_attention",
     "order_quarantined",
     "restarts",
     "disk",
@@ -122,6 +123,14 @@ _TEXTS: dict[Language, dict[Category, tuple[str, str, str]]] = {
             "zurückgestellt{detail_paren}.",
             "Die Bestellung im Wix-Dashboard ansehen und von Hand an die Küche geben.",
         ),
+        "needs_attention": (
+            "Bestellung {target}: Druck nicht bestätigt",
+            "Ein Ticket der Bestellung {target} ging {count}-mal an den Drucker{detail_paren}, "
+            "der Drucker hat den Druck aber nie bestätigt. Es wurde zurückgestellt, die "
+            "nächsten Bestellungen werden gedruckt.",
+            "Am Drucker nachsehen, ob das Ticket da ist (Kopien tragen den Hinweis REPRINT). "
+            "Fehlt es: im Dashboard oder mit wixprint reprint nachdrucken.",
+        ),
         "order_quarantined": (
             "Bestellung {target} konnte nicht übernommen werden",
             "Die Bestellung {target} kam von Wix mit Daten, die nicht verarbeitet werden "
@@ -202,6 +211,13 @@ _TEXTS: dict[Language, dict[Category, tuple[str, str, str]]] = {
             "Order {target} cannot be printed",
             "A ticket of order {target} could not be printed and was set aside{detail_paren}.",
             "Look the order up in the Wix dashboard and pass it to the kitchen by hand.",
+        ),
+        "needs_attention": (
+            "Order {target}: printing not confirmed",
+            "A ticket of order {target} went to the printer {count} times{detail_paren}, but "
+            "the printer never confirmed it. It was set aside; the next orders print.",
+            "Check the printer for the ticket (copies say REPRINT). If it is missing, reprint "
+            "it from the dashboard or with wixprint reprint.",
         ),
         "order_quarantined": (
             "Order {target} could not be taken in",

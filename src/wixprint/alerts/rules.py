@@ -6,8 +6,8 @@ thresholds with hysteresis, restart counting); ``problems.ProblemBook`` decides 
 
 Problem keys: ``printer_offline:<printer>``, ``paper_out:<printer>``, ``cover_open:<printer>``,
 ``paper_near_end:<printer>``, ``internet_down``, ``wix_auth``, ``unprinted_orders`` (one
-problem listing the late order numbers), ``quarantined:<job id>`` and
-``order_quarantined:<order id>`` (one-shot), ``restarts:<actor>``, ``disk``, ``memory``,
+problem listing the late order numbers), ``quarantined:<job id>``, ``attention:<job id>``
+and ``order_quarantined:<order id>`` (one-shot), ``restarts:<actor>``, ``disk``, ``memory``,
 ``temperature``, ``throttled``, ``storage`` (the spool cannot write, or intake is paused for a
 full disk), ``clock``.
 """
@@ -39,6 +39,7 @@ from wixprint.events import (
     PrinterState,
     ResourceSample,
     StorageState,
+    TicketNeedsAttention,
     TicketQuarantined,
     WixAuthFailed,
     WixReachable,
@@ -113,6 +114,19 @@ class AlertEngine:
             key = f"quarantined:{event.job_id}"
             detail = _short(event.error)
             self._one_shot("quarantined", key, event, event.order_number, detail, now, out)
+        elif isinstance(event, TicketNeedsAttention):
+            key = f"attention:{event.job_id}"
+            detail = f"{event.printer}, {event.receipt}"
+            self._one_shot(
+                "needs_attention",
+                key,
+                event,
+                event.order_number,
+                detail,
+                now,
+                out,
+                count=event.attempts,
+            )
         elif isinstance(event, OrderQuarantined):
             key = f"order_quarantined:{event.order_id}"
             detail = f"{event.stage}: {event.error}"
@@ -236,6 +250,8 @@ class AlertEngine:
         detail: str,
         now: float,
         out: list[AlertAction],
+        *,
+        count: int = 0,
     ) -> None:
         """A critical mail once per key (within ``ONE_SHOT_MEMORY``): an event without end."""
         self._one_shots = {k: t for k, t in self._one_shots.items() if now - t < ONE_SHOT_MEMORY}
@@ -249,6 +265,7 @@ class AlertEngine:
             since=event.at,
             target=target,
             detail=detail,
+            count=count,
         )
         self._book.one_shot(facts, now, out)
 

@@ -21,6 +21,7 @@ from wixprint.config import Config, load_config, resolve_config_path
 from wixprint.errors import ConfigError, RenderError
 from wixprint.printing.paper import CELL, lay_out
 from wixprint.printing.png import png_bytes
+from wixprint.printing.profiles import resolve_profile
 from wixprint.printing.virtual import render_preview
 from wixprint.receipts.preview import preview_tickets
 from wixprint.wix.parse import parse_order
@@ -101,9 +102,13 @@ def run_preview(
         return 2
     papers = []
     for shown in tickets:
-        title = f"{shown.kind} @ {shown.printer.name} ({shown.printer.columns} columns)"
+        printer = shown.printer
+        # 0 columns: the profile's width, as the service renders it (model "auto": the
+        # printer is not asked here, so the generic profile unless a model is configured).
+        columns = printer.columns or resolve_profile(printer.model).columns
+        title = f"{shown.kind} @ {printer.name} ({columns} columns)"
         print(render_preview(shown.ticket.data, title=title), file=out)
-        papers.extend(lay_out(shown.ticket.data, width=shown.printer.columns * CELL["A"][0]))
+        papers.extend(lay_out(shown.ticket.data, width=columns * CELL["A"][0]))
     if png:
         Path(png).write_bytes(png_bytes(papers))
         print(f"picture: {png}", file=out)

@@ -189,7 +189,7 @@ def _test_page(ask: Prompter, entry: dict[str, Value], zone: str) -> None:
         config = Config(service=ServiceConfig(timezone=zone), printers=[printer])
         trio.run(print_test_tickets, config, name)
         columns = printer.columns
-        if ask.yes("ruler_ok", digit=columns % 10):
+        if ask.yes("ruler_ok", columns=columns):
             return
         answer = ask.ask(
             "columns",

@@ -96,8 +96,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "test_print": ("Testseite auf {name} drucken?", "Print a test page on {name}?"),
     "ruler_ok": (
-        "Passte die Ziffernreihe auf eine Zeile und endet sie mit {digit}?",
-        "Did the row of digits fit on one line, ending in {digit}?",
+        "Passte das Lineal (----+----1…) auf eine Zeile, bis zur Marke „{columns}“?",
+        'Did the ruler (----+----1…) fit on one line, up to its mark "{columns}"?',
     ),
     "columns": ("Wie viele Zeichen passen auf eine Zeile", "How many characters fit on a line"),
     "smtp_head": ("--- E-Mail-Alarme ---", "--- E-mail alerts ---"),

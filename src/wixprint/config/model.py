@@ -12,6 +12,17 @@ import msgspec
 
 ReceiptKind = Literal["kitchen", "driver", "customer"]
 RECEIPT_KINDS: tuple[ReceiptKind, ...] = ("kitchen", "driver", "customer")
+PrinterModel = Literal[
+    "auto",
+    "TM-m30III",
+    "TM-T20III",
+    "TM-T88V",
+    "TM-T88VI",
+    "TM-T88VII",
+    "generic-80mm",
+    "generic-58mm",
+]
+"""Printer profiles (``printing/profiles.py`` holds their widths, speeds and cuts)."""
 AlertLevel = Literal["critical", "warning", "info"]
 ALERT_LEVELS: tuple[AlertLevel, ...] = ("critical", "warning", "info")
 SmtpSecurity = Literal["starttls", "ssl", "none"]
@@ -104,14 +115,23 @@ class PrinterConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     """Name printed on other tickets for items routed here (default: the printer name)."""
     location: str = ""
     """Business location (id or name) whose orders this printer prints; empty: any."""
-    columns: int = 48
+    model: PrinterModel = "auto"
+    """Printer profile (columns, speed, cut); "auto": the model the printer names, else a
+    generic 80 mm printer."""
+    columns: int = 0
+    """Characters per line; 0: the profile's (48 on 80 mm Epsons, 42 on TM-T88, 32 on 58 mm)."""
     codepage: str = "CP858"
-    proof: Literal["process_id", "status", "none"] = "process_id"
-    """How a printed ticket is confirmed: GS ( H process ID, DLE EOT status, or not at all."""
+    proof: Literal["auto", "process_id", "status", "none"] = "auto"
+    """How a printed ticket is confirmed: "auto" uses the GS ( H process ID where the printer
+    answers it and DLE EOT status otherwise; or force one, or none at all."""
     connect_timeout: float = 5.0
     send_timeout: float = 20.0
+    """Seconds for sending a ticket, plus twice its estimated print time."""
     reply_timeout: float = 20.0
-    """Seconds to wait for proof while the printer reports no fault."""
+    """Seconds to wait for proof while the printer reports no fault, plus twice the ticket's
+    estimated print time."""
+    status_timeout: float = 1.0
+    """Seconds for one status reply; a missing one is asked again (twice, doubling)."""
     probe_interval: float = 15.0
 
 

@@ -135,12 +135,19 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
         between(f"{at}.port", p.port, 1, 65535)
         if not p.receipts:
             report.check(f"{at}.receipts", "must name at least one receipt kind")
-        between(f"{at}.columns", p.columns, 20, 100)
+        if p.columns:
+            between(f"{at}.columns", p.columns, 20, 100)
         try:
             codecs.lookup(p.codepage)
         except LookupError:
             report.check(f"{at}.codepage", f"unknown code page {p.codepage!r}")
-        for key in ("connect_timeout", "send_timeout", "reply_timeout", "probe_interval"):
+        for key in (
+            "connect_timeout",
+            "send_timeout",
+            "reply_timeout",
+            "status_timeout",
+            "probe_interval",
+        ):
             positive(f"{at}.{key}", getattr(p, key))
         if not BusinessLocation.compatible(p.location, wix.location_id):
             report.check(

@@ -1,13 +1,16 @@
 """Character-device printer transport (e.g. ``/dev/usb/lp0``): write-only, no status.
 
 The kernel's usblp device offers no reply channel we can rely on, so a job counts as done
-once every byte was written. Writes run on a worker thread (a blocked device must never stall
-the event loop), in chunks, so a cancelled job stops between chunks instead of hanging.
+once every byte was written. The device is opened non-blocking and written in bounded chunks
+from the event loop, waiting for it to become writable in between: a printer that stops
+taking data (paper out, jammed) blocks nothing, the job ends at its deadline, and a shutdown
+cancels it at once. Probes only check that the device is there; they never wait for a job.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +18,25 @@ from pathlib import Path
 import trio
 
 from wixprint.errors import PrinterOffline, PrintOutcomeUnknown
-from wixprint.printing.base import StatusCallback
+from wixprint.printing.base import (
+    FIRST_TRY,
+    Confirmation,
+    JobOptions,
+    ProofMode,
+    StatusCallback,
+)
+from wixprint.printing.capabilities import Capabilities
+from wixprint.printing.profiles import SAFETY
+from wixprint.printing.protocol import clean_start
 from wixprint.vocabulary import PrinterStatus
 
 __all__ = ["DeviceTransport", "DeviceTransportStatistics"]
 
-_CHUNK = 4096
+CHUNK = 4096
+PROBE_SECONDS = 5.0
+"""A probe that takes longer (a hung filesystem) reports the printer offline."""
 _READY = PrinterStatus(online=True, paper="unknown")
+_CAPABILITIES = Capabilities(status=False, process_id=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +50,8 @@ class DeviceTransportStatistics:
 
 def _open(path: str) -> int:
     # No O_CREAT: an unplugged printer must not turn into a regular file under /dev.
-    return os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+    flags = os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    return os.open(path, flags)
 
 
 def _writable(path: str) -> bool:
@@ -52,11 +61,13 @@ def _writable(path: str) -> bool:
 class DeviceTransport:
     """A printer behind a character device; one open/write/close per job."""
 
-    def __init__(self, name: str, path: str | Path) -> None:
+    def __init__(self, name: str, path: str | Path, *, send_timeout: float = 20.0) -> None:
         self.name = name
         self.path = str(path)
-        self._limiter = trio.CapacityLimiter(1)
+        self.send_timeout = send_timeout
         self._lock = trio.Lock()
+        self._probe_limiter = trio.CapacityLimiter(1)
+        self._open_limiter = trio.CapacityLimiter(1)
         self._jobs = self._written = self._unknown = self._offline = 0
 
     def statistics(self) -> DeviceTransportStatistics:
@@ -67,49 +78,93 @@ class DeviceTransport:
             offline=self._offline,
         )
 
+    @property
+    def capabilities(self) -> Capabilities | None:
+        return _CAPABILITIES
+
+    def proof_mode(self) -> ProofMode:
+        return ProofMode("none", "a printer on a device file gives no proof of print")
+
+    def take_late_proofs(self) -> list[bytes]:
+        return []
+
     async def probe(self) -> PrinterStatus:
         """The device exists and is writable; paper and cover cannot be read.
+
+        Runs beside a job (it opens nothing), on its own worker thread and deadline.
 
         Raises:
             PrinterOffline: the device is missing or not writable.
         """
-        async with self._lock:
-            ok = await trio.to_thread.run_sync(_writable, self.path, limiter=self._limiter)
+        ok = False
+        with trio.move_on_after(PROBE_SECONDS):
+            ok = await trio.to_thread.run_sync(
+                _writable, self.path, limiter=self._probe_limiter, abandon_on_cancel=True
+            )
         if not ok:
             raise PrinterOffline(f"printer {self.name!r}: device missing or not writable")
         return _READY
 
-    async def print_job(self, data: bytes, *, tag: bytes, on_status: StatusCallback) -> None:
-        """Write the ticket to the device. ``tag`` and ``on_status`` go unused: there is no
-        reply channel, so no status is ever read during a job.
+    async def identify(self) -> Capabilities:
+        await self.probe()
+        return _CAPABILITIES
+
+    async def print_job(
+        self,
+        data: bytes,
+        *,
+        tag: bytes,
+        on_status: StatusCallback,
+        options: JobOptions = FIRST_TRY,
+    ) -> Confirmation:
+        """Write the ticket to the device, padded to start clean. ``tag``, ``on_status`` and
+        the earlier attempts go unused: there is no reply channel.
 
         Raises:
             PrinterOffline: the device cannot be opened; nothing was written.
-            PrintOutcomeUnknown: a write failed after the device was opened.
+            PrintOutcomeUnknown: a write failed or the deadline passed after the device was
+                opened (the ticket may be partly on paper).
         """
         async with self._lock:
             self._jobs += 1
             try:
-                fd = await trio.to_thread.run_sync(_open, self.path, limiter=self._limiter)
+                # A worker thread: opening a usblp device talks to the printer over USB.
+                fd = await trio.to_thread.run_sync(_open, self.path, limiter=self._open_limiter)
             except OSError as exc:
                 self._offline += 1
                 raise PrinterOffline(f"printer {self.name!r}: cannot open device") from exc
             try:
-                for start in range(0, len(data), _CHUNK):
-                    chunk = data[start : start + _CHUNK]
-                    try:
-                        await trio.to_thread.run_sync(_write_all, fd, chunk, limiter=self._limiter)
-                    except OSError as exc:
-                        self._unknown += 1
-                        raise PrintOutcomeUnknown(
-                            f"printer {self.name!r}: write failed; the ticket may be on paper"
-                        ) from exc
+                seconds = self.send_timeout + SAFETY * options.print_seconds
+                await _write_within(fd, clean_start(clear=False) + data, seconds)
+            except OSError as exc:
+                self._unknown += 1
+                raise PrintOutcomeUnknown(
+                    f"printer {self.name!r}: write failed ({exc.strerror}); "
+                    "the ticket may be on paper"
+                ) from exc
             finally:
-                with trio.CancelScope(shield=True):
-                    await trio.to_thread.run_sync(_close_quietly, fd, limiter=self._limiter)
+                with contextlib.suppress(OSError):
+                    os.close(fd)
             self._written += 1
+            return "sent"
 
 
-def _close_quietly(fd: int) -> None:
-    with contextlib.suppress(OSError):
-        os.close(fd)
+async def _write_within(fd: int, data: bytes, seconds: float) -> None:
+    with trio.move_on_after(seconds) as deadline:
+        await _write_all(fd, data)
+    if deadline.cancelled_caught:
+        raise OSError(errno.ETIMEDOUT, f"not written within {seconds:.0f} s")
+
+
+async def _write_all(fd: int, data: bytes) -> None:
+    """Write in chunks of at most :data:`CHUNK`, waiting (cancellably) while the device is
+    full. A regular file or FIFO works the same way, which is what the tests use."""
+    view = memoryview(data)
+    while view:
+        try:
+            written = os.write(fd, view[:CHUNK])
+        except BlockingIOError:
+            await trio.lowlevel.wait_writable(fd)
+            continue
+        view = view[written:]
+        await trio.lowlevel.checkpoint()

@@ -44,10 +44,11 @@ def make_transport(
             connect_timeout=printer.connect_timeout,
             send_timeout=printer.send_timeout,
             reply_timeout=printer.reply_timeout,
+            status_timeout=printer.status_timeout,
             proof=printer.proof,
         )
     if printer.transport == "device":
         if not printer.device:
             raise ConfigError([f'{key}.device: required for transport = "device"'])
-        return DeviceTransport(printer.name, printer.device)
+        return DeviceTransport(printer.name, printer.device, send_timeout=printer.send_timeout)
     return VirtualTransport(printer.name, virtual_directory(printer, state_dir), echo=echo)

@@ -2,16 +2,22 @@
 
 Why the job protocol looks like this: "sent" is not "printed". A printer out of paper keeps
 what it received and prints it when paper is back, so a timeout-and-resend prints twice.
-We therefore read status before sending (nothing is sent to a printer that cannot print),
-then wait for the GS ( H process-id reply, polling real-time status on the same socket
-meanwhile. While the printer reports a fault we keep waiting: it holds our ticket. Only a
-broken connection, or a healthy printer that never confirms, ends in PrintOutcomeUnknown.
+So: read status before sending (nothing is sent to a printer that cannot print), start the
+ticket clean (a job cut off earlier may have left the printer's parser inside a payload),
+send, and wait for the ``GS ( H`` process-id reply, polling real-time status meanwhile. While
+the printer reports a fault we keep waiting: it holds our ticket. The wait for proof scales
+with the ticket's print time. A proof in hand always wins over a status read that failed.
+
+Only a broken or silent connection (``answered=False``), or a healthy printer that never
+confirms (``answered=True``), ends in :class:`PrintOutcomeUnknown`.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,32 +25,37 @@ import trio
 
 from wixprint.errors import PrinterNotReady, PrinterOffline, PrintOutcomeUnknown
 from wixprint.logs import get_logger
-from wixprint.printing.base import StatusCallback
-from wixprint.printing.protocol import (
-    ProcessIdReply,
-    ReplyParser,
-    StatusByte,
-    dle_eot,
-    parse_status,
-    process_id_request,
+from wixprint.printing.base import (
+    FIRST_TRY,
+    Confirmation,
+    JobOptions,
+    ProofMode,
+    StatusCallback,
 )
+from wixprint.printing.capabilities import Capabilities, is_probe_tag, read_capabilities
+from wixprint.printing.link import STATUS_ROUNDS, Lost, PrinterLink, Silent, open_printer_link
+from wixprint.printing.profiles import SAFETY
+from wixprint.printing.protocol import clean_start, process_id_request
 from wixprint.supervisor import faults
 from wixprint.vocabulary import PrinterStatus
 
 __all__ = ["NetworkTransport", "NetworkTransportStatistics", "Proof"]
 
-Proof = Literal["process_id", "status", "none"]
+Proof = Literal["auto", "process_id", "status", "none"]
 
 _log = get_logger("printing")
-_RECEIVE_SIZE = 4096
+_LATE_KEPT = 64
+KEEPALIVE = 30.0
+"""While earlier status requests go unanswered, another one only this often."""
+
+NO_PROCESS_ID = (
+    "the printer does not answer GS ( H: tickets are confirmed by status only, so a ticket "
+    "lost inside the printer (power cut) is not noticed"
+)
 
 
-class _Lost(Exception):
-    """The printer closed or reset the connection, or stopped answering."""
-
-
-class _Silent(_Lost):
-    """The connection is up but a status request got no reply in time."""
+class _Unproven(Lost):
+    """The printer answered status all along but never confirmed the ticket."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,56 +69,11 @@ class NetworkTransportStatistics:
     not_ready: int
     offline: int
     last_status: PrinterStatus | None
-
-
-class _Connection:
-    """One open printer socket and the replies read from it."""
-
-    def __init__(self, stream: trio.SocketStream, reply_seconds: float) -> None:
-        self.stream = stream
-        self.reply_seconds = reply_seconds
-        self._parser = ReplyParser()
-        self._status_bytes: deque[int] = deque()
-        self.proofs: set[bytes] = set()
-
-    async def send(self, data: bytes) -> None:
-        try:
-            await self.stream.send_all(data)
-        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
-            raise _Lost("send failed") from exc
-
-    async def _receive(self) -> None:
-        try:
-            data = await self.stream.receive_some(_RECEIVE_SIZE)
-        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
-            raise _Lost("receive failed") from exc
-        if not data:
-            raise _Lost("printer closed the connection")
-        for reply in self._parser.feed(data):
-            if isinstance(reply, StatusByte):
-                self._status_bytes.append(reply.value)
-            elif isinstance(reply, ProcessIdReply):
-                self.proofs.add(reply.tag)
-
-    async def query(self, n: int) -> int:
-        """Send DLE EOT n and wait for its reply byte (at most ``reply_seconds``)."""
-        self._status_bytes.clear()
-        with trio.move_on_after(self.reply_seconds):
-            await self.send(dle_eot(n))
-            while not self._status_bytes:
-                await self._receive()
-            return self._status_bytes.popleft()
-        raise _Silent(f"no reply to DLE EOT {n}")
-
-    async def read_status(self) -> PrinterStatus:
-        eot1 = await self.query(1)
-        eot2 = await self.query(2)
-        eot4 = await self.query(4)
-        return parse_status(eot1, eot2, None, eot4)
-
-    async def wait_proof(self, tag: bytes) -> None:
-        while tag not in self.proofs:
-            await self._receive()
+    late_proofs: int = 0
+    """Process ids that came back outside their job."""
+    withdrawn: int = 0
+    """Retries not sent because the earlier attempt's proof came back first."""
+    identified: int = 0
 
 
 class NetworkTransport:
@@ -115,8 +81,9 @@ class NetworkTransport:
 
     ``proof`` chooses how a job is confirmed: ``"process_id"`` waits for the GS ( H reply
     (the only proof of paper), ``"status"`` accepts a healthy DLE EOT status after sending,
-    ``"none"`` returns once the bytes are sent. With ``"none"`` a printer that never answers
-    status requests is tolerated (its status reads as online, paper unknown).
+    ``"none"`` returns once the bytes are sent, ``"auto"`` (the default) uses process ids
+    where the printer answers them and status otherwise. With ``"none"`` a printer that never
+    answers status requests is tolerated (its status reads as online, paper unknown).
     """
 
     def __init__(
@@ -128,8 +95,10 @@ class NetworkTransport:
         connect_timeout: float = 5.0,
         send_timeout: float = 20.0,
         reply_timeout: float = 20.0,
-        proof: Proof = "process_id",
+        status_timeout: float = 1.0,
+        proof: Proof = "auto",
         status_poll_interval: float = 2.0,
+        identify_timeout: float = 2.0,
     ) -> None:
         self.name = name
         self.host = host
@@ -137,11 +106,17 @@ class NetworkTransport:
         self.connect_timeout = connect_timeout
         self.send_timeout = send_timeout
         self.reply_timeout = reply_timeout
+        """Seconds to wait for proof beyond the ticket's print time."""
+        self.status_timeout = status_timeout
         self.proof: Proof = proof
         self.status_poll_interval = status_poll_interval
+        self.identify_timeout = identify_timeout
         self._lock = trio.Lock()
+        self._caps: Capabilities | None = None
+        self._late: deque[bytes] = deque(maxlen=_LATE_KEPT)
         self._jobs = self._printed = self._proofs = self._unknown = 0
-        self._not_ready = self._offline = 0
+        self._not_ready = self._offline = self._late_count = self._withdrawn = 0
+        self._identified = 0
         self._last_status: PrinterStatus | None = None
 
     def statistics(self) -> NetworkTransportStatistics:
@@ -153,26 +128,93 @@ class NetworkTransport:
             not_ready=self._not_ready,
             offline=self._offline,
             last_status=self._last_status,
+            late_proofs=self._late_count,
+            withdrawn=self._withdrawn,
+            identified=self._identified,
         )
 
-    async def _connect(self) -> trio.SocketStream:
-        try:
-            with trio.fail_after(self.connect_timeout):
-                return await trio.open_tcp_stream(self.host, self.port)
-        except (OSError, trio.TooSlowError) as exc:
-            self._offline += 1
-            raise PrinterOffline(f"printer {self.name!r}: cannot connect") from exc
+    # --- what the printer is ------------------------------------------------------------
 
-    async def _status_before_send(self, conn: _Connection) -> PrinterStatus:
+    @property
+    def capabilities(self) -> Capabilities | None:
+        return self._caps
+
+    def _mode(self) -> Literal["process_id", "status", "none"] | None:
+        if self.proof != "auto":
+            return self.proof
+        if self._caps is None or self._caps.process_id is None:
+            return None
+        return "process_id" if self._caps.process_id else "status"
+
+    def proof_mode(self) -> ProofMode:
+        mode = self._mode()
+        unanswered = self._caps is not None and self._caps.process_id is False
+        if mode is None:
+            return ProofMode("unknown")
+        if mode == "process_id" and unanswered:
+            return ProofMode(
+                mode,
+                'proof = "process_id" but the printer does not answer GS ( H: every ticket '
+                'will wait for proof in vain and be set aside; use proof = "auto"',
+            )
+        if mode == "status":
+            return ProofMode(mode, NO_PROCESS_ID if unanswered else "confirmed by status only")
+        if mode == "none":
+            return ProofMode(mode, 'tickets are not confirmed at all (proof = "none")')
+        return ProofMode(mode)
+
+    def take_late_proofs(self) -> list[bytes]:
+        late = list(self._late)
+        self._late.clear()
+        return late
+
+    def _lost_contact(self) -> None:
+        """Forget the capabilities: after a reconnect the printer is asked again."""
+        self._caps = None
+
+    def _collect(self, link: PrinterLink, handled: Collection[bytes]) -> None:
+        """Keep process ids that are not this job's for whoever they belong to."""
+        for tag in dict.fromkeys(link.proofs):
+            if tag in handled:
+                continue
+            if is_probe_tag(tag):
+                if self._caps is not None and not self._caps.process_id:
+                    self._caps = Capabilities(True, True, self._caps.model, self._caps.manufacturer)
+                continue
+            self._late_count += 1
+            self._late.append(tag)
+            _log.info("printer.late_proof", printer=self.name, tag=tag.decode("ascii", "replace"))
+
+    # --- connections --------------------------------------------------------------------
+
+    async def _status(self, link: PrinterLink) -> PrinterStatus:
         try:
-            status = await conn.read_status()
-        except _Lost as exc:
-            if self.proof == "none" and isinstance(exc, _Silent):
+            status = await link.read_status()
+        except Lost as exc:
+            if self.proof == "none" and isinstance(exc, Silent):
                 return PrinterStatus(online=True, paper="unknown")
-            self._offline += 1
+            self._lost_contact()
             raise PrinterOffline(f"printer {self.name!r}: no status reply ({exc})") from exc
         self._last_status = status
         return status
+
+    @asynccontextmanager
+    async def _link(self) -> AsyncIterator[PrinterLink]:
+        """One connection; any PrinterOffline inside counts and forgets the capabilities."""
+        try:
+            async with open_printer_link(
+                self.host,
+                self.port,
+                connect_timeout=self.connect_timeout,
+                status_timeout=self.status_timeout,
+            ) as link:
+                yield link
+        except PrinterOffline as exc:
+            self._offline += 1
+            self._lost_contact()
+            if not str(exc).startswith("printer "):
+                raise PrinterOffline(f"printer {self.name!r}: {exc}") from exc
+            raise
 
     async def probe(self) -> PrinterStatus:
         """Connect, read DLE EOT 1/2/4, disconnect. Waits while a job holds the printer.
@@ -180,60 +222,130 @@ class NetworkTransport:
         Raises:
             PrinterOffline: cannot connect, or no status reply.
         """
-        async with self._lock:
-            stream = await self._connect()
-            async with stream:
-                return await self._status_before_send(_Connection(stream, self.reply_timeout))
+        async with self._lock, self._link() as link:
+            try:
+                return await self._status(link)
+            finally:
+                self._collect(link, ())
 
-    async def print_job(self, data: bytes, *, tag: bytes, on_status: StatusCallback) -> None:
-        """Send one ticket and return once it is proven printed (per ``proof``).
+    async def identify(self) -> Capabilities:
+        """Status, then what the printer supports (kept until contact is lost).
+
+        Raises:
+            PrinterOffline: cannot connect or no status reply.
+            PrinterNotReady: it cannot print now, so it would not answer the probe.
+        """
+        async with self._lock, self._link() as link:
+            try:
+                status = await self._status(link)
+                if not status.can_print:
+                    raise PrinterNotReady(f"printer {self.name!r} cannot print", status=status)
+                return await self._identify(link)
+            except Lost as exc:
+                raise PrinterOffline(f"printer {self.name!r}: {exc}") from exc
+            finally:
+                self._collect(link, ())
+
+    async def _identify(self, link: PrinterLink) -> Capabilities:
+        caps = await read_capabilities(link, within=self.identify_timeout)
+        self._caps = caps
+        self._identified += 1
+        _log.info(
+            "printer.identified",
+            printer=self.name,
+            model=caps.model,
+            process_id=caps.process_id,
+            proof=self._mode(),
+        )
+        return caps
+
+    # --- one job ------------------------------------------------------------------------
+
+    async def print_job(
+        self,
+        data: bytes,
+        *,
+        tag: bytes,
+        on_status: StatusCallback,
+        options: JobOptions = FIRST_TRY,
+    ) -> Confirmation:
+        """Send one ticket and return once it is confirmed (per ``proof``).
 
         Raises:
             PrinterOffline: cannot connect or no status reply; nothing was sent.
             PrinterNotReady: the status says it cannot print; nothing was sent.
             PrintOutcomeUnknown: bytes left but no proof came: the ticket may be on paper.
         """
-        trailer = process_id_request(tag) if self.proof == "process_id" else b""
-        async with self._lock:
-            stream = await self._connect()
+        async with self._lock, self._link() as link:
             self._jobs += 1
-            async with stream:
-                conn = _Connection(stream, self.reply_timeout)
-                status = await self._status_before_send(conn)
-                on_status(status)
-                if not status.can_print:
-                    self._not_ready += 1
-                    raise PrinterNotReady(f"printer {self.name!r} cannot print", status=status)
-                try:
-                    await self._send_and_confirm(conn, data + trailer, tag, on_status)
-                except _Lost as exc:
-                    self._unknown += 1
-                    _log.warning("printer.outcome_unknown", printer=self.name, reason=str(exc))
-                    raise PrintOutcomeUnknown(
-                        f"printer {self.name!r}: {exc}; the ticket may be on paper"
-                    ) from exc
-        self._printed += 1
+            try:
+                return await self._job(link, data, tag, on_status, options)
+            finally:
+                self._collect(link, {tag, *options.earlier})
 
-    async def _send_and_confirm(
-        self, conn: _Connection, payload: bytes, tag: bytes, on_status: StatusCallback
-    ) -> None:
-        with trio.move_on_after(self.send_timeout) as sending:
+    async def _job(
+        self,
+        link: PrinterLink,
+        data: bytes,
+        tag: bytes,
+        on_status: StatusCallback,
+        options: JobOptions,
+    ) -> Confirmation:
+        status = await self._status(link)
+        on_status(status)
+        if link.proven(options.earlier) is not None:
+            # A stored reply of an earlier attempt: that copy is on paper, send nothing.
+            self._withdrawn += 1
+            self._printed += 1
+            return "earlier"
+        if not status.can_print:
+            self._not_ready += 1
+            raise PrinterNotReady(f"printer {self.name!r} cannot print", status=status)
+        try:
+            if self.proof != "none" and (self._caps is None or not self._caps.known):
+                await self._identify(link)  # first contact, or back after losing it
+            mode = self._mode() or "status"
+            trailer = process_id_request(tag) if mode == "process_id" else b""
+            payload = clean_start(clear=options.retry) + data + trailer
+            await self._send(link, payload, self.send_timeout + SAFETY * options.print_seconds)
+            confirmation: Confirmation = "sent"
+            if mode == "process_id":
+                wait = self.reply_timeout + SAFETY * options.print_seconds
+                await self._wait_process_id(link, {tag, *options.earlier}, wait, on_status)
+                self._proofs += 1
+                confirmation = "proof"
+            elif mode == "status":
+                await self._wait_healthy(link, on_status)
+                confirmation = "status"
+        except Lost as exc:
+            self._unknown += 1
+            answered = isinstance(exc, _Unproven)
+            if not answered or self.proof == "auto":
+                self._lost_contact()  # ask again what it supports before the next job
+            _log.warning(
+                "printer.outcome_unknown", printer=self.name, reason=str(exc), answered=answered
+            )
+            raise PrintOutcomeUnknown(
+                f"printer {self.name!r}: {exc}; the ticket may be on paper", answered=answered
+            ) from exc
+        self._printed += 1
+        return confirmation
+
+    async def _send(self, link: PrinterLink, payload: bytes, seconds: float) -> None:
+        with trio.move_on_after(seconds) as sending:
             # Two writes so the ``printer.mid_send`` fault point sits where a crash leaves
             # half a ticket at the printer (the chaos tests' hardest window).
             half = len(payload) // 2
-            await conn.send(payload[:half])
+            await link.send(payload[:half])
             faults.point("printer.mid_send")
-            await conn.send(payload[half:])
+            await link.send(payload[half:])
         if sending.cancelled_caught:
-            raise _Lost("send timed out")
-        if self.proof == "process_id":
-            await self._wait_process_id(conn, tag, on_status)
-            self._proofs += 1
-        elif self.proof == "status":
-            await self._wait_healthy(conn, on_status)
+            raise Lost(f"send did not finish within {seconds:.0f} s")
 
-    async def _poll(self, conn: _Connection, on_status: StatusCallback) -> PrinterStatus:
-        status = await conn.read_status()
+    async def _poll(
+        self, link: PrinterLink, on_status: StatusCallback, rounds: int = STATUS_ROUNDS
+    ) -> PrinterStatus:
+        status = await link.read_status(rounds)
         if status != self._last_status:
             _log.info(
                 "printer.status_while_waiting",
@@ -247,31 +359,58 @@ class NetworkTransport:
         return status
 
     async def _wait_process_id(
-        self, conn: _Connection, tag: bytes, on_status: StatusCallback
+        self,
+        link: PrinterLink,
+        tags: Collection[bytes],
+        wait: float,
+        on_status: StatusCallback,
     ) -> None:
-        """Wait for ``37 22 tag 00``; indefinitely while the printer reports a fault."""
+        """Wait for ``37 22 tag 00``: ``wait`` seconds of healthy status, and indefinitely
+        while the printer reports a fault (it holds the ticket and prints it later).
+
+        Status is polled meanwhile. A poll that goes unanswered most likely waits behind the
+        rest of our own ticket in the printer's buffer (TCP, escpos.md §12): no new poll is
+        sent until it is answered, and silence counts only once ``wait`` is over. While a
+        fault holds everything, a request now and then makes a rebooted printer reset the
+        connection.
+        """
         healthy_since: float | None = trio.current_time()
+        last_poll = trio.current_time()
         while True:
             now = trio.current_time()
-            budget = math.inf if healthy_since is None else healthy_since + self.reply_timeout
+            budget = math.inf if healthy_since is None else healthy_since + wait
             with trio.move_on_at(min(now + self.status_poll_interval, budget)):
-                await conn.wait_proof(tag)
-                return
-            status = await self._poll(conn, on_status)
-            if tag in conn.proofs:
+                await link.wait_proof(tags)
                 return
             now = trio.current_time()
+            final = now >= budget
+            if link.unanswered and not final:
+                if now - last_poll >= KEEPALIVE:
+                    last_poll = now
+                    await link.poke()
+                continue
+            last_poll = now
+            try:
+                status = await self._poll(link, on_status, STATUS_ROUNDS if final else 1)
+            except Silent:
+                if link.proven(tags) is not None:
+                    return  # the proof came while status went unanswered: it wins
+                if final:
+                    raise
+                continue
+            if link.proven(tags) is not None:
+                return
             if not status.can_print:
                 healthy_since = None
             elif healthy_since is None:
-                healthy_since = now
-            elif now - healthy_since >= self.reply_timeout:
-                raise _Lost(f"no process-id reply within {self.reply_timeout:g} s")
+                healthy_since = trio.current_time()
+            elif final:
+                raise _Unproven(f"no process-id reply within {wait:.0f} s")
 
-    async def _wait_healthy(self, conn: _Connection, on_status: StatusCallback) -> None:
+    async def _wait_healthy(self, link: PrinterLink, on_status: StatusCallback) -> None:
         """Status proof: the printer took the data and reports no fault (it holds the data
         while it does, so keep polling)."""
         while True:
-            if (await self._poll(conn, on_status)).can_print:
+            if (await self._poll(link, on_status)).can_print:
                 return
             await trio.sleep(self.status_poll_interval)

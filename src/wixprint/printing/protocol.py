@@ -11,28 +11,45 @@ from dataclasses import dataclass
 from wixprint.vocabulary import Paper, PrinterStatus
 
 __all__ = [
+    "ATTEMPT_SLOTS",
+    "CLEAR_BUFFERS",
     "DLE_EOT_ERROR",
     "DLE_EOT_OFFLINE",
     "DLE_EOT_PAPER",
     "DLE_EOT_PRINTER",
+    "JOB_WINDOW",
+    "MAX_PENDING_PAYLOAD",
     "AsbReply",
+    "ClearReply",
+    "InfoReply",
     "ProcessIdReply",
     "Reply",
     "ReplyParser",
     "StatusByte",
+    "clean_start",
     "dle_eot",
     "is_asb_first_byte",
     "is_status_byte",
-    "job_id_from_tag",
     "job_tag",
     "parse_status",
+    "printer_info_request",
     "process_id_request",
+    "tag_owner",
 ]
 
 DLE_EOT_PRINTER = b"\x10\x04\x01"
 DLE_EOT_OFFLINE = b"\x10\x04\x02"
 DLE_EOT_ERROR = b"\x10\x04\x03"
 DLE_EOT_PAPER = b"\x10\x04\x04"
+
+CLEAR_BUFFERS = b"\x10\x14\x08\x01\x03\x14\x01\x06\x02\x08"
+"""``DLE DC4`` fn 8: discard the receive and print buffers and the stored process ids
+(real-time; Epson answers ``37 25 00``). Sent before a retry, so a stale id from an earlier
+attempt can never confirm this one (escpos.md §12)."""
+
+MAX_PENDING_PAYLOAD = 600
+"""The longest command payload one of our tickets can leave open when it is cut off: the QR
+store of the driver slip (its data is capped below this, ``receipts`` checks it)."""
 
 XON = 0x11
 XOFF = 0x13
@@ -44,6 +61,9 @@ _ASB_TAIL_MASK = 0b1001_0000  # bytes 2-4 of ASB: bits 4 and 7 are 0
 
 _PROCESS_ID_HEADER = b"\x37\x22"
 _PROCESS_ID_LENGTH = 7  # 37 22 d1 d2 d3 d4 00
+_CLEARED = b"\x37\x25\x00"
+_INFO_HEADER = 0x5F  # GS I n (n = 65..69): 5F text 00
+_INFO_MAX = 80
 
 # Filename- and log-safe; 64**4 = 16.7 million distinct tags before they repeat.
 _TAG_ALPHABET = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
@@ -123,15 +143,22 @@ def process_id_request(tag: bytes) -> bytes:
     return b"\x1d\x28\x48\x06\x00\x30\x30" + _check_tag(tag)
 
 
-def job_tag(job_id: int) -> bytes:
-    """A 4-character process id for *job_id* (base 64, letters, digits, ``-`` and ``_``).
+ATTEMPT_SLOTS = 8
+"""Attempts of one job that get distinct process ids (a retry never reuses the last one)."""
+JOB_WINDOW = TAG_SPACE // ATTEMPT_SLOTS
+"""Job ids are told apart by their tags within any window of this many consecutive ids."""
 
-    Distinct for any :data:`TAG_SPACE` consecutive ids, so a late reply to an old job can
-    never be taken for the current one.
+
+def job_tag(job_id: int, attempt: int = 1) -> bytes:
+    """The 4-character process id of one attempt at ``job_id`` (base 64: letters, digits,
+    ``-`` and ``_``).
+
+    A fresh id per attempt: a printer keeps the latest process id it could not send and sends
+    it later (escpos.md §12), so a stored reply from attempt 1 must never read as attempt 2's.
     """
-    if job_id < 0:
-        raise ValueError("job ids are not negative")
-    n = job_id % TAG_SPACE
+    if job_id < 0 or attempt < 0:
+        raise ValueError("job ids and attempts are not negative")
+    n = (job_id % JOB_WINDOW) * ATTEMPT_SLOTS + attempt % ATTEMPT_SLOTS
     digits = bytearray()
     for _ in range(_TAG_LENGTH):
         n, digit = divmod(n, _TAG_BASE)
@@ -139,17 +166,37 @@ def job_tag(job_id: int) -> bytes:
     return bytes(reversed(digits))
 
 
-def job_id_from_tag(tag: bytes) -> int:
-    """The inverse of :func:`job_tag` (modulo :data:`TAG_SPACE`)."""
+def tag_owner(tag: bytes) -> tuple[int, int] | None:
+    """(job id modulo :data:`JOB_WINDOW`, attempt modulo :data:`ATTEMPT_SLOTS`) of a job tag;
+    None for any other tag (a test print's, a capability probe's)."""
     if len(tag) != _TAG_LENGTH:
-        raise ValueError("not a job tag")
+        return None
     n = 0
     for b in tag:
         index = _TAG_ALPHABET.find(bytes((b,)))
         if index < 0:
-            raise ValueError("not a job tag")
+            return None
         n = n * _TAG_BASE + index
-    return n
+    return divmod(n, ATTEMPT_SLOTS)
+
+
+def printer_info_request(n: int) -> bytes:
+    """``GS I n``: 67 model name, 66 manufacturer, 65 firmware (block reply ``5F … 00``)."""
+    if n not in (65, 66, 67, 68, 69):
+        raise ValueError("only the text forms of GS I (65-69) are used")
+    return bytes((0x1D, 0x49, n))
+
+
+def clean_start(*, clear: bool) -> bytes:
+    """What goes before a ticket so it starts clean (escpos.md §14).
+
+    A printer keeps one command parser across connections: a job cut off inside a QR
+    payload leaves the printer waiting for the rest, and the next job's first bytes would
+    become QR data. NULs complete any payload ours can leave open (a NUL outside a command
+    is ignored); the ticket's own ``ESC @`` follows. ``clear`` first discards what the printer
+    still holds from an earlier attempt, and its stored process ids.
+    """
+    return (CLEAR_BUFFERS if clear else b"") + b"\x00" * MAX_PENDING_PAYLOAD
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +220,19 @@ class AsbReply:
     data: bytes
 
 
-Reply = StatusByte | ProcessIdReply | AsbReply
+@dataclass(frozen=True, slots=True)
+class InfoReply:
+    """``5F text 00``: the answer to ``GS I n`` (model name, manufacturer, firmware)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClearReply:
+    """``37 25 00``: the printer discarded its buffers (``DLE DC4`` fn 8)."""
+
+
+Reply = StatusByte | ProcessIdReply | AsbReply | InfoReply | ClearReply
 
 
 class ReplyParser:
@@ -194,12 +253,26 @@ class ReplyParser:
         while buf:
             first = buf[0]
             if first == _PROCESS_ID_HEADER[0]:
+                if buf[:3] == _CLEARED[: len(buf)]:
+                    if len(buf) < 3:
+                        break
+                    replies.append(ClearReply())
+                    del buf[:3]
+                    continue
                 verdict = _match_process_id(buf)
                 if verdict is None:
                     break
                 if verdict:
                     replies.append(ProcessIdReply(bytes(buf[2:6])))
                     del buf[:_PROCESS_ID_LENGTH]
+                    continue
+            elif first == _INFO_HEADER:
+                end = _match_info(buf)
+                if end is None:
+                    break
+                if end:
+                    replies.append(InfoReply(bytes(buf[1:end]).decode("ascii")))
+                    del buf[: end + 1]
                     continue
             elif is_status_byte(first):
                 replies.append(StatusByte(first))
@@ -231,6 +304,16 @@ def _match_process_id(buf: bytearray) -> bool | None:
         if not ok:
             return False
     return True if len(buf) >= _PROCESS_ID_LENGTH else None
+
+
+def _match_info(buf: bytearray) -> int | None:
+    """Index of the closing NUL of a ``5F … 00`` reply; 0: cannot be one; None: need more."""
+    for i, b in enumerate(buf[1 : _INFO_MAX + 2], start=1):
+        if b == 0:
+            return i if i > 1 else 0
+        if not 0x20 <= b <= 0x7E:
+            return 0
+    return None if len(buf) <= _INFO_MAX + 1 else 0
 
 
 def _match_asb(buf: bytearray) -> bool | None:

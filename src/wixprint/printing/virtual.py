@@ -15,13 +15,21 @@ from pathlib import Path
 import trio
 
 from wixprint.errors import PrinterNotReady
-from wixprint.printing.base import StatusCallback
+from wixprint.printing.base import (
+    FIRST_TRY,
+    Confirmation,
+    JobOptions,
+    ProofMode,
+    StatusCallback,
+)
+from wixprint.printing.capabilities import Capabilities
 from wixprint.printing.decode import DecodedTicket, decode_tickets
 from wixprint.vocabulary import PrinterStatus
 
 __all__ = ["VirtualTransport", "VirtualTransportStatistics", "render_preview"]
 
 _READY = PrinterStatus(online=True, paper="ok")
+_CAPABILITIES = Capabilities(status=True, process_id=True, model="virtual")
 _SAFE_TAG = re.compile(rb"[A-Za-z0-9_-]+")
 _SEQ_NAME = re.compile(r"^(\d+)-")
 
@@ -103,11 +111,32 @@ class VirtualTransport:
             last_file=self._last_file,
         )
 
+    @property
+    def capabilities(self) -> Capabilities | None:
+        return _CAPABILITIES
+
+    def proof_mode(self) -> ProofMode:
+        return ProofMode("file")
+
+    def take_late_proofs(self) -> list[bytes]:
+        return []
+
     async def probe(self) -> PrinterStatus:
         return self._status
 
-    async def print_job(self, data: bytes, *, tag: bytes, on_status: StatusCallback) -> None:
-        """Write the ticket files; "printed" as soon as they are on disk.
+    async def identify(self) -> Capabilities:
+        return _CAPABILITIES
+
+    async def print_job(
+        self,
+        data: bytes,
+        *,
+        tag: bytes,
+        on_status: StatusCallback,
+        options: JobOptions = FIRST_TRY,
+    ) -> Confirmation:
+        """Write the ticket files; "printed" as soon as they are on disk (the bytes exactly
+        as the renderer made them: no padding, so the preview shows only the ticket).
 
         Raises:
             PrinterNotReady: a fault state was set with :meth:`set_status`.
@@ -126,6 +155,7 @@ class VirtualTransport:
             self._last_file = path
         if self.echo is not None:
             self.echo(preview)
+        return "sent"
 
     def _write(self, data: bytes, tag: bytes) -> tuple[str, Path]:
         self.directory.mkdir(parents=True, exist_ok=True)

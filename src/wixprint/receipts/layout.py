@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Literal
 
 from wixprint.config import Config, PrinterConfig
+from wixprint.printing.profiles import TicketLength
+from wixprint.printing.protocol import MAX_PENDING_PAYLOAD
 from wixprint.receipts.labels import Labels
 from wixprint.receipts.text import center, format_money, item_lines, transliterate, wrap
 from wixprint.vocabulary import Variant
@@ -31,6 +33,9 @@ class TicketRequest:
     """Print the REPRINT banner: this ticket may already be on paper."""
     job_id: int
     revision: int
+    cut_first: bool = False
+    """Cut before the ticket: an earlier attempt may have left part of itself on the strip,
+    and the retry belongs on its own piece of paper, banner on top."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,8 @@ class Ticket:
     """ESC/POS: ESC @, ESC t <page>, the ticket (times ``copies``, each followed by a cut)."""
     preview: str
     """The same content as plain text, one line per printed line; ``[cut]`` after each copy."""
+    length: TicketLength = field(default_factory=TicketLength)
+    """Paper it takes (all copies): how long the printer needs for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,10 @@ class TextLine:
         else:
             text = self.left
         return text.ljust(cells) if self.fill else text
+
+
+MAX_QR_BYTES = MAX_PENDING_PAYLOAD - 16
+"""QR data longer than this is left out (the text next to it says the same)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +174,10 @@ class Sheet:
         self.blocks.append(TextLine(""))
 
     def qr(self, data: str) -> None:
-        self.blocks.append(QrCode(data))
+        """A QR code, unless its data is too long: the longest payload a cut-off ticket may
+        leave open in the printer must stay below what a retry pads (MAX_PENDING_PAYLOAD)."""
+        if len(data.encode("utf-8")) <= MAX_QR_BYTES:
+            self.blocks.append(QrCode(data))
 
 
 @dataclass(frozen=True)

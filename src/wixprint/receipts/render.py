@@ -3,7 +3,10 @@
 python-escpos is only a byte builder here (a fresh ``Dummy`` per ticket); sending and status
 commands belong to the transport. The byte stream is ``ESC @``, ``ESC t <page>`` (the page
 is fixed for the whole ticket, so MagicEncode never picks one), then the ticket once per copy,
-each followed by a cut. escpos is imported on first use: its import configures logging.
+each followed by a cut: ``GS V 66 0`` (feed to the cutter and cut) where the printer profile
+has it, else python-escpos' ``ESC d 6`` + ``GS V 0``. The width comes from the profile
+unless ``[[printers]] columns`` overrides it. escpos is imported on first use: its import
+configures logging.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from wixprint.config import Config, PrinterConfig
 from wixprint.errors import RenderError
+from wixprint.printing.profiles import PrinterProfile, TicketLength, resolve_profile
 from wixprint.receipts import customer, driver, kitchen, notice
 from wixprint.receipts.labels import labels_for
 from wixprint.receipts.layout import (
@@ -33,7 +37,10 @@ from wixprint.receipts.text import canonical_codepage, center
 from wixprint.wix.model import Order
 
 PROFILE = "TM-T20II"
-"""80 mm, 48 columns Font A, 576 dots; the 3.1 wheel has no TM-m30III profile (escpos.md §2.4)."""
+"""python-escpos' byte builder profile (its own, only for the cut and code pages); the 3.1
+wheel has no TM-m30III profile (escpos.md §2.4). Widths come from ours."""
+FEED_CUT = b"\x1dVB\x00"
+"""``GS V 66 0``: feed to the cutting position and cut (escpos.md §13)."""
 MIN_COLUMNS = 24
 CUT_MARK = "[cut]"
 QR_SIZE = 5
@@ -48,33 +55,73 @@ _BUILDERS: dict[str, Callable[[Context], None]] = {
 
 
 def render_ticket(
-    order: Order, request: TicketRequest, *, config: Config, printer: PrinterConfig
+    order: Order,
+    request: TicketRequest,
+    *,
+    config: Config,
+    printer: PrinterConfig,
+    profile: PrinterProfile | None = None,
 ) -> Ticket:
     """The ticket ``request.kind`` for ``order`` on ``printer``.
 
+    ``profile`` is the printer's (default: its configured ``model``, generic for ``"auto"``).
     Raises ``RenderError`` when it cannot be rendered (unknown kind, unsupported code page,
     fewer than 24 columns, or an unexpected failure: the job is then a poison job, never a
     crashed actor). The message holds no order content.
     """
+    sheet, copies = build_sheet(order, request, config=config, printer=printer, profile=profile)
+    return finish(sheet, request, copies=copies, profile=profile or resolve_profile(printer.model))
+
+
+def build_sheet(
+    order: Order,
+    request: TicketRequest,
+    *,
+    config: Config,
+    printer: PrinterConfig,
+    profile: PrinterProfile | None = None,
+) -> tuple[Sheet, int]:
+    """The laid-out lines of a ticket and its number of copies (see :func:`render_ticket`)."""
+    profile = profile or resolve_profile(printer.model)
     codepage = canonical_codepage(printer.codepage)
     if codepage is None:
         raise RenderError(f"printer {printer.name!r}: unsupported code page {printer.codepage!r}")
-    if printer.columns < MIN_COLUMNS:
-        raise RenderError(f"printer {printer.name!r}: {printer.columns} columns is too narrow")
+    columns = printer.columns or profile.columns
+    if columns < MIN_COLUMNS:
+        raise RenderError(f"printer {printer.name!r}: {columns} columns is too narrow")
     build = _BUILDERS.get(request.kind)
     if build is None:
         raise RenderError(f"unknown receipt kind {request.kind!r}")
-    sheet = Sheet(columns=printer.columns, codepage=codepage)
+    sheet = Sheet(columns=columns, codepage=codepage)
     ctx = Context(order, request, config, printer, labels_for(config.layout.language), sheet)
-    copies = max(1, config.layout.copies.get(request.kind, 1))
     try:
         build(ctx)
-        data = _encode(sheet, codepage, copies)
     except Exception as exc:
         raise RenderError(
             f"{request.kind} ticket of job {request.job_id} failed: {type(exc).__name__}"
         ) from exc
-    return Ticket(data=data, preview=preview(sheet, copies))
+    return sheet, max(1, config.layout.copies.get(request.kind, 1))
+
+
+def finish(sheet: Sheet, request: TicketRequest, *, copies: int, profile: PrinterProfile) -> Ticket:
+    """Encode a laid-out sheet for ``profile``. Raises ``RenderError`` like render_ticket."""
+    try:
+        data = _encode(
+            sheet, sheet.codepage, copies, feed_cut=profile.feed_cut, cut_first=request.cut_first
+        )
+    except Exception as exc:
+        raise RenderError(
+            f"{request.kind} ticket of job {request.job_id} failed: {type(exc).__name__}"
+        ) from exc
+    return Ticket(data=data, preview=preview(sheet, copies), length=length(sheet, copies))
+
+
+def length(sheet: Sheet, copies: int = 1) -> TicketLength:
+    """Paper the ticket takes: the proof wait scales with it."""
+    lines = sum(isinstance(b, TextLine) and not b.style.tall for b in sheet.blocks)
+    tall = sum(isinstance(b, TextLine) and b.style.tall for b in sheet.blocks)
+    codes = sum(isinstance(b, QrCode) for b in sheet.blocks)
+    return TicketLength(lines * copies, tall * copies, codes * copies, copies)
 
 
 def preview(sheet: Sheet, copies: int = 1) -> str:
@@ -121,13 +168,24 @@ def _escpos_dummy() -> Any:
     return Dummy
 
 
-def _encode(sheet: Sheet, codepage: str, copies: int) -> bytes:
+def _encode(
+    sheet: Sheet, codepage: str, copies: int, *, feed_cut: bool, cut_first: bool = False
+) -> bytes:
     dummy = _escpos_dummy()
     from escpos.constants import QR_ECLEVEL_M
 
     p: Any = dummy(profile=PROFILE)
     p.hw("INIT")
     p.charcode(codepage)
+
+    def cut() -> None:
+        if feed_cut:
+            p._raw(FEED_CUT)
+        else:
+            p.cut()
+
+    if cut_first:
+        cut()
     for _ in range(copies):
         current = PLAIN
         for block in sheet.blocks:
@@ -140,7 +198,7 @@ def _encode(sheet: Sheet, codepage: str, copies: int) -> bytes:
             current = _style(p, current, block.style)
             p.text(block.fitted(sheet.cells(block.style)) + "\n")
         _style(p, current, PLAIN)
-        p.cut()
+        cut()
     return bytes(p.output)
 
 

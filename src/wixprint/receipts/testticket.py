@@ -1,25 +1,37 @@
 """The ticket ``wixprint test-print`` sends: a real kitchen layout with the characters that
 other tools garble (äöüß €), so one look at the paper shows the code page is right, and a
-ruler of ``columns`` digits: on one line, ending in the last digit of ``columns``, when the
-configured width is the printer's (``wixprint setup`` asks)."""
+ruler across the full width, so one look shows the column count is right: the ruler must fit
+on one line, its last mark at the right edge."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from wixprint.config import Config, PrinterConfig
-from wixprint.receipts.layout import TicketRequest
-from wixprint.receipts.render import render_ticket
+from wixprint.printing.profiles import PrinterProfile, resolve_profile
+from wixprint.receipts.layout import PLAIN, TextLine, Ticket, TicketRequest
+from wixprint.receipts.render import build_sheet, finish
 from wixprint.vocabulary import Variant
 from wixprint.wix.model import Fulfillment, LineItem, Modifier, Order
 
 
-def ruler(columns: int) -> str:
-    """``1234567890123…`` up to ``columns`` characters."""
-    return "".join(str(i % 10) for i in range(1, columns + 1))
+def ruler(columns: int) -> list[str]:
+    """``----+----1----+----2…`` exactly ``columns`` wide, then the count in words."""
+    marks = "".join(
+        str(i // 10 % 10) if i % 10 == 0 else "+" if i % 5 == 0 else "-"
+        for i in range(1, columns + 1)
+    )
+    return [marks, f"^ {columns} columns, edge to edge"[:columns]]
 
 
-def render_test_ticket(*, config: Config, printer: PrinterConfig, now: datetime) -> bytes:
+def render_test_ticket(
+    *,
+    config: Config,
+    printer: PrinterConfig,
+    now: datetime,
+    profile: PrinterProfile | None = None,
+) -> Ticket:
+    profile = profile or resolve_profile(printer.model)
     order = Order(
         id="test-print",
         number="TEST",
@@ -38,12 +50,11 @@ def render_test_ticket(*, config: Config, printer: PrinterConfig, now: datetime)
                 modifiers=(Modifier("Drucker", printer.name),),
             ),
         ),
-        buyer_note=(
-            f"{config.service.restaurant_name}: Drucker {printer.name} druckt.\n"
-            f"{ruler(printer.columns)}"
-        ),
+        buyer_note=f"{config.service.restaurant_name}: Drucker {printer.name} druckt.",
     )
     request = TicketRequest(
         kind="kitchen", variant=Variant.NEW, reprint=False, job_id=0, revision=1
     )
-    return render_ticket(order, request, config=config, printer=printer).data
+    sheet, _ = build_sheet(order, request, config=config, printer=printer, profile=profile)
+    sheet.blocks[:0] = [TextLine(line, PLAIN) for line in ruler(sheet.columns)]
+    return finish(sheet, request, copies=1, profile=profile)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
 # Printer code page name (config ``printers.codepage``) -> Python codec.
@@ -65,6 +66,10 @@ _FALLBACK: dict[str, str] = {
     "½": "1/2",
     "¼": "1/4",
     "¾": "3/4",
+    "⁄": "/",  # FRACTION SLASH: what NFKD makes of ⅛ is "1⁄8"; dropping it printed "18"
+    "∕": "/",
+    "‰": "o/oo",
+    "‱": "o/ooo",
 }
 # Unicode space separators all print as one plain space.
 _SPACE_CATEGORIES = frozenset({"Zs"})
@@ -88,9 +93,14 @@ def transliterate(s: str, codepage: str = "CP858") -> str:
 
     Characters the page has stay (umlauts, ß, € on CP858). Typographic quotes and dashes,
     ellipsis and the like become ASCII; accented letters the page lacks lose their accent
-    (Ş → S, č → c); spaces of any kind become one space; emoji, control characters (ESC
-    could inject printer commands) and anything else unprintable are dropped. Newlines are
-    kept for the caller to split. Never raises.
+    (Ş → S, č → c); every character of a decomposition goes through the same table (⅛ →
+    1/8); spaces of any kind become one space; emoji, control characters (ESC could inject
+    printer commands) and anything else unprintable are dropped. Newlines are kept for the
+    caller to split. Never raises.
+
+    Quantities are never changed: a character that is not a number never turns into a digit
+    (㋀ loses its "1"), and digits from different characters never run together ("2⅛" is
+    "2 1/8", a dropped emoji between two digits leaves a space).
     """
     codec = codec_for(codepage) or "ascii"
     encoder = codecs.getincrementalencoder(codec)()
@@ -103,30 +113,42 @@ def transliterate(s: str, codepage: str = "CP858") -> str:
         return True
 
     out: list[str] = []
+    plain_digit = gap = False
     for ch in unicodedata.normalize("NFC", str(s)):
-        if ch == "\n":
-            out.append(ch)
+        piece = _piece(ch, printable)
+        if not piece:
+            gap = gap or ch != "\n"
             continue
-        category = unicodedata.category(ch)
-        if ch == "\t" or category in _SPACE_CATEGORIES:
+        digit = piece == ch and ch.isdigit()
+        touching = out and out[-1][-1:].isdigit() and piece[0].isdigit()
+        if touching and (gap or not (plain_digit and digit)):
             out.append(" ")
-        elif category[0] == "C":
-            continue  # control, format (zero-width joiners), surrogates, unassigned
-        elif printable(ch):
-            out.append(ch)
-        elif ch in _FALLBACK:
-            out.append("".join(c for c in _FALLBACK[ch] if printable(c)))
-        else:
-            base = unicodedata.normalize("NFKD", ch)
-            out.append(
-                "".join(
-                    c
-                    for c in base
-                    if not unicodedata.combining(c) and unicodedata.category(c)[0] != "C"
-                    if printable(c)
-                )
-            )
+        out.append(piece)
+        plain_digit, gap = digit, False
     return "".join(out)
+
+
+def _piece(ch: str, printable: Callable[[str], bool]) -> str:
+    """What one character prints as (may be empty)."""
+    if ch == "\n":
+        return ch
+    category = unicodedata.category(ch)
+    if ch == "\t" or category in _SPACE_CATEGORIES:
+        return " "
+    if category[0] == "C":
+        return ""  # control, format (zero-width joiners), surrogates, unassigned
+    if printable(ch):
+        return ch
+    parts = _FALLBACK.get(ch) or unicodedata.normalize("NFKD", ch)
+    text = "".join(
+        _FALLBACK.get(c, c)
+        for c in parts
+        if not unicodedata.combining(c) and unicodedata.category(c)[0] != "C"
+    )
+    text = "".join(c for c in text if printable(c) and unicodedata.category(c)[0] != "C")
+    if category[0] != "N":  # only numbers may print digits
+        text = "".join(c for c in text if not c.isdigit())
+    return text.replace("\n", "")
 
 
 def wrap(text: str, width: int, *, indent: int = 0) -> list[str]:

@@ -23,6 +23,7 @@ import trio
 
 from wixprint.errors import SpoolError, SpoolUnwritable
 from wixprint.spool import db, db_alerts, db_jobs, db_memory, db_misc, db_orders
+from wixprint.spool.machine import UNPROVEN_LIMIT
 from wixprint.spool.schema import MigrationReport
 from wixprint.spool.types import (
     AcceptResult,
@@ -158,6 +159,47 @@ class Spool:
             error=error,
             now=self._clock(),
         )
+
+    async def record_unknown(
+        self,
+        job_id: int,
+        *,
+        counted: bool,
+        error: str | None = None,
+        limit: int = UNPROVEN_LIMIT,
+    ) -> JobState:
+        """Sent, never confirmed: printing → queued (REPRINT next), or → attention once a
+        printer that answers failed to confirm it ``limit`` times (``counted``)."""
+        return await self._run(
+            db_jobs.record_unknown,
+            self._db(),
+            job_id,
+            counted=counted,
+            error=error,
+            now=self._clock(),
+            limit=limit,
+        )
+
+    async def resolve_late_proof(
+        self, printer: str, job_low: int, slot: int, *, window: int, slots: int
+    ) -> Job | None:
+        """A late process id from ``printer`` (job id mod ``window``, attempt mod ``slots``):
+        its job, if queued for a reprint or needing attention, is printed now. The job as it
+        was, or None."""
+        return await self._run(
+            db_jobs.resolve_late_proof,
+            self._db(),
+            printer,
+            job_low,
+            slot,
+            window=window,
+            slots=slots,
+            now=self._clock(),
+        )
+
+    async def attention_jobs(self, limit: int = 100) -> list[Job]:
+        """Jobs set aside as needing attention, oldest first."""
+        return await self._run(db_jobs.attention_jobs, self._db(), min(limit, _MAX_LIST))
 
     async def record_render_failure(
         self, job_id: int, error: str, *, max_failures: int = 3

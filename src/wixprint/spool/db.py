@@ -42,7 +42,8 @@ ERROR_MAX = 500
 
 JOB_COLUMNS = """
     j.id, j.order_id, o.number, j.revision, j.kind, j.printer, j.variant, j.state,
-    j.attempts, j.reprint, j.reason, j.created_at, j.render_failures, j.error, j.copy_no
+    j.attempts, j.reprint, j.reason, j.created_at, j.render_failures, j.error, j.copy_no,
+    j.unproven
 """
 """Select list for :func:`job_from_row`; use with ``FROM jobs j JOIN orders o USING (order_id)``."""
 
@@ -164,6 +165,7 @@ def job_from_row(row: sqlite3.Row) -> Job:
         render_failures=int(row[12]),
         error=row[13],
         copy_no=int(row[14]),
+        unproven=int(row[15]),
     )
 
 

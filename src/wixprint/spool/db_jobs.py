@@ -1,4 +1,5 @@
-"""Print jobs: claim, finish, release, render failures, start-up requeue, queue views.
+"""Print jobs: claim, finish, release, unconfirmed attempts, late proofs, render failures,
+start-up requeue, queue views.
 
 Every state change is one guarded ``UPDATE … WHERE state IN sources(event)`` that sets
 ``state = target(event)``, both taken from :mod:`wixprint.spool.machine`, so the SQL cannot
@@ -8,12 +9,31 @@ drift from the state machine.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from typing import Literal
 
-from wixprint.spool.db import clip, fetch_job, read_tx, record_event, write_tx
-from wixprint.spool.machine import JobEvent, render_failure_event, sources, target, transition
+from wixprint.spool.db import (
+    JOB_COLUMNS,
+    clip,
+    fetch_job,
+    job_from_row,
+    read_tx,
+    record_event,
+    write_tx,
+)
+from wixprint.spool.machine import (
+    UNPROVEN_LIMIT,
+    JobEvent,
+    render_failure_event,
+    sources,
+    target,
+    transition,
+    unproven_event,
+)
 from wixprint.spool.types import Job, JobHistoryEntry, JobState, QueueStats
 
 __all__ = [
+    "attention_jobs",
     "claim_next",
     "get_job",
     "mark_printed",
@@ -21,8 +41,11 @@ __all__ = [
     "queue_stats",
     "recent_job_events",
     "record_render_failure",
+    "record_unknown",
     "release",
+    "replace_attention",
     "requeue_interrupted",
+    "resolve_late_proof",
 ]
 
 
@@ -86,6 +109,123 @@ def release(
     return True
 
 
+def record_unknown(
+    conn: sqlite3.Connection,
+    job_id: int,
+    *,
+    counted: bool,
+    error: str | None,
+    now: float,
+    limit: int = UNPROVEN_LIMIT,
+) -> JobState:
+    """Bytes left but no proof came: printing → queued with REPRINT, or → attention.
+
+    ``counted``: the printer answered status all along and never confirmed; the job is set
+    aside once that happened ``limit`` times (a broken connection or a silent printer is an
+    outage, not the job's fault, and is not counted). Returns the new state; a job that was
+    not printing is left alone and its state returned; KeyError if unknown.
+    """
+    return _count_failure(
+        conn,
+        job_id,
+        op="record_unknown",
+        counter="unproven",
+        add=int(counted),
+        choose=lambda n: unproven_event(n, limit) if counted else JobEvent.INTERRUPTED,
+        also=", reprint = 1, reason = 'interrupted'",
+        error=error,
+        now=now,
+    )
+
+
+def resolve_late_proof(
+    conn: sqlite3.Connection,
+    printer: str,
+    job_low: int,
+    slot: int,
+    *,
+    window: int,
+    slots: int,
+    now: float,
+) -> Job | None:
+    """A process id came back from ``printer`` after its job was given up on: mark that job
+    printed.
+
+    ``job_low`` is the job id modulo ``window`` and ``slot`` the attempt modulo ``slots``
+    (what the tag encodes). Only a queued job (its REPRINT not sent yet: withdrawn) or one
+    needing attention is resolved, and only if it had that attempt. Returns the job as it
+    was before, or None when nothing matched.
+    """
+    guard, states = _guard(JobEvent.LATE_PROOF)
+    with write_tx(conn, "resolve_late_proof"):
+        row = conn.execute(
+            "SELECT id, attempts FROM jobs WHERE printer = ? AND id % ? = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (printer, window, job_low),
+        ).fetchone()
+        if row is None:
+            return None
+        job_id, attempts = int(row[0]), int(row[1])
+        had_attempt = attempts >= slots or 1 <= slot <= attempts
+        if not had_attempt:
+            return None
+        job = fetch_job(conn, job_id)
+        done = conn.execute(
+            f"UPDATE jobs SET state = ?, updated_at = ?, printed_at = ? WHERE id = ? AND {guard}"
+            " RETURNING order_id",
+            (target(JobEvent.LATE_PROOF).value, now, now, job_id, *states),
+        ).fetchone()
+        if done is None:
+            return None
+        conn.execute("UPDATE orders SET printed_any = 1 WHERE order_id = ?", (done[0],))
+        record_event(
+            conn,
+            job_id=job_id,
+            event=JobEvent.LATE_PROOF,
+            state=JobState.PRINTED,
+            now=now,
+            detail=f"attempt {slot} (mod {slots}) confirmed late",
+        )
+    return job
+
+
+def replace_attention(
+    conn: sqlite3.Connection, order_id: str, kind: str | None, now: float
+) -> list[int]:
+    """attention → replaced for an order's jobs (of one receipt kind, or all), inside the
+    caller's transaction: an operator reprint takes their place."""
+    guard, states = _guard(JobEvent.REPLACED)
+    ids = [
+        int(r[0])
+        for r in conn.execute(
+            f"UPDATE jobs SET state = ?, updated_at = ? WHERE order_id = ? AND {guard}"
+            " AND (? IS NULL OR kind = ?) RETURNING id",
+            (target(JobEvent.REPLACED).value, now, order_id, *states, kind, kind),
+        ).fetchall()
+    ]
+    for job_id in ids:
+        record_event(
+            conn,
+            job_id=job_id,
+            event=JobEvent.REPLACED,
+            state=JobState.REPLACED,
+            now=now,
+            detail="operator reprint",
+        )
+    return ids
+
+
+def attention_jobs(conn: sqlite3.Connection, limit: int) -> list[Job]:
+    """Jobs that need attention, oldest first."""
+    with read_tx(conn, "attention_jobs"):
+        rows = conn.execute(
+            f"SELECT {JOB_COLUMNS} FROM jobs j JOIN orders o USING (order_id)"
+            " WHERE j.state = ? ORDER BY j.id LIMIT ?",
+            (JobState.ATTENTION.value, limit),
+        ).fetchall()
+    return [job_from_row(r) for r in rows]
+
+
 def record_render_failure(
     conn: sqlite3.Connection, job_id: int, error: str, max_failures: int, now: float
 ) -> JobState:
@@ -93,22 +233,47 @@ def record_render_failure(
 
     A job that is not printing is left alone and its state returned; KeyError if unknown.
     """
-    with write_tx(conn, "record_render_failure"):
-        row = conn.execute(
-            "SELECT state, render_failures FROM jobs WHERE id = ?", (job_id,)
-        ).fetchone()
+    return _count_failure(
+        conn,
+        job_id,
+        op="record_render_failure",
+        counter="render_failures",
+        add=1,
+        choose=lambda n: render_failure_event(n, max_failures),
+        also="",
+        error=error,
+        now=now,
+    )
+
+
+def _count_failure(
+    conn: sqlite3.Connection,
+    job_id: int,
+    *,
+    op: str,
+    counter: Literal["render_failures", "unproven"],
+    add: int,
+    choose: Callable[[int], JobEvent],
+    also: str,
+    error: str | None,
+    now: float,
+) -> JobState:
+    """One failed try of a printing job: add to its ``counter`` and take the event that
+    ``choose`` picks for the new count. A job that is not printing is left alone."""
+    with write_tx(conn, op):
+        row = conn.execute(f"SELECT state, {counter} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
             raise KeyError(job_id)
         state = JobState(row[0])
         if state is not JobState.PRINTING:
             return state
-        failures = int(row[1]) + 1
-        event = render_failure_event(failures, max_failures)
+        count = int(row[1]) + add
+        event = choose(count)
         new_state = transition(state, event)
         conn.execute(
-            "UPDATE jobs SET state = ?, render_failures = ?, error = ?, updated_at = ?"
-            " WHERE id = ? AND state = ?",
-            (new_state.value, failures, clip(error), now, job_id, state.value),
+            f"UPDATE jobs SET state = ?, {counter} = ?, error = COALESCE(?, error),"
+            f" updated_at = ?{also} WHERE id = ? AND state = ?",
+            (new_state.value, count, clip(error), now, job_id, state.value),
         )
         record_event(conn, job_id=job_id, event=event, state=new_state, now=now, detail=clip(error))
     return new_state
@@ -177,26 +342,29 @@ def get_job(conn: sqlite3.Connection, job_id: int) -> Job | None:
 def queue_stats(
     conn: sqlite3.Connection, now: float, printers: tuple[str, ...] = ()
 ) -> dict[str, QueueStats]:
-    """Per printer: depth (queued + printing), oldest open job's age, printed, failed.
+    """Per printer: depth (queued + printing), oldest open job's age, printed, failed, and
+    jobs needing attention.
 
     ``printers`` adds zero entries for printers without any job.
     """
     q, p = JobState.QUEUED.value, JobState.PRINTING.value
-    done, bad = JobState.PRINTED.value, JobState.FAILED.value
+    done, bad, aside = JobState.PRINTED.value, JobState.FAILED.value, JobState.ATTENTION.value
     with read_tx(conn, "queue_stats"):
         rows = conn.execute(
             "SELECT printer, SUM(state IN (?, ?)), MIN(CASE WHEN state IN (?, ?)"
-            " THEN created_at END), SUM(state = ?), SUM(state = ?) FROM jobs GROUP BY printer",
-            (q, p, q, p, done, bad),
+            " THEN created_at END), SUM(state = ?), SUM(state = ?), SUM(state = ?)"
+            " FROM jobs GROUP BY printer",
+            (q, p, q, p, done, bad, aside),
         ).fetchall()
     stats = {name: QueueStats(name, 0, None, 0, 0) for name in printers}
-    for name, depth, oldest, printed, failed in rows:
+    for name, depth, oldest, printed, failed, attention in rows:
         stats[str(name)] = QueueStats(
             printer=str(name),
             depth=int(depth),
             oldest_age=None if oldest is None else max(0.0, now - float(oldest)),
             printed=int(printed),
             failed=int(failed),
+            attention=int(attention),
         )
     return stats
 

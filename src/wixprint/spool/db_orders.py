@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 from wixprint.spool.db import read_tx, record_event, write_tx
+from wixprint.spool.db_jobs import replace_attention
 from wixprint.spool.db_memory import buried, fingerprints_of, fingerprints_text, job_targets
 from wixprint.spool.horizons import read_horizon
 from wixprint.spool.revisions import StoredOrder, plan_accept
@@ -213,6 +214,7 @@ def reprint(conn: sqlite3.Connection, order_key: str, kind: str | None, now: flo
         if found is None:
             raise KeyError(order_key)
         order_id, revision = found
+        replace_attention(conn, order_id, kind, now)  # the new copies take their place
         pairs = conn.execute(
             "SELECT kind, printer, (SELECT l.variant FROM jobs l WHERE l.order_id = j.order_id"
             " AND l.kind = j.kind AND l.printer = j.printer ORDER BY l.revision DESC, l.id DESC"

@@ -8,9 +8,12 @@
       └── interrupted ───┤   outcome unknown or found at start-up: next copy says REPRINT
       └── render_failed ─┘   rendering raised, below the limit
     queued / printing ──quarantine──▶ failed (final)
+    printing ──set_aside──▶ attention       unproven on a printer that answers, N times
+    queued / attention ──late_proof──▶ printed   an earlier attempt's proof came back
+    attention ──replaced──▶ replaced (final)      an operator reprint took its place
 
-``printed`` and ``failed`` are final: an operator reprint creates a *new* job. Every event
-has exactly one target state, so the database layer turns an event into one guarded
+``printed``, ``failed`` and ``replaced`` are final: an operator reprint creates a *new* job.
+Every event has exactly one target state, so the database layer turns an event into one guarded
 ``UPDATE … SET state = target(event) WHERE state IN sources(event)``; a test checks that
 the SQL and :func:`transition` agree for every (state, event) pair.
 """
@@ -26,12 +29,14 @@ from wixprint.spool.types import JobState
 __all__ = [
     "FINAL_STATES",
     "TRANSITIONS",
+    "UNPROVEN_LIMIT",
     "JobEvent",
     "is_legal",
     "render_failure_event",
     "sources",
     "target",
     "transition",
+    "unproven_event",
 ]
 
 
@@ -45,9 +50,19 @@ class JobEvent(enum.Enum):
     RENDER_FAILED = "render_failed"
     QUARANTINE = "quarantine"
     """Render failures reached the limit: a poison order, kept aside for a human."""
+    SET_ASIDE = "set_aside"
+    """Sent :data:`UNPROVEN_LIMIT` times to a printer that answers, never confirmed."""
+    LATE_PROOF = "late_proof"
+    """The printer confirmed an earlier attempt after all: printed, the reprint withdrawn."""
+    REPLACED = "replaced"
+    """An operator reprint took the place of a job that needed attention."""
 
 
-_Q, _P = JobState.QUEUED, JobState.PRINTING
+UNPROVEN_LIMIT = 3
+"""Unconfirmed attempts on a printer that answers before a job is set aside: at most this
+many copies of one ticket, then the queue moves on and a human is told."""
+
+_Q, _P, _A = JobState.QUEUED, JobState.PRINTING, JobState.ATTENTION
 
 TRANSITIONS: Mapping[tuple[JobState, JobEvent], JobState] = MappingProxyType(
     {
@@ -58,10 +73,16 @@ TRANSITIONS: Mapping[tuple[JobState, JobEvent], JobState] = MappingProxyType(
         (_P, JobEvent.RENDER_FAILED): _Q,
         (_Q, JobEvent.QUARANTINE): JobState.FAILED,
         (_P, JobEvent.QUARANTINE): JobState.FAILED,
+        (_P, JobEvent.SET_ASIDE): _A,
+        (_Q, JobEvent.LATE_PROOF): JobState.PRINTED,
+        (_A, JobEvent.LATE_PROOF): JobState.PRINTED,
+        (_A, JobEvent.REPLACED): JobState.REPLACED,
     }
 )
 
-FINAL_STATES: frozenset[JobState] = frozenset({JobState.PRINTED, JobState.FAILED})
+FINAL_STATES: frozenset[JobState] = frozenset(
+    {JobState.PRINTED, JobState.FAILED, JobState.REPLACED}
+)
 
 
 def transition(state: JobState, event: JobEvent) -> JobState:
@@ -85,6 +106,14 @@ def target(event: JobEvent) -> JobState:
     """The single state ``event`` leads to, whatever the source."""
     (result,) = {t for (_, e), t in TRANSITIONS.items() if e is event}
     return result
+
+
+def unproven_event(unproven: int, limit: int = UNPROVEN_LIMIT) -> JobEvent:
+    """Retry (with a REPRINT banner) or set aside after the ``unproven``-th unconfirmed
+    attempt on a printer that answers (counting this one)."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    return JobEvent.SET_ASIDE if unproven >= limit else JobEvent.INTERRUPTED
 
 
 def render_failure_event(failures: int, max_failures: int) -> JobEvent:

@@ -208,12 +208,19 @@ _V5_SCHEDULE_AND_PAYMENT: tuple[Step, ...] = (
     " WHERE hold_until <> '' OR payment_wait IS NOT NULL",
 )
 
+
+_V6_ATTENTION: tuple[Step, ...] = (
+    # Unconfirmed attempts on a printer that answers: at the limit a job needs attention.
+    "ALTER TABLE jobs ADD COLUMN unproven INTEGER NOT NULL DEFAULT 0 CHECK (unproven >= 0)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1_CORE,
     _V2_OUTBOX,
     _V3_TOMBSTONES,
     _V4_ALERT_STATE,
     _V5_SCHEDULE_AND_PAYMENT,
+    _V6_ATTENTION,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -15,6 +15,12 @@ class JobState(enum.Enum):
     PRINTED = "printed"
     FAILED = "failed"
     """Quarantined after repeated render errors (a poison order). Never for printer outages."""
+    ATTENTION = "attention"
+    """Needs attention: sent several times to a printer that answers, never confirmed. Set
+    aside so the queue moves on; a late proof marks it printed, an operator reprint replaces
+    it. Never printed without proof."""
+    REPLACED = "replaced"
+    """Was set aside; an operator reprint took its place."""
 
 
 class AcceptOutcome(enum.Enum):
@@ -127,6 +133,8 @@ class Job:
     error: str | None = None
     copy_no: int = 0
     """0 for the tickets of a revision; 1, 2, ... for operator reprints of the same ticket."""
+    unproven: int = 0
+    """Attempts that reached a printer which answered but never confirmed the ticket."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +146,8 @@ class QueueStats:
     """Seconds since the oldest queued job was created, None if empty."""
     printed: int
     failed: int
+    attention: int = 0
+    """Jobs set aside as needing attention."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +246,8 @@ class JobHistoryEntry:
     kind: str
     printer: str
     event: str
-    """created | claim | printed | release | interrupted | render_failed | quarantine"""
+    """created | claim | printed | release | interrupted | render_failed | quarantine |
+    set_aside | late_proof | replaced"""
     state: JobState
     """The state after the event."""
     detail: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.alerts.helpers import RESTAURANT, T0, engine, kinds, printer, simulate
+from wixprint.alerts.messages import Language
 from wixprint.events import (
     ActorRestarted,
     ClockState,
@@ -12,6 +13,7 @@ from wixprint.events import (
     PrinterState,
     ResourceSample,
     StorageState,
+    TicketNeedsAttention,
     TicketQuarantined,
     WixAuthFailed,
     WixReachable,
@@ -215,6 +217,29 @@ def test_quarantined_ticket_is_mailed_once() -> None:
     assert (action.kind, action.key, action.level) == ("raise", "quarantined:17", "critical")
     assert action.subject == f"[{RESTAURANT}] CRITICAL: Order 1005 cannot be printed"
     assert "boom" in action.body
+    assert eng.observe(event, T0 + 5) == []
+    assert eng.tick(T0 + 7200) == []  # one-shot: no repeat, no resolve
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "said"),
+    [
+        ("en", "CRITICAL: Order 1006: printing not confirmed", "went to the printer 3 times"),
+        ("de", "KRITISCH: Bestellung 1006: Druck nicht bestätigt", "3-mal an den Drucker"),
+    ],
+)
+def test_a_ticket_set_aside_is_mailed_once_naming_the_order(
+    language: Language, subject: str, said: str
+) -> None:
+    eng = engine(language=language)
+    event = TicketNeedsAttention(
+        at=T0, job_id=18, order_number="1006", printer="kitchen", receipt="kitchen", attempts=3
+    )
+    [action] = eng.observe(event, T0)
+    assert (action.kind, action.key, action.level) == ("raise", "attention:18", "critical")
+    assert action.subject == f"[{RESTAURANT}] {subject}"
+    assert said in action.body
+    assert "REPRINT" in action.body
     assert eng.observe(event, T0 + 5) == []
     assert eng.tick(T0 + 7200) == []  # one-shot: no repeat, no resolve
 

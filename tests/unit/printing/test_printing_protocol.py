@@ -7,16 +7,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wixprint.printing.protocol import (
+    ATTEMPT_SLOTS,
+    CLEAR_BUFFERS,
+    JOB_WINDOW,
+    MAX_PENDING_PAYLOAD,
     TAG_SPACE,
     AsbReply,
+    ClearReply,
+    InfoReply,
     ProcessIdReply,
     ReplyParser,
     StatusByte,
+    clean_start,
     dle_eot,
-    job_id_from_tag,
     job_tag,
     parse_status,
+    printer_info_request,
     process_id_request,
+    tag_owner,
 )
 from wixprint.vocabulary import PrinterStatus
 
@@ -82,20 +90,41 @@ def test_process_id_request_refuses_bad_tags(tag: bytes) -> None:
         process_id_request(tag)
 
 
-@given(st.integers(min_value=0, max_value=TAG_SPACE - 1))
-def test_job_tag_round_trip(job_id: int) -> None:
-    tag = job_tag(job_id)
+@given(st.integers(min_value=0, max_value=JOB_WINDOW - 1), st.integers(0, 1000))
+def test_job_tag_round_trip(job_id: int, attempt: int) -> None:
+    tag = job_tag(job_id, attempt)
     assert len(tag) == 4
     assert all(0x20 <= b <= 0x7E for b in tag)
-    assert job_id_from_tag(tag) == job_id
+    assert tag_owner(tag) == (job_id, attempt % ATTEMPT_SLOTS)
     process_id_request(tag)  # always a valid process id
 
 
-def test_job_tags_are_distinct_over_a_large_range() -> None:
-    tags = {job_tag(i) for i in range(200_000)}
-    assert len(tags) == 200_000
-    assert TAG_SPACE >= 16_000_000
-    assert job_tag(TAG_SPACE + 5) == job_tag(5)
+def test_every_attempt_gets_a_fresh_tag() -> None:
+    tags = {job_tag(i, a) for i in range(50_000) for a in range(1, ATTEMPT_SLOTS + 1)}
+    assert len(tags) == 50_000 * ATTEMPT_SLOTS
+    assert JOB_WINDOW >= 2_000_000  # years of tickets before a tag repeats
+    assert job_tag(JOB_WINDOW + 5, 1) == job_tag(5, 1)
+    assert TAG_SPACE == JOB_WINDOW * ATTEMPT_SLOTS
+
+
+@pytest.mark.parametrize("tag", [b"~TST", b"~001", b"ab", b"ab cd"])
+def test_tags_that_are_not_job_tags_have_no_owner(tag: bytes) -> None:
+    assert tag_owner(tag) is None
+
+
+def test_clean_start_pads_every_payload_and_clears_only_on_a_retry() -> None:
+    assert clean_start(clear=False) == b"\x00" * MAX_PENDING_PAYLOAD
+    assert clean_start(clear=True) == CLEAR_BUFFERS + b"\x00" * MAX_PENDING_PAYLOAD
+    assert bytes.fromhex("10 14 08 01 03 14 01 06 02 08") == CLEAR_BUFFERS
+    assert printer_info_request(67) == b"\x1dIC"
+    with pytest.raises(ValueError):
+        printer_info_request(1)
+
+
+def test_parser_reads_printer_ids_and_the_clear_reply() -> None:
+    parser = ReplyParser()
+    stream = b"\x5fTM-m30III\x00" + b"\x37\x25\x00" + b"\x12" + b"\x5f\x00" + b"\x14"
+    assert parser.feed(stream) == [InfoReply("TM-m30III"), ClearReply(), StatusByte(0x12)]
 
 
 def test_parser_tells_replies_apart() -> None:

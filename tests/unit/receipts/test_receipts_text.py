@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -138,3 +139,45 @@ def test_two_columns() -> None:
 )
 def test_format_money(amount: str, currency: str, language: str, expected: str) -> None:
     assert format_money(Decimal(amount), currency, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("⅛ Rotwein", "1/8 Rotwein"),  # was "18 Rotwein": the fraction slash was dropped
+        ("2⅛ l", "2 1/8 l"),  # never "21/8"
+        ("⅓ Pizza", "1/3 Pizza"),
+        ("0,5‰", "0,5o/oo"),  # was "0,5"
+        ("7😀7", "7 7"),  # a dropped emoji does not join two numbers
+        ("㋀", ""),  # a symbol never prints a digit
+        ("½ Hähnchen", "½ Hähnchen"),  # CP858 has ½
+        ("℅ Anna", "c/o Anna"),
+    ],
+)
+def test_transliterate_never_changes_a_quantity(raw: str, expected: str) -> None:
+    assert transliterate(raw) == expected
+
+
+_LETTERS_AND_SYMBOLS = st.characters(
+    categories=["Lu", "Ll", "Lt", "Lm", "Lo", "Sm", "Sc", "Sk", "So"]
+)
+_DIGITS = re.compile("[0-9]+")
+
+
+@given(_LETTERS_AND_SYMBOLS, st.sampled_from(["CP858", "CP1252", "CP437", "ISO_8859-15"]))
+def test_no_letter_or_symbol_becomes_a_digit_or_joins_two_numbers(ch: str, page: str) -> None:
+    assert _DIGITS.findall(transliterate(f"7{ch}7", page)) == ["7", "7"]
+    assert _DIGITS.findall(transliterate(ch, page)) == []
+
+
+@given(st.lists(st.one_of(_LETTERS_AND_SYMBOLS, st.sampled_from("0123456789 ")), max_size=30))
+def test_the_numbers_of_a_text_are_the_numbers_of_its_ticket(chars: list[str]) -> None:
+    text = "".join(chars)
+    assert _DIGITS.findall(transliterate(text)) == _DIGITS.findall(text)
+
+
+@given(st.characters(categories=["No", "Nl"]))
+def test_a_number_sign_stays_apart_from_the_numbers_around_it(ch: str) -> None:
+    found = _DIGITS.findall(transliterate(f"7{ch}7"))
+    assert found[0] == "7"
+    assert found[-1] == "7"

@@ -8,12 +8,14 @@ import pytest
 
 from wixprint.spool.machine import (
     FINAL_STATES,
+    UNPROVEN_LIMIT,
     JobEvent,
     is_legal,
     render_failure_event,
     sources,
     target,
     transition,
+    unproven_event,
 )
 from wixprint.spool.types import JobState
 
@@ -80,4 +82,31 @@ def test_event_names_are_the_ones_spools_already_hold() -> None:
         "INTERRUPTED": "interrupted",
         "RENDER_FAILED": "render_failed",
         "QUARANTINE": "quarantine",
+        "SET_ASIDE": "set_aside",
+        "LATE_PROOF": "late_proof",
+        "REPLACED": "replaced",
     }
+
+
+def test_unconfirmed_attempts_are_bounded() -> None:
+    """On a printer that answers but never confirms, a job prints at most UNPROVEN_LIMIT
+    times, then it is set aside and the queue moves on."""
+    assert [unproven_event(n) for n in range(1, UNPROVEN_LIMIT + 1)] == [
+        *[JobEvent.INTERRUPTED] * (UNPROVEN_LIMIT - 1),
+        JobEvent.SET_ASIDE,
+    ]
+    assert 2 <= UNPROVEN_LIMIT <= 3
+    assert transition(P, JobEvent.SET_ASIDE) is JobState.ATTENTION
+    with pytest.raises(ValueError, match="at least 1"):
+        unproven_event(1, 0)
+
+
+def test_a_set_aside_job_is_never_printed_without_proof() -> None:
+    aside = JobState.ATTENTION
+    assert not is_legal(aside, JobEvent.CLAIM)  # the queue does not pick it again
+    assert not is_legal(aside, JobEvent.PRINTED)
+    assert transition(aside, JobEvent.LATE_PROOF) is DONE  # only a proof prints it
+    assert transition(Q, JobEvent.LATE_PROOF) is DONE  # its pending reprint withdrawn
+    assert transition(aside, JobEvent.REPLACED) is JobState.REPLACED  # operator reprint
+    assert JobState.REPLACED in FINAL_STATES
+    assert JobState.ATTENTION not in FINAL_STATES

@@ -105,6 +105,27 @@ def test_foreign_database_is_refused(conn: sqlite3.Connection, db_path: Path) ->
         schema.migrate(conn, db_path)
 
 
+def test_attention_migration_keeps_jobs_and_counts_no_unproven_attempts(
+    conn: sqlite3.Connection, db_path: Path
+) -> None:
+    before = schema.MIGRATIONS.index(schema._V6_ATTENTION)
+    schema.migrate(conn, db_path, target=before)
+    conn.execute(
+        "INSERT INTO orders (order_id, number, status, created, updated, fingerprint, raw_json,"
+        " revision, received_at, updated_at, source) VALUES"
+        " ('o1', '1001', 'APPROVED', '', '', '', '{}', 1, 0, 0, 'poll')"
+    )
+    conn.execute(
+        "INSERT INTO jobs (order_id, revision, kind, printer, variant, state, created_at,"
+        " updated_at) VALUES ('o1', 1, 'kitchen', 'k', 'new', 'queued', 0, 0)"
+    )
+    report = schema.migrate(conn, db_path, target=before + 1)
+    assert report.backup is not None
+    assert conn.execute("SELECT state, unproven FROM jobs").fetchall() == [("queued", 0)]
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE jobs SET unproven = -1")
+
+
 def test_unknown_target_is_a_bug(conn: sqlite3.Connection, db_path: Path) -> None:
     with pytest.raises(ValueError, match="no schema version 99"):
         schema.migrate(conn, db_path, target=99)

@@ -1,0 +1,169 @@
+"""One open connection to a raw-TCP printer: sending, reading replies, asking for status.
+
+The transport, the capability probe and (later) the network scan all talk to a printer
+through a :class:`PrinterLink`. It knows what a printer may send back (status bytes, ASB,
+process ids, printer ids) and how to ask for status so that a lost reply costs seconds, not
+a job: every request gets a short deadline, and a round that went unanswered is drained and
+asked again with a longer one (a printer ignores DLE EOT while it sends block data, and some
+answer late; escpos.md §12).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import asynccontextmanager
+
+import trio
+
+from wixprint.errors import PrinterOffline
+from wixprint.printing.protocol import (
+    AsbReply,
+    ClearReply,
+    InfoReply,
+    ProcessIdReply,
+    ReplyParser,
+    StatusByte,
+    dle_eot,
+    parse_status,
+)
+from wixprint.vocabulary import PrinterStatus
+
+__all__ = ["STATUS_ROUNDS", "Lost", "PrinterLink", "Silent", "open_printer_link"]
+
+_RECEIVE_SIZE = 4096
+SEND_BUFFER = 4096
+"""SO_SNDBUF of printer sockets (Linux doubles it). Kept small so "sent" stays close to "at
+the printer", and a printer that stopped taking data blocks the send at once."""
+STATUS_ROUNDS = 3
+"""Tries at a status read; each waits twice as long as the one before."""
+
+
+class Lost(Exception):
+    """The printer closed or reset the connection, or stopped answering."""
+
+
+class Silent(Lost):
+    """The connection is up but status requests got no reply, round after round."""
+
+
+class PrinterLink:
+    """An open printer socket and everything read from it so far."""
+
+    def __init__(self, stream: trio.SocketStream, *, status_timeout: float) -> None:
+        self.stream = stream
+        self.status_timeout = status_timeout
+        self._parser = ReplyParser()
+        self._status_bytes: list[int] = []
+        self.proofs: list[bytes] = []
+        """Process ids received, in order (ours, stored ones from earlier attempts, probes)."""
+        self.infos: list[str] = []
+        """Printer id texts (``GS I``), in order."""
+        self.asb: bytes | None = None
+        """The latest Automatic Status Back, if the printer sends it."""
+        self.cleared = False
+        self.unanswered = 0
+        """Status requests sent and not answered yet: over TCP they queue behind the data
+        the printer has not read, so while it works through a long ticket they wait."""
+
+    async def send(self, data: bytes) -> None:
+        try:
+            await self.stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+            raise Lost("send failed") from exc
+
+    async def receive(self) -> None:
+        """Read once and sort what came."""
+        try:
+            data = await self.stream.receive_some(_RECEIVE_SIZE)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+            raise Lost("receive failed") from exc
+        if not data:
+            raise Lost("printer closed the connection")
+        for reply in self._parser.feed(data):
+            if isinstance(reply, StatusByte):
+                self._status_bytes.append(reply.value)
+                self.unanswered = max(0, self.unanswered - 1)
+            elif isinstance(reply, ProcessIdReply):
+                self.proofs.append(reply.tag)
+            elif isinstance(reply, InfoReply):
+                self.infos.append(reply.text)
+            elif isinstance(reply, AsbReply):
+                self.asb = reply.data
+            elif isinstance(reply, ClearReply):
+                self.cleared = True
+
+    async def wait_until(self, done: Callable[[], bool], seconds: float) -> bool:
+        """Read replies until ``done()`` or ``seconds`` passed; ``done()`` then."""
+        with trio.move_on_after(seconds):
+            while not done():
+                await self.receive()
+        return done()
+
+    async def wait_proof(self, tags: Collection[bytes]) -> bytes:
+        """Read until one of ``tags`` came back; returns it."""
+        while True:
+            found = self.proven(tags)
+            if found is not None:
+                return found
+            await self.receive()
+
+    def proven(self, tags: Collection[bytes]) -> bytes | None:
+        return next((tag for tag in self.proofs if tag in tags), None)
+
+    async def poke(self) -> None:
+        """A status request without waiting for its answer: a printer that rebooted answers
+        it with a reset, so a dead connection does not go unnoticed."""
+        self.unanswered += 1
+        await self.send(dle_eot(1))
+
+    async def _query(self, n: int, seconds: float) -> int | None:
+        self._status_bytes.clear()
+        self.unanswered += 1
+        await self.send(dle_eot(n))
+        await self.wait_until(lambda: bool(self._status_bytes), seconds)
+        return self._status_bytes.pop(0) if self._status_bytes else None
+
+    async def read_status(self, rounds: int = STATUS_ROUNDS) -> PrinterStatus:
+        """DLE EOT 1, 2 and 4, one at a time.
+
+        Raises:
+            Silent: no complete answer in ``rounds`` rounds.
+            Lost: the connection broke.
+        """
+        timeout = self.status_timeout
+        for _ in range(rounds):
+            replies: list[int] = []
+            for n in (1, 2, 4):
+                reply = await self._query(n, timeout)
+                if reply is None:
+                    break
+                replies.append(reply)
+            if len(replies) == 3:
+                try:
+                    return parse_status(replies[0], replies[1], None, replies[2])
+                except ValueError:
+                    pass  # a byte out of place: ask again
+            # A late reply must not be read as the next request's: let it arrive first.
+            await self.wait_until(lambda: False, timeout)
+            timeout *= 2
+        raise Silent(f"no status reply in {rounds} tries")
+
+
+@asynccontextmanager
+async def open_printer_link(
+    host: str, port: int, *, connect_timeout: float, status_timeout: float
+) -> AsyncIterator[PrinterLink]:
+    """Connect (with a deadline) and yield a link; closed on exit.
+
+    Raises:
+        PrinterOffline: the connection could not be made in time.
+    """
+    try:
+        with trio.fail_after(connect_timeout):
+            stream = await trio.open_tcp_stream(host, port)
+    except (OSError, trio.TooSlowError) as exc:
+        raise PrinterOffline(f"cannot connect to {host}:{port}") from exc
+    async with stream:
+        stream.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        yield PrinterLink(stream, status_timeout=status_timeout)
