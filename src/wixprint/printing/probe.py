@@ -19,7 +19,7 @@ from pathlib import Path
 
 import trio
 
-from wixprint.printing.protocol import dle_eot, is_status_byte, parse_status
+from wixprint.printing.protocol import dle_eot, is_status_byte, parse_status, printer_info_request
 from wixprint.printing.scan import (
     GS_I_MANUFACTURER,
     GS_I_MODEL,
@@ -27,7 +27,6 @@ from wixprint.printing.scan import (
     FoundPrinter,
     parse_device_id,
     parse_info_reply,
-    printer_info_request,
 )
 from wixprint.vocabulary import PrinterStatus
 

@@ -26,7 +26,6 @@ __all__ = [
     "format_found",
     "parse_device_id",
     "parse_info_reply",
-    "printer_info_request",
     "scan_targets",
     "status_text",
 ]
@@ -39,13 +38,6 @@ GS_I_MANUFACTURER = 66
 _INFO_HEADER = 0x5F
 _INFO_MAX = 80
 """Longer than any model name: a reply without its NUL by then is not a GS I reply."""
-
-
-def printer_info_request(n: int) -> bytes:
-    """``GS I n``: 67 model name, 66 manufacturer, 65 firmware (block reply ``5F … 00``)."""
-    if n not in (65, 66, 67, 68, 69):
-        raise ValueError("only the text forms of GS I (65-69) are used")
-    return bytes((0x1D, 0x49, n))
 
 
 def parse_info_reply(buf: bytes) -> tuple[str | None, int] | None:

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 from wixprint.printing.probe import list_usb_printers
+from wixprint.printing.protocol import printer_info_request
 from wixprint.printing.scan import (
     FoundPrinter,
     parse_device_id,
     parse_info_reply,
-    printer_info_request,
     scan_targets,
     status_text,
 )
