@@ -92,7 +92,8 @@ async def run_process_chaos(
     tmp_path: Path, seed: int, orders: int, kills: int, *, faults: str = ""
 ) -> None:
     rng = random.Random(seed)
-    async with open_rig(tmp_path) as rig, httpx.AsyncClient(timeout=2.0) as client:
+    rig_cm = open_rig(tmp_path, shop_clock=real_now)  # the service runs on the real clock
+    async with rig_cm as rig, httpx.AsyncClient(timeout=2.0) as client:
         for printer in rig.printers.values():
             # a wide mid-print window; a long stream must still drain in minutes
             printer.print_delay = line_delay(0.2 if orders <= 100 else 0.05)

@@ -166,9 +166,11 @@ async def open_rig(
     printer_names: Sequence[str] = ("kitchen", "bar", "counter"),
     *,
     shop_class: type[FakeWixShop] = FakeWixShop,
+    shop_clock: Callable[[], datetime] = virtual_now,
 ) -> AsyncIterator[Rig]:
-    # The shop stamps updates and cancellations on the same virtual wall clock as the service.
-    shop = shop_class(api_key=API_KEY, site_id=SITE_ID, clock=virtual_now)
+    # The shop stamps updates, cancellations and its Date header on the service's wall clock:
+    # the virtual one in process, the real one for a service in a process of its own.
+    shop = shop_class(api_key=API_KEY, site_id=SITE_ID, clock=shop_clock)
     async with trio.open_nursery() as nursery:
         url = await nursery.start(partial(serve_shop, shop))
         printers = {name: FakePrinter(print_delay=line_delay(0.05)) for name in printer_names}
