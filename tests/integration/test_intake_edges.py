@@ -197,8 +197,10 @@ async def test_orders_already_spooled_cost_a_lookup_not_a_parse_or_a_commit(
             await new_orders(rig, 3)
             await wait_for(lambda: len(rig.tickets("kitchen")) >= 3)
             searches = rig.shop.statistics().searches
-            await pass_time(thread_clock, 40)  # about twenty polls over the same orders
-            assert rig.shop.statistics().searches - searches >= 10
+            # About twenty polls over the same orders; a loaded machine's autojumping clock
+            # leaps past some (threads are invisible to it), so ask only for several.
+            await pass_time(thread_clock, 40)
+            assert rig.shop.statistics().searches - searches >= 3
             assert len(parsed) == 3
             assert faults.statistics()["spool.after_commit"].hits == 3
         finally:
