@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import sqlite3
 import stat
 import subprocess
@@ -116,7 +117,9 @@ class Installer:
         )
 
     def popen(self, source: Path, *args: str, **env: str) -> subprocess.Popen[str]:
-        """The installer in a session of its own, like a login shell's command."""
+        """The installer in a session of its own, like a login shell's command: with the
+        default SIGHUP action, whatever this test run inherited (under ``nohup`` it is
+        ignored, and bash cannot undo a signal ignored at its start)."""
         return subprocess.Popen(
             ["bash", str(source / "ops/install.sh"), "--reuse-site", SITE, *args],
             env=self.environ(env),
@@ -124,6 +127,7 @@ class Installer:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            preexec_fn=_default_sighup,
         )
 
     def calls(self) -> list[str]:
@@ -226,3 +230,7 @@ def installed_v1(installer: Installer, v1: Path) -> str:
     make_spool(installer.db, "v1 data")
     (installer.venv / "V1-MARKER").write_text("the previous venv\n")
     return installer.release
+
+
+def _default_sighup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)

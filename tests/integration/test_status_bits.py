@@ -25,7 +25,7 @@ from tests.integration.harness import (
     pass_time,
     wait_for,
 )
-from wixprint.printing.protocol import parse_status
+from wixprint.printing.protocol import parse_status, tag_owner
 from wixprint.vocabulary import PrinterStatus
 
 OK = 0x12
@@ -68,12 +68,13 @@ def test_each_status_bit_alone_is_understood(case: str) -> None:
 class BitsPrinter:
     """Answers ``DLE EOT n`` with ``self.eot[n]``, records every other byte as ticket data and
     answers ``GS ( H`` with the process-id reply (it is only ever sent once the status said
-    the printer can print)."""
+    the printer can print); ``proofs`` are the jobs' tags, ``probes`` the capability probe's."""
 
     def __init__(self) -> None:
         self.eot = {1: OK, 2: OK, 3: OK, 4: OK}
         self.data = bytearray()
         self.proofs: list[bytes] = []
+        self.probes: list[bytes] = []
         self.port = 0
 
     async def serve(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
@@ -97,7 +98,8 @@ class BitsPrinter:
                         if len(buf) < 11:
                             break
                         tag = bytes(buf[7:11])
-                        self.proofs.append(tag)
+                        # A job's tag, or the capability probe's at connect (issue 12).
+                        (self.proofs if tag_owner(tag) else self.probes).append(tag)
                         await stream.send_all(b"\x37\x22" + tag + b"\x00")
                         del buf[:11]
                     else:

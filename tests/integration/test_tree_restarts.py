@@ -9,6 +9,7 @@ from pathlib import Path
 import trio
 import trio.testing
 
+from tests.fakes.fake_printer import line_delay
 from tests.integration.harness import (
     child_status,
     config_text,
@@ -69,7 +70,7 @@ async def test_a_printer_restart_requeues_only_its_own_jobs(
         rig.shop.add_order(fixture_order(fixtures_dir, "order-01-delivery.json"))
         # The counter takes 4 s per ticket: its job is still printing when the kitchen's
         # actor dies right after sending (and restarts, putting back what it held).
-        rig.printers["counter"].print_delay = 4.0
+        rig.printers["counter"].print_delay = line_delay(4.0)
         ports = {name: p.port for name, p in rig.printers.items()}
         with faults.armed("printer.after_send", times=1):
             await rig.start(config_text(tmp_path, rig.shop_url, ports))

@@ -90,6 +90,19 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_misc.py",
     ),
     "spool/types": ("tests/unit/spool", "tests/integration/test_spool_jobs.py"),
+    "spool/db_alerts": ("tests/integration/test_spool_alerts.py",),
+    "spool/lock": (
+        "tests/integration/test_backup_restore.py",
+        "tests/integration/test_spool_storage.py",
+    ),
+    "spool/reserve": (
+        "tests/unit/spool/test_spool_storage_verdict.py",
+        "tests/integration/test_spool_storage.py",
+    ),
+    "spool/storage": (
+        "tests/unit/spool/test_spool_storage_verdict.py",
+        "tests/integration/test_spool_storage.py",
+    ),
     "actors/intake": (
         "tests/integration/test_intake_edges.py",
         "tests/integration/test_intake_service.py",
