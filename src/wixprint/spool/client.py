@@ -26,6 +26,7 @@ from wixprint.spool import db, db_alerts, db_jobs, db_memory, db_misc, db_orders
 from wixprint.spool.machine import UNPROVEN_LIMIT
 from wixprint.spool.schema import MigrationReport
 from wixprint.spool.types import (
+    CAME_DUE_SOURCES,
     AcceptResult,
     IncomingOrder,
     Job,
@@ -96,9 +97,10 @@ class Spool:
         """Upsert the order and create its jobs in one transaction. Idempotent.
 
         Raises:
-            SpoolUnwritable: the disk refuses the write, or intake is paused (disk full).
+            SpoolUnwritable: the disk refuses the write, or intake is paused (disk full) and
+                the order is not one already held whose tickets came due.
         """
-        if self.intake_paused:
+        if self.intake_paused and order.source not in CAME_DUE_SOURCES:
             raise SpoolUnwritable(f"new orders wait: {self.intake_paused}", full=True)
         return await self._run(db_orders.accept, self._db(), order, self._clock())
 
