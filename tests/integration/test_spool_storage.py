@@ -22,6 +22,7 @@ from tests.unit.spool.factories import (
 from wixprint.errors import SpoolError, SpoolUnwritable
 from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool
 from wixprint.spool.schema import migrate
+from wixprint.spool.storage import WriteCheck, pause_reason, write_check_of
 
 
 def raw(spool: Spool) -> sqlite3.Connection:
@@ -287,3 +288,17 @@ async def test_paused_intake_still_prints_the_tickets_of_orders_already_held(
         settled = replace(waiting, settle_payment=True, payment="{}", source="payment")
         assert (await spool.accept(settled)).outcome is AcceptOutcome.REVISED
         assert await spool.pending_orders() == []
+
+
+async def test_a_paused_intake_refuses_with_the_kind_of_pause(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """The fetcher's /health line is built from the refusal: a read-only card must not read
+    "the disk is full"."""
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+        for check, full in ((WriteCheck.REFUSED, False), (WriteCheck.FULL, True)):
+            spool.intake_paused = pause_reason(check)
+            with pytest.raises(SpoolUnwritable) as refused:
+                await spool.accept(make_order("o-1", targets=(KITCHEN,)))
+            assert refused.value.full is full
+            assert pause_reason(write_check_of(refused.value)) == pause_reason(check)
