@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import trio.testing
 
@@ -20,6 +21,7 @@ from tests.integration.harness import (
     Rig,
     VirtualWall,
     config_text,
+    fixture_order,
     get_json,
     open_rig,
     pass_time,
@@ -31,7 +33,10 @@ from tests.integration.harness import (
 from wixprint.app import ServiceOptions, create_service
 from wixprint.config import load_config_text
 from wixprint.events import AlertEvent
+from wixprint.sim.webhooks import generate_key_pair, sign_webhook_for_shop
+from wixprint.spool.horizons import POLL_MARK
 from wixprint.timesync import KernelClock
+from wixprint.wixtime import format_wix_time, parse_wix_time
 
 DAY = 86400.0
 
@@ -54,8 +59,9 @@ def kernel_unsynchronised(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("wixprint.actors.clock.read_kernel_clock", lambda: unsynced)
 
 
-async def start(rig: Rig, tmp_path: Path, wall: SkewedWall) -> None:
-    text = config_text(tmp_path, rig.shop_url, {"kitchen": rig.printers["kitchen"].port})
+async def start(rig: Rig, tmp_path: Path, wall: SkewedWall, *, public_pem: str = "") -> None:
+    ports = {"kitchen": rig.printers["kitchen"].port}
+    text = config_text(tmp_path, rig.shop_url, ports, public_pem=public_pem)
     rig.config = load_config_text(text.replace('not_before = "2025-01-01T00:00:00Z"', ""))
     options = ServiceOptions(wall=wall, with_monitor=False, with_watchdog=False)
     rig.service = create_service(rig.config, options)
@@ -148,3 +154,33 @@ async def test_no_word_from_anyone_at_the_first_start_means_nothing_is_taken_yet
         await pass_time(thread_clock, 60)
         assert ticket_numbers(rig, "kitchen") == [new]
         assert not set(old) & set(ticket_numbers(rig, "kitchen"))
+
+
+async def test_a_pi_days_behind_keeps_its_poll_mark_current_and_takes_signed_webhooks(
+    tmp_path: Path, fixtures_dir: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """The poll mark and a webhook's age are judged by Wix's time while the Pi's clock is
+    known off: capped by a clock 30 days behind, the mark never moved (every poll read back
+    to it), and every genuine webhook was refused as "not yet valid"."""
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        private, public_pem = generate_key_pair()
+        await start(rig, tmp_path, SkewedWall(-30 * DAY), public_pem=public_pem)
+        assert rig.service is not None
+        ctx = rig.service.ctx
+        await wait_for(lambda: ctx.clock.first_start is not None and ctx.clock.verdict.skewed)
+        await pass_time(thread_clock, 30)  # the order comes after the first start's mark
+        polled = order(rig)
+        await wait_for(lambda: len(rig.tickets("kitchen")) >= 1)
+        await pass_time(thread_clock, 30)
+        mark = parse_wix_time(await ctx.spool.get().get_cursor(POLL_MARK))
+        assert mark is not None
+        assert mark > virtual_now() - timedelta(seconds=40)
+
+        pushed = fixture_order(fixtures_dir, "order-01-delivery.json")  # not in the shop
+        pushed["createdDate"] = pushed["updatedDate"] = format_wix_time(virtual_now())
+        body = sign_webhook_for_shop(pushed, "created", private, now=virtual_now().timestamp())
+        async with httpx.AsyncClient() as client:
+            response = await client.post(f"{rig.web_url}/webhooks/wix", content=body)
+        assert response.status_code == 200
+        await wait_for(lambda: len(rig.tickets("kitchen")) >= 2)
+        assert sorted(ticket_numbers(rig, "kitchen")) == sorted([polled, "10231"])

@@ -12,6 +12,7 @@ import trio.testing
 from tests.integration.harness import (
     config_text,
     get_json,
+    new_order,
     new_orders,
     open_rig,
     pass_time,
@@ -42,3 +43,23 @@ async def test_a_crash_between_fetch_and_commit_loses_no_order_without_overlap(
         recovery = await get_json(rig, "/recovery/status")
         restarts = [e for e in recovery["recent"] if e["event"] == "actor_restarted"]
         assert [(e["actor"], e["error_type"]) for e in restarts] == [("fetcher", "InjectedFault")]
+
+
+async def test_an_order_indexed_late_is_found_by_the_overlap(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """Wix's search index lags its writes, and not always in order: an order that becomes
+    searchable after a newer one already moved the mark is found by the next polls' overlap
+    window (with ``overlap = 0`` it is never printed)."""
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        text = config_text(tmp_path, rig.shop_url, {"kitchen": rig.printers["kitchen"].port})
+        await rig.start(text)
+        await trio.sleep(3)
+        late = new_order(rig)
+        rig.shop.index_late(str(late["id"]), 60)
+        await trio.sleep(1)
+        prompt = new_order(rig)
+        await wait_for(lambda: len(rig.tickets("kitchen")) >= 1)
+        assert ticket_numbers(rig, "kitchen") == [str(prompt["number"])]
+        await pass_time(thread_clock, 90)
+        assert ticket_numbers(rig, "kitchen") == [str(prompt["number"]), str(late["number"])]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tty
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,26 @@ async def test_device_writes_each_job(thread_clock: trio.testing.MockClock, tmp_
     clean = clean_start(clear=False)  # every job starts by completing any open payload
     assert device.read_bytes() == clean + big + clean + b"two"
     assert transport.statistics().written == 2
+
+
+async def test_a_character_device_job_waits_for_the_device_to_take_its_end(
+    thread_clock: trio.testing.MockClock,
+) -> None:
+    """usblp counts a non-blocking write as done while its transfer is in flight and kills it
+    on close; a job on a character device therefore ends with one NUL written blocking, which
+    usblp lets through only once the transfers before it completed. No user-space device
+    kills transfers on close, so a pseudo-terminal (a character device) shows the ending."""
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    try:
+        transport = DeviceTransport("bar", os.ttyname(slave))
+        with trio.fail_after(10):
+            assert await transport.print_job(b"ticket", tag=b"AAAA", on_status=_none) == "sent"
+        received = os.read(master, 4096)
+        assert received == clean_start(clear=False) + b"ticket" + b"\0"
+    finally:
+        os.close(master)
+        os.close(slave)
 
 
 async def test_a_stuck_device_ends_at_the_deadline_and_never_blocks_probes(

@@ -246,18 +246,7 @@ async def test_a_card_gone_read_only_mails_directly_and_loses_nothing_spooled(
             card.repair()
             printer.paper_out = False
             async with running_service(tmp_path, world) as (child, notes, client):
-                try:
-                    await until(lambda: sorted(printed(printer)) == sorted(first + held + late))
-                except BaseException:
-                    print("DEBUG", printed(printer), first, held, late)
-                    import sqlite3
-
-                    c = sqlite3.connect(tmp_path / "state" / "spool.sqlite3")
-                    print("DEBUG", c.execute("select id, state, error from jobs").fetchall())
-                    for e in child.events():
-                        if e["event"] not in ("http_request",):
-                            print("DEBUG", e)
-                    raise
+                await until(lambda: sorted(printed(printer)) == sorted(first + held + late))
                 await trio.sleep(5)
             assert sorted(printed(printer)) == sorted(first + held + late)
             assert not any("REPRINT" in t.text for t in printer.tickets)

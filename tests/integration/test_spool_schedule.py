@@ -92,3 +92,18 @@ async def test_tickets_that_came_due_print_even_for_an_order_long_past(spool: Sp
     settled = await spool.accept(replace(order, settle_payment=True, payment="{}"))
     assert settled.outcome is AcceptOutcome.REVISED
     assert await kinds(spool) == [("kitchen", "new"), ("driver", "new"), ("customer", "new")]
+
+
+async def test_a_payment_read_before_a_newer_revision_never_overwrites_it(spool: Spool) -> None:
+    """The scheduler read the order, then a poll took in its cancellation, then the payment
+    answer came: the older copy is not written (its jobs would collide with the cancellation's),
+    and the next settle works from the stored row."""
+    order = replace(make_order(targets=TARGETS), await_payment=True)
+    await spool.accept(order)
+    canceled = replace(order, status="CANCELED", printable=False, updated=T1)
+    assert (await spool.accept(canceled)).outcome is AcceptOutcome.REVISED
+    stale = await spool.accept(replace(order, settle_payment=True, payment="{}"))
+    assert stale.outcome is AcceptOutcome.DUPLICATE
+    [summary] = await spool.recent_orders(1)
+    assert summary.status == "CANCELED"
+    assert await kinds(spool) == [("kitchen", "new"), ("kitchen", "canceled")]

@@ -4,16 +4,25 @@ and write failures surfacing as SpoolError."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import trio
 import trio.testing
 
-from tests.unit.spool.factories import BASE_TIME, KITCHEN, make_order, new_alert, open_test_spool
+from tests.unit.spool.factories import (
+    BASE_TIME,
+    KITCHEN,
+    TARGETS,
+    make_order,
+    new_alert,
+    open_test_spool,
+)
 from wixprint.errors import SpoolError, SpoolUnwritable
 from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool
 from wixprint.spool.schema import migrate
+from wixprint.spool.storage import WriteCheck, pause_reason, write_check_of
 
 
 def raw(spool: Spool) -> sqlite3.Connection:
@@ -265,3 +274,31 @@ async def test_paused_intake_refuses_new_orders_but_printing_goes_on(
         assert await spool.mark_printed(job.id)
         spool.intake_paused = ""
         assert (await spool.accept(make_order("o-2"))).outcome is AcceptOutcome.NEW
+
+
+async def test_paused_intake_still_prints_the_tickets_of_orders_already_held(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """A driver slip waiting for its payment method, or a pre-order coming due, belongs to an
+    order already received: a full disk does not hold it back (nor crash the scheduler)."""
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+        waiting = replace(make_order("o-1", targets=TARGETS), await_payment=True)
+        await spool.accept(waiting)
+        spool.intake_paused = "the disk is full"
+        settled = replace(waiting, settle_payment=True, payment="{}", source="payment")
+        assert (await spool.accept(settled)).outcome is AcceptOutcome.REVISED
+        assert await spool.pending_orders() == []
+
+
+async def test_a_paused_intake_refuses_with_the_kind_of_pause(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """The fetcher's /health line is built from the refusal: a read-only card must not read
+    "the disk is full"."""
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+        for check, full in ((WriteCheck.REFUSED, False), (WriteCheck.FULL, True)):
+            spool.intake_paused = pause_reason(check)
+            with pytest.raises(SpoolUnwritable) as refused:
+                await spool.accept(make_order("o-1", targets=(KITCHEN,)))
+            assert refused.value.full is full
+            assert pause_reason(write_check_of(refused.value)) == pause_reason(check)

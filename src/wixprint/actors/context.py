@@ -29,7 +29,7 @@ from wixprint.health import Health, HealthRegistry
 from wixprint.links import Hysteresis
 from wixprint.printing.base import Transport
 from wixprint.supervisor import Bus, HistoryStore
-from wixprint.timesync import ClockVerdict
+from wixprint.timesync import ClockVerdict, best_now
 from wixprint.vocabulary import PrinterStatus
 from wixprint.web.metrics import Metrics
 
@@ -109,10 +109,11 @@ class ClockTruth:
 
     def now(self, wall: float) -> datetime:
         """The best estimate of the true time for decisions against Wix's times (a pre-order's
-        release): the wall clock, corrected by Wix's time while a fresh sample says it is off.
+        release, the poll mark, a webhook's age): the wall clock, corrected by Wix's time while a
+        fresh sample says it is off.
         A Pi booted 30 days behind must not hold every order as a pre-order for next month."""
-        offset = self.verdict.offset if self.verdict.skewed and self.verdict.offset else 0.0
-        return datetime.fromtimestamp(wall + offset, UTC)
+        best = best_now(self.verdict, wall)
+        return datetime.fromtimestamp(wall if best is None else best, UTC)
 
     @property
     def first_start(self) -> str | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 from contextlib import aclosing
-from datetime import UTC, datetime
 
 import trio
 
@@ -130,7 +129,9 @@ async def poll_once(ctx: ActorContext, client: WixClient, not_before: str) -> No
     """
     cfg = ctx.config.wix
     spool = ctx.spool.get()
-    now = datetime.fromtimestamp(ctx.wall(), UTC)
+    # Wix's time where the Pi's clock is known off: a mark capped by a clock days behind
+    # would never move, and every poll would read back to it.
+    now = ctx.clock.now(ctx.wall())
     mark = await spool.get_cursor(POLL_MARK) or initial_mark(not_before, now)
     resume = await spool.get_cursor(POLL_RESUME) or None
     search_filter = build_search_filter(
@@ -152,7 +153,7 @@ async def poll_once(ctx: ActorContext, client: WixClient, not_before: str) -> No
             # Orders already spooled cost one lookup for the page; a bad one is set aside.
             await accept_orders(ctx, page.orders, source="poll", not_before=not_before)
             # ``now`` caps the mark: one garbled far-future date must not hide later orders.
-            now = datetime.fromtimestamp(ctx.wall(), UTC)
+            now = ctx.clock.now(ctx.wall())
             new_mark = advance_mark(mark, page.orders, now=now)
             if new_mark is not None and new_mark != mark:
                 await spool.set_cursor(POLL_MARK, new_mark)

@@ -17,14 +17,16 @@ a release is an accept like any other, so it prints each ticket once whoever com
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 
 import trio
 
 from wixprint.actors.context import ActorContext
 from wixprint.actors.intake import release_orders, settle_payment
+from wixprint.errors import SpoolUnwritable
 from wixprint.logs import get_logger
 from wixprint.receipts.schedule import is_due
 from wixprint.spool.types import PendingOrder
@@ -38,6 +40,9 @@ REFETCH_WAIT = 5.0
 """Seconds a release waits for the order's fresh copy before printing the stored one."""
 RECHECK = 60.0
 """Longest sleep between looks at the schedule: the wall clock may be corrected meanwhile."""
+PAYMENT_LOOKUPS = 4
+"""Payment lookups at once: after an outage a page of 100 orders must not open 100 TLS
+connections against Wix's rate limit (the poll's own pages need it too)."""
 
 log = get_logger("fetcher")
 
@@ -45,6 +50,7 @@ log = get_logger("fetcher")
 async def run_pending(ctx: ActorContext, client: WixClient, not_before: str) -> None:
     """Release held orders and settle payments, for ever (the fetcher cancels it)."""
     spool = ctx.spool.get()
+    lookups = trio.CapacityLimiter(PAYMENT_LOOKUPS)
     async with trio.open_nursery() as nursery:
         fetching: set[str] = set()
         while True:
@@ -55,7 +61,7 @@ async def run_pending(ctx: ActorContext, client: WixClient, not_before: str) -> 
             for item in pending:
                 if item.payment_wait is not None and item.order_id not in fetching:
                     fetching.add(item.order_id)
-                    nursery.start_soon(_settle, ctx, client, item, not_before, fetching)
+                    nursery.start_soon(_settle, ctx, client, item, not_before, fetching, lookups)
                 if not item.hold_until:
                     continue
                 if is_due(item.hold_until, now):
@@ -84,7 +90,18 @@ async def _release(
             return
         raw = stored
     log.info("order_released", order=item.number)
-    await release_orders(ctx, [raw], not_before=not_before)
+    with _kept_pending_if_unwritable(item):
+        await release_orders(ctx, [raw], not_before=not_before)
+
+
+@contextlib.contextmanager
+def _kept_pending_if_unwritable(item: PendingOrder) -> Iterator[None]:
+    """A disk that refuses the write leaves the order pending for the next look, instead of
+    crashing the fetcher (its restart would meet the same row, again and again)."""
+    try:
+        yield
+    except SpoolUnwritable as exc:
+        log.warning("pending_waits_for_spool", order=item.number, error=str(exc))
 
 
 async def _fresh_copy(client: WixClient, order_id: str) -> Mapping[str, object] | None:
@@ -103,18 +120,23 @@ async def _settle(
     item: PendingOrder,
     not_before: str,
     fetching: set[str],
+    lookups: trio.CapacityLimiter,
 ) -> None:
-    answer: Mapping[str, object] | None = None
     try:
-        with trio.move_on_after(PAYMENT_WAIT):
-            try:
-                answer = await client.list_order_transactions(item.order_id)
-            except Exception as exc:  # never let a lookup hold a ticket back
-                log.warning(
-                    "payment_fetch_failed", order=item.number, error_type=type(exc).__name__
-                )
+        async with lookups:
+            answer = await _payment_answer(client, item)
         if answer is None:
             log.info("payment_unknown", order=item.number)
-        await settle_payment(ctx, item.order_id, answer, not_before=not_before)
+        with _kept_pending_if_unwritable(item):
+            await settle_payment(ctx, item.order_id, answer, not_before=not_before)
     finally:
         fetching.discard(item.order_id)
+
+
+async def _payment_answer(client: WixClient, item: PendingOrder) -> Mapping[str, object] | None:
+    with trio.move_on_after(PAYMENT_WAIT):
+        try:
+            return await client.list_order_transactions(item.order_id)
+        except Exception as exc:  # never let a lookup hold a ticket back
+            log.warning("payment_fetch_failed", order=item.number, error_type=type(exc).__name__)
+    return None

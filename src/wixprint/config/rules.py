@@ -11,7 +11,7 @@ from pathlib import Path
 
 import msgspec
 
-from wixprint.config.model import RECEIPT_KINDS, Config
+from wixprint.config.model import RECEIPT_KINDS, Config, PrinterConfig
 from wixprint.config.rules_alerts import check_alert_channels
 from wixprint.config.walker import Report
 from wixprint.vocabulary import BusinessLocation, ItemKind
@@ -115,8 +115,20 @@ def check_semantics(config: Config, report: Report, base_dir: Path) -> Config:
     pem = _webhook_key(wix.webhook_public_key, base_dir, report)
 
     names: set[str] = set()
+    places: dict[tuple[str, str, int], str] = {}
     for i, p in enumerate(config.printers):
         at = f"printers[{i}]"
+        place = _printer_place(p)
+        if place is not None and place in places:
+            # Two entries would each claim, clear and prove jobs on one printer, unaware of
+            # each other: a retry's buffer clear could wipe the other's ticket.
+            report.check(
+                f"{at}.{'host' if p.transport == 'network' else 'device'}",
+                f"the same printer as {places[place]!r}: one [[printers]] entry per printer "
+                "(list every receipt kind it prints in its receipts)",
+            )
+        elif place is not None:
+            places[place] = p.name
         if not p.name.strip():
             report.check(f"{at}.name", "must not be empty")
         elif p.name in names:
@@ -238,3 +250,12 @@ def _webhook_key(value: str, base_dir: Path, report: Report) -> str:
         report.check(path, str(exc))
         return value
     return pem
+
+
+def _printer_place(printer: PrinterConfig) -> tuple[str, str, int] | None:
+    """Where a physical printer is reached (None for a virtual one: a folder each)."""
+    if printer.transport == "network" and printer.host.strip():
+        return ("network", printer.host.strip().lower(), printer.port)
+    if printer.transport == "device" and printer.device.strip():
+        return ("device", printer.device.strip(), 0)
+    return None

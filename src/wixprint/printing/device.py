@@ -5,6 +5,12 @@ once every byte was written. The device is opened non-blocking and written in bo
 from the event loop, waiting for it to become writable in between: a printer that stops
 taking data (paper out, jammed) blocks nothing, the job ends at its deadline, and a shutdown
 cancels it at once. Probes only check that the device is there; they never wait for a job.
+
+usblp takes a non-blocking write as done while its USB transfer is still in flight, and
+closing the file kills that transfer ("leave URB dangling, to be cleaned on close"): the end
+of a ticket would be lost, yet counted as sent. So a job on a character device ends with one
+NUL (ignored by ESC/POS) written blocking on a worker thread: usblp's blocking write first
+waits until the transfer before it completed (through a paper-out too), then for its own.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +57,7 @@ class DeviceTransportStatistics:
 
 def _open(path: str) -> int:
     # No O_CREAT: an unplugged printer must not turn into a regular file under /dev.
-    flags = os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
     return os.open(path, flags)
 
 
@@ -68,6 +75,7 @@ class DeviceTransport:
         self._lock = trio.Lock()
         self._probe_limiter = trio.CapacityLimiter(1)
         self._open_limiter = trio.CapacityLimiter(1)
+        self._drain_limiter = trio.CapacityLimiter(1)
         self._jobs = self._written = self._unknown = self._offline = 0
 
     def statistics(self) -> DeviceTransportStatistics:
@@ -136,6 +144,14 @@ class DeviceTransport:
             try:
                 seconds = self.send_timeout + SAFETY * options.print_seconds
                 await _write_within(fd, clean_start(clear=False) + data, seconds)
+                with trio.fail_after(seconds):
+                    await self._drain(fd)
+            except trio.TooSlowError:
+                self._unknown += 1
+                raise PrintOutcomeUnknown(
+                    f"printer {self.name!r}: the device did not take the ticket's end; "
+                    "the ticket may be on paper"
+                ) from None
             except OSError as exc:
                 self._unknown += 1
                 raise PrintOutcomeUnknown(
@@ -147,6 +163,26 @@ class DeviceTransport:
                     os.close(fd)
             self._written += 1
             return "sent"
+
+    async def _drain(self, fd: int) -> None:
+        """Wait until a character device finished the transfers of the ticket (module
+        docstring); a regular file or FIFO (the tests' stand-ins) has nothing in flight."""
+        if not stat.S_ISCHR(os.fstat(fd).st_mode):
+            return
+        # Its own descriptor: a thread abandoned at the deadline must never touch a number
+        # the next job's open may reuse (it keeps the device busy until the write returns).
+        own = os.dup(fd)
+        await trio.to_thread.run_sync(
+            _write_nul_blocking, own, limiter=self._drain_limiter, abandon_on_cancel=True
+        )
+
+
+def _write_nul_blocking(fd: int) -> None:
+    try:
+        os.set_blocking(fd, True)
+        os.write(fd, b"\0")
+    finally:
+        os.close(fd)
 
 
 async def _write_within(fd: int, data: bytes, seconds: float) -> None:

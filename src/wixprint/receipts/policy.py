@@ -27,7 +27,8 @@ from wixprint.receipts.fingerprints import fingerprints
 from wixprint.receipts.routing import plan_targets, serves
 from wixprint.receipts.schedule import hold_until
 from wixprint.vocabulary import JobTarget
-from wixprint.wix.intake import RESTAURANTS_APP_ID, is_before
+from wixprint.wix.apps import RESTAURANT_APP_IDS
+from wixprint.wix.intake import is_before
 from wixprint.wix.model import Order
 from wixprint.wix.printable import PrintSelection, select_items
 from wixprint.wixtime import format_wix_time
@@ -71,7 +72,7 @@ def _why_not(order: Order, config: Config, not_before: str, selection: PrintSele
     if not_before and is_before(order.created_raw, not_before):
         return "created before not_before"
     if wix.restaurants_app_only and not any(
-        item.app_id == RESTAURANTS_APP_ID for item in order.line_items
+        item.app_id in RESTAURANT_APP_IDS for item in order.line_items
     ):
         return "no Wix Restaurants item"
     if not selection.prints:

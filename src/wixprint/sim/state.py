@@ -96,6 +96,7 @@ class FakeWixShop:
         self._rng = random.Random(seed)
         self._orders: dict[str, dict[str, Any]] = {}
         self._transactions: dict[str, dict[str, Any]] = {}
+        self._indexed_at: dict[str, datetime] = {}
         self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
         self._demo_round = 0
         self.delay = 0.0
@@ -131,6 +132,12 @@ class FakeWixShop:
 
     def order_ids(self) -> list[str]:
         return list(self._orders)
+
+    def index_late(self, order_id: str, seconds: float) -> None:
+        """Keep the order out of search results for ``seconds`` of the shop's clock, as Wix's
+        search index lags its writes (by id it is there at once). Orders indexed out of
+        their ``updatedDate`` order are what the poll's overlap window is for."""
+        self._indexed_at[order_id] = self._clock() + timedelta(seconds=seconds)
 
     def update_order(self, order_id: str, **changes: Any) -> dict[str, Any]:
         """Apply top-level ``changes`` and bump ``updatedDate``; returns a copy."""
@@ -333,10 +340,13 @@ class FakeWixShop:
             else:
                 search_filter = search.get("filter") or {}
                 spec, last = parse_sort(search.get("sort")), None
+            now = self._clock()
             hits = [
                 o
-                for o in self._orders.values()
-                if o.get("status") != "INITIALIZED" and matches(o, search_filter)
+                for key, o in self._orders.items()
+                if o.get("status") != "INITIALIZED"
+                and self._indexed_at.get(key, now) <= now
+                and matches(o, search_filter)
             ]
         except QueryError as exc:
             return validation_error("search.filter", str(exc))

@@ -25,7 +25,9 @@ from wixprint.errors import SpoolError, SpoolUnwritable
 from wixprint.spool import db, db_alerts, db_jobs, db_memory, db_misc, db_orders
 from wixprint.spool.machine import UNPROVEN_LIMIT
 from wixprint.spool.schema import MigrationReport
+from wixprint.spool.storage import WriteCheck, pause_reason
 from wixprint.spool.types import (
+    CAME_DUE_SOURCES,
     AcceptResult,
     IncomingOrder,
     Job,
@@ -96,10 +98,13 @@ class Spool:
         """Upsert the order and create its jobs in one transaction. Idempotent.
 
         Raises:
-            SpoolUnwritable: the disk refuses the write, or intake is paused (disk full).
+            SpoolUnwritable: the disk refuses the write, or intake is paused (disk full) and
+                the order is not one already held whose tickets came due.
         """
-        if self.intake_paused:
-            raise SpoolUnwritable(f"new orders wait: {self.intake_paused}", full=True)
+        if self.intake_paused and order.source not in CAME_DUE_SOURCES:
+            # The refusal says which pause it is: the fetcher's /health line is built from it.
+            refused = self.intake_paused == pause_reason(WriteCheck.REFUSED)
+            raise SpoolUnwritable(f"new orders wait: {self.intake_paused}", full=not refused)
         return await self._run(db_orders.accept, self._db(), order, self._clock())
 
     async def reprint(self, order_key: str, kind: str | None = None) -> list[int]:

@@ -244,6 +244,10 @@ def _plan_accept(
         jobs = [PlannedJob(t, Variant.NEW) for t in ready.targets]
         outcome = AcceptOutcome.SCHEDULED if ready.held else AcceptOutcome.NEW
         return _plan(outcome, 1 if jobs else 0, Variant.NEW, jobs, reason)
+    if is_newer(stored.updated, order.updated):
+        # An older copy than the one held (a release or a payment read before a newer
+        # revision landed): nothing of it is written; the scheduler tries again from the row.
+        return AcceptPlan(AcceptOutcome.DUPLICATE, stored.revision)
     came_due = (bool(stored.hold_until) and not ready.held) or (
         order.settle_payment and not stored.payment_settled
     )

@@ -38,6 +38,12 @@ class AcceptOutcome(enum.Enum):
     """A pre-order held until its release time: stored, at most a notice slip."""
 
 
+CAME_DUE_SOURCES = frozenset({"release", "payment"})
+"""Arrivals of an order the spool already holds whose tickets came due (a pre-order's
+release, its payment method): they are accepted while intake is paused for a full disk, like
+the tickets of every order already received."""
+
+
 @dataclass(frozen=True, slots=True)
 class IncomingOrder:
     """An order handed to the spool by the fetcher or the webhook route."""
@@ -59,7 +65,8 @@ class IncomingOrder:
     targets: tuple[JobTarget, ...]
     """Where each receipt of a NEW order goes (from routing and layout)."""
     source: str = "poll"
-    """poll | webhook | demo | test: recorded for the status pages."""
+    """poll | webhook | push | release | payment | demo | test: recorded for the status
+    pages (``CAME_DUE_SOURCES``: the order is already held)."""
     changes_until: str = ""
     """Wix time after which a change of the order prints nothing (it is history: a refund
     or an archive months later reaches no station). "" for no limit."""

@@ -13,7 +13,6 @@ is "unknown" and Wix's ``Date`` header decides alone.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
 from wixprint.timesync.judge import KernelClock
@@ -68,7 +67,9 @@ def read_kernel_clock() -> KernelClock:
     global _libc
     try:
         if _libc is None:
-            _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+            # The process's own symbols (libc among them): find_library would run ldconfig
+            # in a subprocess, on the event loop.
+            _libc = ctypes.CDLL(None, use_errno=True)
         adjtimex = _libc.adjtimex
     except (OSError, AttributeError) as exc:
         return KernelClock(None, None, f"adjtimex unavailable: {exc}")

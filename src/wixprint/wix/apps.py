@@ -35,7 +35,13 @@ from typing import Final
 
 from wixprint.vocabulary import ItemKind
 
-__all__ = ["APP_IDS", "RESTAURANTS_APP_ID", "TABLE_RESERVATIONS_APP_ID", "item_kind"]
+__all__ = [
+    "APP_IDS",
+    "RESTAURANTS_APP_ID",
+    "RESTAURANT_APP_IDS",
+    "TABLE_RESERVATIONS_APP_ID",
+    "item_kind",
+]
 
 RESTAURANTS_APP_ID: Final = "9a5d83fd-8570-482e-81ab-cfa88942ee60"
 """``catalogReference.appId`` of Wix Restaurants Orders (New) line items."""
@@ -62,6 +68,10 @@ APP_IDS: Final = MappingProxyType(
     }
 )
 """Known app id (lower case) → kind."""
+RESTAURANT_APP_IDS: Final = tuple(
+    app for app, kind in APP_IDS.items() if kind is ItemKind.RESTAURANTS
+)
+"""The apps whose items are Wix Restaurants food (``[wix] restaurants_app_only``)."""
 
 _GIFT_CARD_PRESET: Final = "GIFT_CARD"
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from wixprint.wix.apps import RESTAURANTS_APP_ID
+from wixprint.wix.apps import RESTAURANT_APP_IDS, RESTAURANTS_APP_ID
 from wixprint.wix.jsontext import safe_text
 from wixprint.wixtime import format_wix_time, parse_wix_time
 
@@ -104,7 +104,7 @@ def build_search_filter(
             start = resumed
         search_filter["updatedDate"] = {"$gte": format_wix_time(start)}
     if restaurants_app_only:
-        search_filter["lineItems.catalogReference.appId"] = {"$hasSome": [RESTAURANTS_APP_ID]}
+        search_filter["lineItems.catalogReference.appId"] = {"$hasSome": list(RESTAURANT_APP_IDS)}
     return search_filter
 
 

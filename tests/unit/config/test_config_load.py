@@ -85,7 +85,7 @@ host = "127.0.0.1"
 
 [[printers]]
 name = "bar"
-host = "127.0.0.1"
+host = "127.0.0.2"
 port = "9100"
 transport = "netwrok"
 receipts = ["kitchen", "bar"]

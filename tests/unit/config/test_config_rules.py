@@ -166,15 +166,32 @@ def test_bad_printer_is_refused(body: str, expected: str) -> None:
 
 def test_printer_names_must_be_non_empty_and_unique() -> None:
     text = (
-        _printer('host = "h"', name="kitchen")
-        + _printer('host = "h"', name="kitchen")
-        + _printer('host = "h"', name="")
-        + _printer('host = "h"', name="a/b")
+        _printer('host = "h1"', name="kitchen")
+        + _printer('host = "h2"', name="kitchen")
+        + _printer('host = "h3"', name="")
+        + _printer('host = "h4"', name="a/b")
     )
     assert problems_of(text) == [
         "printers[1].name: duplicate printer name 'kitchen'",
         "printers[2].name: must not be empty",
         "printers[3].name: no slashes, control characters or outer spaces",
+    ]
+
+
+def test_one_printer_is_one_entry() -> None:
+    """Two entries on one printer would each clear and prove jobs unaware of the other."""
+    text = (
+        _printer('host = "192.168.1.50"', name="kitchen")
+        + _printer('host = "192.168.1.50"\nport = 9101', name="bar")  # another port: fine
+        + _printer('host = "192.168.1.50 "\nreceipts = ["driver"]', name="driver")
+        + _printer('transport = "device"\ndevice = "/dev/usb/lp0"', name="a")
+        + _printer('transport = "device"\ndevice = "/dev/usb/lp0"', name="b")
+    )
+    assert problems_of(text) == [
+        "printers[2].host: the same printer as 'kitchen': one [[printers]] entry per printer "
+        "(list every receipt kind it prints in its receipts)",
+        "printers[4].device: the same printer as 'a': one [[printers]] entry per printer "
+        "(list every receipt kind it prints in its receipts)",
     ]
 
 

@@ -51,6 +51,7 @@ def test_orders_created_before_not_before_are_not_printable(orders: dict[str, Or
         ((STORES_APP,), False, False),  # a shop item: never kitchen work by default
         ((None,), True, False),  # a custom item (a deposit)
         ((STORES_APP, "9a5d83fd-8570-482e-81ab-cfa88942ee60"), True, True),
+        (("b278a256-2757-4f19-9313-c05c783bec92",), True, True),  # Restaurants Menus (New)
     ],
 )
 def test_restaurants_app_only_looks_at_the_items(

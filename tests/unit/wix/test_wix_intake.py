@@ -39,7 +39,9 @@ def test_filter_keeps_configured_statuses_once_and_adds_the_restaurants_app() ->
     assert search_filter["status"] == {"$in": ["APPROVED", "CANCELED", "REJECTED"]}
     # Crosses midnight and the year; keeps milliseconds and the Z.
     assert search_filter["updatedDate"] == {"$gte": "2024-12-31T23:54:59.500Z"}
-    assert search_filter["lineItems.catalogReference.appId"] == {"$hasSome": [RESTAURANTS_APP_ID]}
+    assert search_filter["lineItems.catalogReference.appId"] == {
+        "$hasSome": [RESTAURANTS_APP_ID, "b278a256-2757-4f19-9313-c05c783bec92"]
+    }
 
 
 @pytest.mark.parametrize("mark", [None, "", "yesterday", "2025-13-45T00:00:00Z"])
