@@ -119,6 +119,10 @@ class Spool:
         """The order's text for its tickets (with its payment answer, once fetched)."""
         return await self._run(db_orders.order_raw, self._db(), order_id)
 
+    async def find_order_raw(self, order_key: str) -> str | None:
+        """``order_raw`` of an order given by id or number; None if unknown."""
+        return await self._run(db_orders.find_order_raw, self._db(), order_key)
+
     async def order_source(self, order_id: str) -> str | None:
         """The order's text as Wix sent it, to decide on it again."""
         return await self._run(db_orders.order_source, self._db(), order_id)

@@ -264,6 +264,14 @@ def order_raw(conn: sqlite3.Connection, order_id: str) -> str | None:
     return f'{{"{STORED_TRANSACTIONS_KEY}":{payment}{joint}{rest}'
 
 
+def find_order_raw(conn: sqlite3.Connection, order_key: str) -> str | None:
+    """:func:`order_raw` of an order given by id or number (the latest with that number):
+    what a preview renders, so it shows what the printer actor prints."""
+    with read_tx(conn, "find_order"):
+        found = _find_order(conn, order_key)
+    return None if found is None else order_raw(conn, found[0])
+
+
 def order_source(conn: sqlite3.Connection, order_id: str) -> str | None:
     """The order's text as Wix sent it (to decide on it again), None if not held."""
     with read_tx(conn, "order_source"):
