@@ -102,9 +102,14 @@ class Spool:
             raise SpoolUnwritable(f"new orders wait: {self.intake_paused}", full=True)
         return await self._run(db_orders.accept, self._db(), order, self._clock())
 
-    async def reprint(self, order_key: str, kind: str | None = None) -> list[int]:
-        """Operator reprint by order id or number; KeyError if unknown. New job ids."""
-        return await self._run(db_orders.reprint, self._db(), order_key, kind, self._clock())
+    async def reprint(
+        self, order_key: str, kind: str | None = None, printer: str | None = None
+    ) -> list[int]:
+        """Operator reprint by order id or number (of one kind and/or printer, or all);
+        KeyError if unknown. New job ids."""
+        return await self._run(
+            db_orders.reprint, self._db(), order_key, kind, self._clock(), printer
+        )
 
     async def known_revisions(self, order_keys: Sequence[str]) -> dict[str, list[str]]:
         """Per order key, the ``updatedDate`` values the spool holds (row or tombstone, and a
