@@ -204,8 +204,7 @@ def replace_attention(
         for r in conn.execute(
             f"UPDATE jobs SET state = ?, updated_at = ? WHERE order_id = ? AND {guard}"
             " AND (? IS NULL OR kind = ?) AND (? IS NULL OR printer = ?) RETURNING id",
-            (target(JobEvent.REPLACED).value, now, order_id, *states, kind, kind)
-            + (printer, printer),
+            (target(JobEvent.REPLACED).value, now, order_id, *states, kind, kind, *[printer] * 2),
         ).fetchall()
     ]
     for job_id in ids:
