@@ -96,6 +96,7 @@ async def open_reprint(page: DevTools, receipt: str, printer: str) -> None:
 
 async def viewport_shot(page: DevTools, path: Path) -> None:
     """What the screen shows now (the README's pictures are made from these)."""
+    await page.js("document.getElementById('notice').hidden = true")
     shot = await page.call("Page.captureScreenshot", format="png")
     await trio.Path(path).write_bytes(base64.b64decode(shot["data"]))
 
