@@ -103,6 +103,8 @@ class PrinterState(Event):
     cover_open: bool
     since: float
     reason: str = ""
+    paused: bool = False
+    """An operator paused it: its jobs wait and its problems raise no alert."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

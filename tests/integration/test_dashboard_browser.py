@@ -47,6 +47,8 @@ BROWSER_FLAGS = (
     "--remote-debugging-port=0",
 )
 LISTENING = "DevTools listening on "
+ENGLISH = '\n[alerts]\nlanguage = "en"\n'
+"""The dashboard speaks the owner's language (``[alerts] language``, German by default)."""
 
 pytestmark = pytest.mark.skipif(
     shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed (make browser-deps)"
@@ -189,7 +191,8 @@ async def test_dashboard_shows_the_shop_and_a_printed_order_appears_live(
     tmp_path: Path, fixtures_dir: Path
 ) -> None:
     async with open_rig(tmp_path) as rig:
-        text = config_text(tmp_path, rig.shop_url, {n: p.port for n, p in rig.printers.items()})
+        ports = {n: p.port for n, p in rig.printers.items()}
+        text = config_text(tmp_path, rig.shop_url, ports, extra=ENGLISH)
         text = tune(text, "printers", probe_interval=1.0)
         text = tune(text, "connectivity", interval=1.0, interval_down=1.0)
         text = tune(text, "wix", poll_interval=0.5)

@@ -346,3 +346,20 @@ async def test_an_operator_reprint_replaces_the_set_aside_job(
     assert new is not None
     assert (old.state, new.state, new.reprint) == (JobState.REPLACED, JobState.QUEUED, True)
     assert await spool.attention_jobs() == []
+
+
+async def test_reprint_of_one_printer_replaces_only_its_job_set_aside(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    """Retrying a job set aside on the bar reprints that ticket there, and nowhere else."""
+    targets = (JobTarget("kitchen", "kitchen"), JobTarget("kitchen", "bar"))
+    await spool.accept(make_order(targets=targets))
+    for printer in ("kitchen", "bar"):
+        job = await claim(spool, printer)
+        assert await spool.record_unknown(job.id, counted=True, limit=1) is JobState.ATTENTION
+    (copy_id,) = await spool.reprint("10001", "kitchen", printer="bar")
+    copy = await spool.get_job(copy_id)
+    assert copy is not None
+    assert (copy.printer, copy.kind, copy.reprint) == ("bar", "kitchen", True)
+    states = {j.printer: j.state for j in [await spool.get_job(i) for i in (1, 2)] if j}
+    assert states == {"bar": JobState.REPLACED, "kitchen": JobState.ATTENTION}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 
 RECENT_EVENTS = 200
+PAUSED_META = "printer_paused:"
+"""Spool meta key prefix (then the printer's name): "1" while an operator has it paused, so
+a pause outlasts a restart."""
 
 
 class Doorbell:
@@ -175,6 +178,8 @@ class ActorContext:
     """Restart history persisted across processes (``runner.py`` passes one; tests may not)."""
     clock: ClockTruth = field(default_factory=ClockTruth)
     """Whether the wall clock can be trusted, and the first start (the clock actor's)."""
+    paused: set[str] = field(default_factory=set)
+    """Printers an operator paused: their actors claim no job, their problems raise no alert."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -196,6 +201,33 @@ class ActorContext:
         for name, bell in self.doorbells.items():
             if printers is None or name in printers:
                 bell.ring()
+
+    def set_paused(self, name: str, paused: bool) -> None:
+        """Pause or resume a printer; the change is published with its last known state, so
+        the alerter drops (or takes up again) its problems and the dashboard shows it."""
+        if (name in self.paused) == paused:
+            return
+        if paused:
+            self.paused.add(name)
+        else:
+            self.paused.discard(name)
+        last = self.last_printer_state.get(name)
+        link = self.printer_links.get(name)
+        status = link.state if link is not None else None
+        if last is not None:
+            self.publish(replace(last, at=self.wall(), paused=paused))
+        if status is not None:
+            reason = last.reason if last is not None else ""
+            self.health.set(f"printer:{name}", *self._printer_health(name, status, reason))
+        else:  # not checked yet: "paused", or back to "not checked yet"
+            state = (Health.DEGRADED, "paused") if paused else (Health.DOWN, "starting")
+            self.health.set(f"printer:{name}", *state)
+        self.ring((name,))
+
+    def _printer_health(self, name: str, status: PrinterStatus, reason: str) -> tuple[Health, str]:
+        if name in self.paused:
+            return Health.DEGRADED, "paused"
+        return printer_health(status, reason)
 
     def report_printer(
         self, name: str, status: PrinterStatus, *, reason: str = "", force: bool = False
@@ -224,9 +256,10 @@ class ActorContext:
                 cover_open=status.cover_open,
                 since=change.since,
                 reason=reason,
+                paused=name in self.paused,
             )
         )
-        self.health.set(f"printer:{name}", *printer_health(status, reason))
+        self.health.set(f"printer:{name}", *self._printer_health(name, status, reason))
         if status.can_print:
             self.ring((name,))
             if change.old is not None and not change.old.can_print and prev_since is not None:

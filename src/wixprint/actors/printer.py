@@ -33,7 +33,7 @@ import random
 import trio
 from structlog.stdlib import BoundLogger
 
-from wixprint.actors.context import ActorContext, Doorbell
+from wixprint.actors.context import PAUSED_META, ActorContext, Doorbell
 from wixprint.config import PrinterConfig
 from wixprint.errors import PrinterNotReady, PrinterOffline, PrintOutcomeUnknown
 from wixprint.events import TicketNeedsAttention, TicketPrinted, TicketQuarantined
@@ -82,11 +82,16 @@ async def run_printer(
     for requeued in interrupted:
         log.warning("job_interrupted_requeued", job=requeued.id, order=requeued.order_number)
     ctx.health.register(f"printer:{printer.name}")
+    if await spool.get_meta(PAUSED_META + printer.name) == "1":  # paused before a restart
+        ctx.set_paused(printer.name, True)
     task_status.started()
     me = current_child()
     transport = ctx.transports[printer.name]
     failures = 0
     while not me.stop_requested.is_set():
+        if printer.name in ctx.paused:  # an operator paused it: jobs wait, a resume rings
+            await _wait(bell, me.stop_requested, printer.probe_interval)
+            continue
         await _resolve_late_proofs(ctx, spool, transport, printer.name, log)
         if transport.capabilities is None and not await _identify(ctx, printer, transport, log):
             await _wait_until_printable(ctx, printer, bell, me.stop_requested)

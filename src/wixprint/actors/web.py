@@ -8,15 +8,23 @@ so in-flight requests finish and websockets close with 1001.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import partial
 
 import trio
 
 from wixprint.actors.context import ActorContext
 from wixprint.actors.intake import accept_orders, not_before_now
+from wixprint.actors.web_actions import DashboardActions
+from wixprint.alerts.messages import AlertFacts, Category, title
 from wixprint.errors import ConfigError
-from wixprint.events import ActorRestarted, AlertEvent, RecoveryRecorded, TicketNeedsAttention
+from wixprint.events import (
+    ActorRestarted,
+    AlertEvent,
+    PrinterState,
+    RecoveryRecorded,
+    TicketNeedsAttention,
+)
 from wixprint.logs import get_logger
 from wixprint.printing.base import Transport
 from wixprint.printing.profiles import resolve_profile
@@ -82,6 +90,8 @@ def connectivity_json(ctx: ActorContext) -> dict[str, object]:
         transport = ctx.transports.get(printer.name)
         if transport is not None:
             entry.update(printer_profile_json(printer.model, printer.columns, transport))
+        entry["paused"] = printer.name in ctx.paused
+        entry["problem"] = printer_problem(ctx, printer.name, state)
         printers[printer.name] = entry
     return {
         "internet": None
@@ -89,6 +99,27 @@ def connectivity_json(ctx: ActorContext) -> dict[str, object]:
         else {"online": internet.online, "since": internet.since, "target": internet.target},
         "printers": printers,
     }
+
+
+def printer_problem(
+    ctx: ActorContext, name: str, state: PrinterState | None
+) -> dict[str, str] | None:
+    """What the dashboard shows in large type: paused, cover open, paper out or offline, in
+    the configured language (the alert mails' own titles)."""
+    if name in ctx.paused:
+        return {"kind": "paused", "title": ""}
+    if state is None:
+        return None
+    if state.cover_open:
+        kind: Category = "cover_open"
+    elif state.paper == "out":
+        kind = "paper_out"
+    elif not state.online:
+        kind = "printer_offline"
+    else:
+        return None
+    facts = AlertFacts(category=kind, key=f"{kind}:{name}", level="critical", since=state.since)
+    return {"kind": kind, "title": title(replace(facts, target=name), ctx.config.alerts.language)}
 
 
 def printer_profile_json(model: str, columns: int, transport: Transport) -> dict[str, object]:
@@ -187,14 +218,7 @@ async def run_web(
     async def orders(limit: int) -> Sequence[Mapping[str, object]]:
         return [order_json(o) for o in await spool.recent_orders(limit)]
 
-    async def reprint(key: str, kind: str | None) -> Sequence[int]:
-        if kind is not None and kind not in ("kitchen", "driver", "customer"):
-            raise ValueError(f"unknown receipt kind {kind!r}")
-        job_ids = await spool.reprint(key, kind)
-        log.info("operator_reprint", order=key, jobs=len(job_ids))
-        ctx.ring()
-        return job_ids
-
+    actions = DashboardActions(ctx, spool)
     instances_seen: set[str] = set()
 
     async def webhook(body: bytes) -> None:
@@ -230,7 +254,9 @@ async def run_web(
         recovery=recovery,
         connectivity=lambda: connectivity_json(ctx),
         orders=orders,
-        reprint=reprint,
+        reprint=actions.reprint,
+        actions=actions,
+        language=cfg.alerts.language,
         webhook=webhook if public_key is not None else None,
         automation=automation if cfg.wix.automation_token else None,
         automation_token=cfg.wix.automation_token,

@@ -231,7 +231,7 @@ class AlertEngine:
                 category,
                 level,
                 cond_grace,
-                active=active,
+                active=active and not ev.paused,  # paused by an operator: nobody to call
                 at=ev.at,
                 since=ev.since,
                 ended=ended,

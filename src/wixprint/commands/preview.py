@@ -18,12 +18,9 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from wixprint.config import Config, load_config, resolve_config_path
-from wixprint.errors import ConfigError, RenderError
-from wixprint.printing.paper import CELL, lay_out
-from wixprint.printing.png import png_bytes
-from wixprint.printing.profiles import resolve_profile
-from wixprint.printing.virtual import render_preview
-from wixprint.receipts.preview import preview_tickets
+from wixprint.errors import ConfigError, RenderError, SpoolError
+from wixprint.receipts.preview import preview_png, preview_tickets
+from wixprint.spool.db_orders import find_order_raw
 from wixprint.wix.parse import parse_order
 
 __all__ = ["load_raw_order", "run_preview"]
@@ -56,18 +53,15 @@ def load_raw_order(what: str, config: Config) -> dict[str, Any]:
     try:
         conn = sqlite3.connect(f"{spool.as_uri()}?mode=ro", uri=True)
         try:
-            row = conn.execute(
-                "SELECT raw_json FROM orders WHERE order_id = ? OR number = ?"
-                " ORDER BY received_at DESC LIMIT 1",
-                (what, what),
-            ).fetchone()
+            # The printer actor's own read: the order with its payment answer, once fetched.
+            text = find_order_raw(conn, what)
         finally:
             conn.close()
-    except sqlite3.Error as exc:  # the state folder is the service user's: 0700
+    except (sqlite3.Error, SpoolError) as exc:  # the state folder is the service user's: 0700
         raise LookupError(f"cannot read the spool {spool} ({exc}): try with sudo") from None
-    if row is None:
+    if text is None:
         raise LookupError(f"order {what} is not in the spool")
-    raw = json.loads(row[0])
+    raw = json.loads(text)
     if isinstance(raw, dict):
         return raw
     raise LookupError(f"order {what}: the spool holds no order object")
@@ -100,16 +94,11 @@ def run_preview(
     if not tickets:
         print(f"order {order.number or order.id} prints no {receipt or ''} ticket", file=err)
         return 2
-    papers = []
     for shown in tickets:
-        printer = shown.printer
         # 0 columns: the profile's width, as the service renders it (model "auto": the
         # printer is not asked here, so the generic profile unless a model is configured).
-        columns = printer.columns or resolve_profile(printer.model).columns
-        title = f"{shown.kind} @ {printer.name} ({columns} columns)"
-        print(render_preview(shown.ticket.data, title=title), file=out)
-        papers.extend(lay_out(shown.ticket.data, width=columns * CELL["A"][0]))
+        print(shown.text, file=out)
     if png:
-        Path(png).write_bytes(png_bytes(papers))
+        Path(png).write_bytes(preview_png(tickets))
         print(f"picture: {png}", file=out)
     return 0

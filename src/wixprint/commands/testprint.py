@@ -14,14 +14,11 @@ from zoneinfo import ZoneInfo
 
 from wixprint.config import Config, PrinterConfig
 from wixprint.errors import PrinterNotReady, PrinterOffline, PrintOutcomeUnknown
-from wixprint.printing.base import JobOptions, Transport
+from wixprint.printing.base import Transport
 from wixprint.printing.factory import make_transport
-from wixprint.printing.profiles import resolve_profile
-from wixprint.receipts.testticket import render_test_ticket
-from wixprint.vocabulary import PrinterStatus
+from wixprint.receipts.testticket import print_test_ticket
 
-TEST_TAG = b"~TST"
-"""Not a job tag (job tags never contain ``~``): a late reply can never confirm a job."""
+__all__ = ["print_test_tickets"]
 
 
 async def print_test_tickets(config: Config, only: str | None = None) -> int:
@@ -44,20 +41,12 @@ async def print_test_tickets(config: Config, only: str | None = None) -> int:
 async def _print_one(
     config: Config, printer: PrinterConfig, transport: Transport, now: datetime
 ) -> None:
-    caps = await transport.identify()
-    profile = resolve_profile(printer.model, caps.model)
-    ticket = render_test_ticket(config=config, printer=printer, now=now, profile=profile)
-    statuses: list[PrinterStatus] = []
-    options = JobOptions(print_seconds=profile.print_seconds(ticket.length))
-    await transport.print_job(ticket.data, tag=TEST_TAG, on_status=statuses.append, options=options)
-    proof = transport.proof_mode()
-    columns = printer.columns or profile.columns
-    said = f"reports {caps.model!r}" if caps.model else "does not name its model"
-    print(f"{printer.name}: printed ({said}; profile {profile.name}, {columns} columns)")
-    print(f"{printer.name}: proof of print: {proof.mode}")
-    if proof.warning:
-        print(f"{printer.name}: WARNING - {proof.warning}")
-    detected = resolve_profile("auto", caps.model)
-    if printer.model not in ("auto", detected.name) and detected.epson:
-        hint = f'set model = "{detected.name}"'
-        print(f"{printer.name}: WARNING - the printer says it is a {caps.model}: {hint}")
+    done = await print_test_ticket(config, printer, transport, now)
+    said = f"reports {done.model!r}" if done.model else "does not name its model"
+    print(f"{printer.name}: printed ({said}; profile {done.profile}, {done.columns} columns)")
+    print(f"{printer.name}: proof of print: {done.proof}")
+    if done.warning:
+        print(f"{printer.name}: WARNING - {done.warning}")
+    if done.model_hint:
+        hint = f"set {done.model_hint}"
+        print(f"{printer.name}: WARNING - the printer says it is a {done.model}: {hint}")

@@ -35,7 +35,7 @@ from wixprint.printing.base import (
 from wixprint.printing.capabilities import Capabilities, is_probe_tag, read_capabilities
 from wixprint.printing.link import STATUS_ROUNDS, Lost, PrinterLink, Silent, open_printer_link
 from wixprint.printing.profiles import SAFETY
-from wixprint.printing.protocol import clean_start, process_id_request
+from wixprint.printing.protocol import frame_job
 from wixprint.supervisor import faults
 from wixprint.vocabulary import PrinterStatus
 
@@ -305,8 +305,7 @@ class NetworkTransport:
             if self.proof != "none" and (self._caps is None or not self._caps.known):
                 await self._identify(link)  # first contact, or back after losing it
             mode = self._mode() or "status"
-            trailer = process_id_request(tag) if mode == "process_id" else b""
-            payload = clean_start(clear=options.retry) + data + trailer
+            payload = frame_job(data, tag=tag, clear=options.retry, process_id=mode == "process_id")
             await self._send(link, payload, self.send_timeout + SAFETY * options.print_seconds)
             confirmation: Confirmation = "sent"
             if mode == "process_id":

@@ -28,6 +28,7 @@ __all__ = [
     "StatusByte",
     "clean_start",
     "dle_eot",
+    "frame_job",
     "is_asb_first_byte",
     "is_status_byte",
     "job_tag",
@@ -35,6 +36,7 @@ __all__ = [
     "printer_info_request",
     "process_id_request",
     "tag_owner",
+    "unframe_job",
 ]
 
 DLE_EOT_PRINTER = b"\x10\x04\x01"
@@ -197,6 +199,35 @@ def clean_start(*, clear: bool) -> bytes:
     still holds from an earlier attempt, and its stored process ids.
     """
     return (CLEAR_BUFFERS if clear else b"") + b"\x00" * MAX_PENDING_PAYLOAD
+
+
+def frame_job(data: bytes, *, tag: bytes, clear: bool, process_id: bool) -> bytes:
+    """What goes to a network printer for one ticket: the clean start, the ticket's own bytes
+    (which begin with ``ESC @``), then, when proof is by process id, ``GS ( H`` with ``tag``.
+    :func:`unframe_job` is its inverse: the one place that knows this framing."""
+    trailer = process_id_request(tag) if process_id else b""
+    return clean_start(clear=clear) + data + trailer
+
+
+def unframe_job(received: bytes, *, tag: bytes) -> bytes:
+    """The ticket inside what a printer received on the connection that printed the job with
+    process id ``tag``: from the first clean start (``MAX_PENDING_PAYLOAD`` NULs, then the
+    ticket's ``ESC @``) after the previous job's ``GS ( H`` up to this job's. Status queries
+    before and after it are not part of it.
+
+    Exact, not a search for something similar: ValueError unless the request for ``tag`` is
+    there once and a clean start precedes it.
+    """
+    trailer = process_id_request(tag)
+    end = received.find(trailer)
+    if end < 0 or received.find(trailer, end + 1) >= 0:
+        raise ValueError(f"no single process id request for {tag!r}")
+    previous = received.rfind(trailer[:-_TAG_LENGTH], 0, end)
+    begin = 0 if previous < 0 else previous + len(trailer)
+    start = received.find(clean_start(clear=False) + b"\x1b@", begin, end)
+    if start < 0:
+        raise ValueError(f"no clean start before the request for {tag!r}")
+    return received[start + MAX_PENDING_PAYLOAD : end]
 
 
 @dataclass(frozen=True, slots=True)

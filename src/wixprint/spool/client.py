@@ -107,9 +107,14 @@ class Spool:
             raise SpoolUnwritable(f"new orders wait: {self.intake_paused}", full=not refused)
         return await self._run(db_orders.accept, self._db(), order, self._clock())
 
-    async def reprint(self, order_key: str, kind: str | None = None) -> list[int]:
-        """Operator reprint by order id or number; KeyError if unknown. New job ids."""
-        return await self._run(db_orders.reprint, self._db(), order_key, kind, self._clock())
+    async def reprint(
+        self, order_key: str, kind: str | None = None, printer: str | None = None
+    ) -> list[int]:
+        """Operator reprint by order id or number (of one kind and/or printer, or all);
+        KeyError if unknown. New job ids."""
+        return await self._run(
+            db_orders.reprint, self._db(), order_key, kind, self._clock(), printer
+        )
 
     async def known_revisions(self, order_keys: Sequence[str]) -> dict[str, list[str]]:
         """Per order key, the ``updatedDate`` values the spool holds (row or tombstone, and a
@@ -123,6 +128,10 @@ class Spool:
     async def order_raw(self, order_id: str) -> str | None:
         """The order's text for its tickets (with its payment answer, once fetched)."""
         return await self._run(db_orders.order_raw, self._db(), order_id)
+
+    async def find_order_raw(self, order_key: str) -> str | None:
+        """``order_raw`` of an order given by id or number; None if unknown."""
+        return await self._run(db_orders.find_order_raw, self._db(), order_key)
 
     async def order_source(self, order_id: str) -> str | None:
         """The order's text as Wix sent it, to decide on it again."""

@@ -190,17 +190,21 @@ def resolve_late_proof(
 
 
 def replace_attention(
-    conn: sqlite3.Connection, order_id: str, kind: str | None, now: float
+    conn: sqlite3.Connection,
+    order_id: str,
+    kind: str | None,
+    now: float,
+    printer: str | None = None,
 ) -> list[int]:
-    """attention → replaced for an order's jobs (of one receipt kind, or all), inside the
-    caller's transaction: an operator reprint takes their place."""
+    """attention → replaced for an order's jobs (of one receipt kind and/or printer, or all),
+    inside the caller's transaction: an operator reprint takes their place."""
     guard, states = _guard(JobEvent.REPLACED)
     ids = [
         int(r[0])
         for r in conn.execute(
             f"UPDATE jobs SET state = ?, updated_at = ? WHERE order_id = ? AND {guard}"
-            " AND (? IS NULL OR kind = ?) RETURNING id",
-            (target(JobEvent.REPLACED).value, now, order_id, *states, kind, kind),
+            " AND (? IS NULL OR kind = ?) AND (? IS NULL OR printer = ?) RETURNING id",
+            (target(JobEvent.REPLACED).value, now, order_id, *states, kind, kind, *[printer] * 2),
         ).fetchall()
     ]
     for job_id in ids:

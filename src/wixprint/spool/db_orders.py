@@ -202,8 +202,15 @@ def _find_order(conn: sqlite3.Connection, order_key: str) -> tuple[str, int] | N
     return None if row is None else (str(row[0]), int(row[1]))
 
 
-def reprint(conn: sqlite3.Connection, order_key: str, kind: str | None, now: float) -> list[int]:
-    """Operator reprint by order id or number: one new job per (kind, printer) it had.
+def reprint(
+    conn: sqlite3.Connection,
+    order_key: str,
+    kind: str | None,
+    now: float,
+    printer: str | None = None,
+) -> list[int]:
+    """Operator reprint by order id or number: one new job per (kind, printer) it had, or
+    only those of one receipt kind and/or one printer (a job set aside is retried so).
 
     Each copy takes the order's latest revision and the variant of that ticket's latest job,
     so a reprinted kitchen ticket of a canceled order still says CANCELED. KeyError for an
@@ -214,13 +221,13 @@ def reprint(conn: sqlite3.Connection, order_key: str, kind: str | None, now: flo
         if found is None:
             raise KeyError(order_key)
         order_id, revision = found
-        replace_attention(conn, order_id, kind, now)  # the new copies take their place
+        replace_attention(conn, order_id, kind, now, printer)  # the copies take their place
         pairs = conn.execute(
             "SELECT kind, printer, (SELECT l.variant FROM jobs l WHERE l.order_id = j.order_id"
             " AND l.kind = j.kind AND l.printer = j.printer ORDER BY l.revision DESC, l.id DESC"
             " LIMIT 1) FROM jobs j WHERE order_id = ? AND (? IS NULL OR kind = ?)"
-            " GROUP BY kind, printer ORDER BY MIN(id)",
-            (order_id, kind, kind),
+            " AND (? IS NULL OR printer = ?) GROUP BY kind, printer ORDER BY MIN(id)",
+            (order_id, kind, kind, printer, printer),
         ).fetchall()
         job_ids = []
         for pair_kind, printer, variant in pairs:
@@ -262,6 +269,14 @@ def order_raw(conn: sqlite3.Connection, order_id: str) -> str | None:
     # Both parts are JSON we wrote (an object, and the answer's text): splicing keeps the
     # order's text as Wix sent it and costs no parse.
     return f'{{"{STORED_TRANSACTIONS_KEY}":{payment}{joint}{rest}'
+
+
+def find_order_raw(conn: sqlite3.Connection, order_key: str) -> str | None:
+    """:func:`order_raw` of an order given by id or number (the latest with that number):
+    what a preview renders, so it shows what the printer actor prints."""
+    with read_tx(conn, "find_order"):
+        found = _find_order(conn, order_key)
+    return None if found is None else order_raw(conn, found[0])
 
 
 def order_source(conn: sqlite3.Connection, order_id: str) -> str | None:

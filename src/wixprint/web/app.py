@@ -20,6 +20,7 @@ from wixprint.web.deps import WebDeps
 from wixprint.web.guard import PUBLIC_PREFIX, is_public_route
 from wixprint.web.responses import error_response
 from wixprint.web.routes_actions import MAX_WEBHOOK_BODY, register_action_routes
+from wixprint.web.routes_admin import register_admin_routes
 from wixprint.web.routes_status import register_status_routes
 from wixprint.web.routes_ws import register_ws_routes
 
@@ -41,6 +42,7 @@ def create_app(deps: WebDeps) -> QuartTrio:
     )
     register_status_routes(app, deps)
     register_action_routes(app, deps)
+    register_admin_routes(app, deps)
     register_ws_routes(app, deps)
     register_dashboard_route(app, deps)
     _register_hooks(app)

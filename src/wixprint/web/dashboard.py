@@ -22,10 +22,13 @@ from quart_trio import QuartTrio
 
 from wixprint.web.alarm import alarm_wav
 from wixprint.web.deps import WebDeps
+from wixprint.web.texts import dashboard_texts
 
 __all__ = ["Dashboard", "embed_json", "load_dashboard", "register_dashboard_route"]
 
 PLACEHOLDER = "{{INITIAL_STATE}}"
+TEXTS_PLACEHOLDER = "{{TEXTS}}"
+LANG_PLACEHOLDER = "{{LANG}}"
 _INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL)
 _ESCAPES = {
     "<": "\\u003c",
@@ -52,8 +55,11 @@ class Dashboard:
     template: str
     csp: str
 
-    def render(self, recent_events: Sequence[Mapping[str, object]]) -> bytes:
-        return self.template.replace(PLACEHOLDER, embed_json(list(recent_events))).encode()
+    def render(self, recent_events: Sequence[Mapping[str, object]], language: str = "en") -> bytes:
+        lang = "de" if language == "de" else "en"
+        page = self.template.replace(LANG_PLACEHOLDER, lang, 1)
+        page = page.replace(TEXTS_PLACEHOLDER, embed_json(dashboard_texts(lang)), 1)
+        return page.replace(PLACEHOLDER, embed_json(list(recent_events)), 1).encode()
 
 
 def load_dashboard() -> Dashboard:
@@ -92,7 +98,8 @@ def register_dashboard_route(app: QuartTrio, deps: WebDeps) -> None:
     @app.get("/")
     async def index() -> Response:
         response: Response = app.response_class(
-            dashboard.render(deps.recent_events()), content_type="text/html; charset=utf-8"
+            dashboard.render(deps.recent_events(), deps.language),
+            content_type="text/html; charset=utf-8",
         )
         response.headers["Content-Security-Policy"] = dashboard.csp
         response.headers["Cache-Control"] = "no-cache"

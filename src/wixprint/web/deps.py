@@ -18,7 +18,7 @@ from wixprint.events import Event
 from wixprint.health import HealthSnapshot
 from wixprint.web.metrics import Metrics
 
-__all__ = ["EventSubscription", "WebDeps"]
+__all__ = ["EventSubscription", "PrinterActions", "WebDeps"]
 
 
 class EventSubscription(Protocol):
@@ -45,9 +45,9 @@ class WebDeps:
     """JSON-ready: internet and each printer (online, since, paper, cover, last check)."""
     orders: Callable[[int], Awaitable[Sequence[Mapping[str, object]]]]
     """Recent orders, newest first, at most ``limit``; no names, phones or addresses."""
-    reprint: Callable[[str, str | None], Awaitable[Sequence[int]]]
-    """(order id or number, receipt kind or None for all) -> new job ids.
-    Raises KeyError for an unknown order, ValueError for a bad receipt kind."""
+    reprint: Callable[[str, str | None, str | None], Awaitable[Sequence[int]]]
+    """(order id or number, receipt kind or None for all, printer or None for all) -> new
+    job ids. Raises KeyError for an unknown order, ValueError for a bad kind or printer."""
     subscribe: Callable[[], AbstractContextManager[EventSubscription]]
     """Opens one bus subscription; leaving the context unsubscribes."""
     metrics: Metrics
@@ -64,3 +64,31 @@ class WebDeps:
     """The secret path segment of the automation push; empty: 404."""
     recent_events: Callable[[], Sequence[Mapping[str, object]]] = lambda: ()
     """Recent events as JSON dicts, oldest first: the dashboard's initial state."""
+    actions: PrinterActions | None = None
+    """The dashboard's other admin actions; None: those routes answer 404."""
+    language: str = "en"
+    """The dashboard's language (``[service] language``)."""
+
+
+class PrinterActions(Protocol):
+    """What an operator can do from the dashboard besides a reprint (admin token)."""
+
+    async def test_print(self, printer: str) -> Mapping[str, object]:
+        """Print the test ticket; what the printer said (model, profile, proof, warning).
+        KeyError: unknown printer. ``PrinterOffline``/``PrinterNotReady``/
+        ``PrintOutcomeUnknown`` like ``wixprint test-print``."""
+        ...
+
+    async def set_paused(self, printer: str, paused: bool) -> None:
+        """Pause (jobs wait, no alerts) or resume; kept across restarts. KeyError: unknown."""
+        ...
+
+    async def retry(self, job_id: int) -> Sequence[int]:
+        """Reprint a job set aside (needs attention) on its printer; the new job ids.
+        KeyError: unknown job; ValueError: the job is not set aside."""
+        ...
+
+    async def preview(self, order: str, receipt: str | None) -> Mapping[str, object]:
+        """The order's tickets as they print (text per ticket, one PNG as base64).
+        KeyError: unknown order; ValueError: a bad receipt kind or nothing to show."""
+        ...

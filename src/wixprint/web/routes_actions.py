@@ -20,7 +20,13 @@ from wixprint.web.deps import WebDeps
 from wixprint.web.responses import error_response, json_response
 from wixprint.wix.webhook import MAX_WEBHOOK_BODY
 
-__all__ = ["MAX_WEBHOOK_BODY", "check_admin", "register_action_routes"]
+__all__ = [
+    "MAX_WEBHOOK_BODY",
+    "action_fields",
+    "check_admin",
+    "fixed_reason",
+    "register_action_routes",
+]
 
 log = logging.getLogger("wixprint.web")
 
@@ -30,6 +36,22 @@ _WEBHOOK_REASONS = {
     403: "webhook not allowed",
     413: "webhook too large",
 }
+
+
+FIXED_REASONS = frozenset(
+    {
+        "unknown receipt kind",
+        "unknown printer",
+        "job is not set aside",
+        "nothing to show",
+        "cannot render",
+    }
+)
+"""What a dependency's ValueError may say to the client: fixed words, never its input."""
+
+
+def fixed_reason(exc: ValueError, default: str = "bad request") -> str:
+    return str(exc) if str(exc) in FIXED_REASONS else default
 
 
 def _presented_token() -> str | None:
@@ -52,22 +74,26 @@ def check_admin(configured: str) -> Response | None:
     return None
 
 
-async def _receipt_kind() -> str | None:
-    """``receipt`` from a JSON body, else from the query string; ValueError when unusable."""
+async def action_fields(*names: str) -> dict[str, str | None]:
+    """Each of ``names`` from a JSON body, else from the query string; ValueError when
+    unusable. (A small action body: the app's content limit caps it.)"""
     body = await request.get_data(cache=False, as_text=False, parse_form_data=False)
+    data: dict[str, object] = {}
     if body.strip():
         try:
-            data = json.loads(body)
+            loaded = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise ValueError("body must be JSON") from None
-        if not isinstance(data, dict):
+        if not isinstance(loaded, dict):
             raise ValueError("body must be a JSON object")
-        kind = data.get("receipt")
-        if kind is not None:
-            if not isinstance(kind, str):
-                raise ValueError("receipt must be a string")
-            return kind
-    return request.args.get("receipt") or None
+        data = loaded
+    out: dict[str, str | None] = {}
+    for name in names:
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{name} must be a string")
+        out[name] = value or request.args.get(name) or None
+    return out
 
 
 def register_action_routes(app: QuartTrio, deps: WebDeps) -> None:
@@ -77,17 +103,21 @@ def register_action_routes(app: QuartTrio, deps: WebDeps) -> None:
         if denied is not None:
             return denied
         try:
-            kind = await _receipt_kind()
+            fields = await action_fields("receipt", "printer")
         except ValueError as exc:
             return error_response(400, str(exc))
+        kind, printer = fields["receipt"], fields["printer"]
         try:
-            job_ids = await deps.reprint(order, kind)
+            job_ids = await deps.reprint(order, kind, printer)
         except KeyError:
             return error_response(404, "unknown order")
-        except ValueError:
-            return error_response(400, "unknown receipt kind")
+        except ValueError as exc:
+            return error_response(400, fixed_reason(exc))
         log.info("reprint_requested", extra={"order": order, "receipt": kind, "jobs": job_ids})
-        return json_response({"order": order, "receipt": kind, "jobs": list(job_ids)})
+        body = {"order": order, "receipt": kind, "jobs": list(job_ids)}
+        if printer:
+            body["printer"] = printer
+        return json_response(body)
 
     @app.post("/webhooks/wix")
     async def webhook() -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.unit.alerts.helpers import RESTAURANT, T0, engine, kinds, printer, simulate
@@ -407,3 +409,16 @@ def test_a_clock_fixed_by_ntp_soon_after_boot_is_not_mailed_a_lasting_skew_is() 
     assert actions[0].level == "warning"
     assert "Uhr des Raspberry Pi falsch" in actions[0].subject
     assert behind in actions[0].body
+
+
+def test_a_paused_printer_raises_nothing_and_is_alerted_again_when_resumed() -> None:
+    eng = engine()
+    events = [
+        replace(printer(T0, paper="out"), paused=True),  # the roll is changed, paused
+        replace(printer(T0 + 60, online=False, since=T0 + 60), paused=True),  # switched off
+        printer(T0 + 1000, online=False, since=T0 + 60),  # resumed, still off
+    ]
+    actions = simulate(eng, events, start=T0, end=T0 + 1200)
+    # Nothing while paused; resumed, the outage counts from when it began: its grace is over.
+    assert kinds(actions) == [("raise", "printer_offline:kitchen")]
+    assert actions[0].at == T0 + 1000

@@ -20,11 +20,13 @@ from wixprint.printing.protocol import (
     StatusByte,
     clean_start,
     dle_eot,
+    frame_job,
     job_tag,
     parse_status,
     printer_info_request,
     process_id_request,
     tag_owner,
+    unframe_job,
 )
 from wixprint.vocabulary import PrinterStatus
 
@@ -173,3 +175,26 @@ def test_replies_split_across_reads(data: st.DataObject) -> None:
 @given(st.binary(max_size=200))
 def test_parser_never_raises(data: bytes) -> None:
     ReplyParser().feed(data)
+
+
+STATUS_QUERIES = b"\x10\x04\x01\x10\x04\x02\x10\x04\x04"
+
+
+@pytest.mark.parametrize("clear", [False, True])
+def test_unframe_job_gives_back_exactly_the_ticket_a_job_framed(clear: bool) -> None:
+    ticket = b"\x1b@" + b"\x00" * 700 + b"\x1b@body\x1dV\x00"  # NUL runs inside are kept
+    framed = frame_job(ticket, tag=b"AB12", clear=clear, process_id=True)
+    received = STATUS_QUERIES + framed + STATUS_QUERIES
+    assert unframe_job(received, tag=b"AB12") == ticket
+    other = frame_job(b"\x1b@other", tag=b"CD34", clear=False, process_id=True)
+    assert unframe_job(received + other, tag=b"CD34") == b"\x1b@other"
+
+
+def test_unframe_job_refuses_what_it_cannot_read_exactly() -> None:
+    with pytest.raises(ValueError):
+        unframe_job(frame_job(b"\x1b@x", tag=b"AB12", clear=False, process_id=False), tag=b"AB12")
+    with pytest.raises(ValueError):
+        unframe_job(b"\x1b@x" + process_id_request(b"AB12"), tag=b"AB12")
+    twice = frame_job(b"\x1b@x", tag=b"AB12", clear=False, process_id=True) * 2
+    with pytest.raises(ValueError):
+        unframe_job(twice, tag=b"AB12")

@@ -95,7 +95,11 @@ class FakeWorld:
     orders: list[dict[str, object]] = field(default_factory=list)
     known_orders: set[str] = field(default_factory=lambda: {"1001", "order-uuid-1"})
     receipt_kinds: set[str] = field(default_factory=lambda: {"kitchen", "driver", "customer"})
-    reprints: list[tuple[str, str | None]] = field(default_factory=list)
+    reprints: list[tuple[str, str | None] | tuple[str, str | None, str]] = field(
+        default_factory=list
+    )
+    printers: set[str] = field(default_factory=lambda: {"kitchen", "bar"})
+    actions: FakeActions = field(default_factory=lambda: FakeActions())
     order_limits: list[int] = field(default_factory=list)
     webhook_bodies: list[bytes] = field(default_factory=list)
     webhook_error: Exception | None = None
@@ -112,12 +116,14 @@ class FakeWorld:
             raise self.orders_error
         return self.orders[:limit]
 
-    async def _reprint(self, order: str, kind: str | None) -> Sequence[int]:
+    async def _reprint(self, order: str, kind: str | None, printer: str | None) -> Sequence[int]:
         if order not in self.known_orders:
             raise KeyError(order)
         if kind is not None and kind not in self.receipt_kinds:
-            raise ValueError(kind)
-        self.reprints.append((order, kind))
+            raise ValueError("unknown receipt kind")
+        if printer is not None and printer not in self.printers:
+            raise ValueError("unknown printer")
+        self.reprints.append((order, kind) if printer is None else (order, kind, printer))
         return [100 + len(self.reprints), 200 + len(self.reprints)]
 
     async def _webhook(self, body: bytes) -> None:
@@ -145,4 +151,46 @@ class FakeWorld:
             admin_token=admin_token,
             shutdown=self.shutdown,
             recent_events=lambda: self.recent,
+            actions=self.actions,
         )
+
+
+@dataclass
+class FakeActions:
+    """The dashboard's admin actions, recording what they were asked."""
+
+    printers: set[str] = field(default_factory=lambda: {"kitchen", "bar"})
+    set_aside: dict[int, str] = field(default_factory=lambda: {7: "kitchen"})
+    calls: list[tuple[object, ...]] = field(default_factory=list)
+    failure: Exception | None = None
+
+    def _known(self, printer: str) -> None:
+        if printer not in self.printers:
+            raise KeyError(printer)
+
+    async def test_print(self, printer: str) -> Mapping[str, object]:
+        self._known(printer)
+        if self.failure is not None:
+            raise self.failure
+        self.calls.append(("test_print", printer))
+        return {"model": "TM-m30III", "proof": "process_id"}
+
+    async def set_paused(self, printer: str, paused: bool) -> None:
+        self._known(printer)
+        self.calls.append(("pause" if paused else "resume", printer))
+
+    async def retry(self, job_id: int) -> Sequence[int]:
+        if job_id not in self.set_aside and job_id != 8:
+            raise KeyError(job_id)
+        if job_id not in self.set_aside:
+            raise ValueError("job is not set aside")
+        self.calls.append(("retry", job_id))
+        return [job_id + 100]
+
+    async def preview(self, order: str, receipt: str | None) -> Mapping[str, object]:
+        if order != "1001":
+            raise KeyError(order)
+        if receipt not in (None, "kitchen", "driver", "customer"):
+            raise ValueError("unknown receipt kind")
+        self.calls.append(("preview", order, receipt))
+        return {"order": order, "tickets": [{"receipt": "kitchen", "text": "Max Muster"}]}
