@@ -113,7 +113,16 @@ class AlertEngine:
         elif isinstance(event, TicketQuarantined):
             key = f"quarantined:{event.job_id}"
             detail = _short(event.error)
-            self._one_shot("quarantined", key, event, event.order_number, detail, now, out)
+            self._one_shot(
+                "quarantined",
+                key,
+                event,
+                event.order_number,
+                detail,
+                now,
+                out,
+                printer=event.printer,
+            )
         elif isinstance(event, TicketNeedsAttention):
             key = f"attention:{event.job_id}"
             detail = f"{event.printer}, {event.receipt}"
@@ -126,6 +135,7 @@ class AlertEngine:
                 now,
                 out,
                 count=event.attempts,
+                printer=event.printer,
             )
         elif isinstance(event, OrderQuarantined):
             key = f"order_quarantined:{event.order_id}"
@@ -252,6 +262,7 @@ class AlertEngine:
         out: list[AlertAction],
         *,
         count: int = 0,
+        printer: str = "",
     ) -> None:
         """A critical mail once per key (within ``ONE_SHOT_MEMORY``): an event without end."""
         self._one_shots = {k: t for k, t in self._one_shots.items() if now - t < ONE_SHOT_MEMORY}
@@ -266,6 +277,7 @@ class AlertEngine:
             target=target,
             detail=detail,
             count=count,
+            printer=printer,
         )
         self._book.one_shot(facts, now, out)
 
