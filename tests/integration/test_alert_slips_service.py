@@ -40,8 +40,11 @@ def slips(rig: Rig, printer: str) -> list[str]:
     return [t for t in rig.tickets(printer) if "ACHTUNG" in t or RESOLVED in t]
 
 
-def assert_raised_then_resolved(printed: list[str]) -> None:
-    raised, resolved = printed
+async def refill_and_expect_raised_then_resolved(rig: Rig, clock: trio.testing.MockClock) -> None:
+    rig.printers["kitchen"].paper_out = False
+    await wait_fast(clock, lambda: len(slips(rig, "counter")) >= 2, limit=600)
+    await pass_time(clock, 600)
+    raised, resolved = slips(rig, "counter")
     assert "! ACHTUNG !" in raised
     assert RESOLVED in resolved
 
@@ -133,10 +136,7 @@ async def test_an_alerter_crash_prints_no_slip_twice(
         recovery = await get_json(rig, "/recovery/status")
         assert child_status(recovery, "alerter")["restarts"] == 1
         await pass_time(thread_clock, 300)
-        kitchen.paper_out = False
-        await wait_fast(thread_clock, lambda: len(slips(rig, "counter")) >= 2, limit=600)
-        await pass_time(thread_clock, 600)
-        assert_raised_then_resolved(slips(rig, "counter"))
+        await refill_and_expect_raised_then_resolved(rig, thread_clock)
 
 
 async def test_a_process_restart_prints_no_slip_twice(
@@ -155,10 +155,7 @@ async def test_a_process_restart_prints_no_slip_twice(
         await pass_time(thread_clock, 900)
         assert len(slips(rig, "counter")) == 1
 
-        kitchen.paper_out = False
-        await wait_fast(thread_clock, lambda: len(slips(rig, "counter")) >= 2, limit=600)
-        await pass_time(thread_clock, 600)
-        assert_raised_then_resolved(slips(rig, "counter"))
+        await refill_and_expect_raised_then_resolved(rig, thread_clock)
 
 
 async def test_announce_printers_empty_turns_slips_off(

@@ -115,6 +115,17 @@ class _Sink:
         return await self.spool.slip_printers(slip_prefix("raise", key))
 
 
+RAISED = AlertMessage(
+    id="alert-1",
+    key=FACTS.key,
+    kind="raise",
+    level="critical",
+    problem_level="critical",
+    subject="s",
+    body="b",
+    raised_at=BASE_TIME,
+    facts=FACTS,
+)
 CONFIG = """
 [[printers]]
 name = "kitchen"
@@ -131,17 +142,7 @@ host = "127.0.0.1"
 async def test_a_delivery_repeated_after_a_crash_queues_nothing_twice(spool: Spool) -> None:
     sink = _Sink(spool, {"bar": False})  # the bar is out of paper too
     channel = PrinterSlipChannel(load_config_text(CONFIG), sink)
-    message = AlertMessage(
-        id="alert-1",
-        key=FACTS.key,
-        kind="raise",
-        level="critical",
-        problem_level="critical",
-        subject="s",
-        body="b",
-        raised_at=BASE_TIME,
-        facts=FACTS,
-    )
+    message = RAISED
     await channel.deliver(message)
     await channel.deliver(message)
     stats = await spool.queue_stats(("kitchen", "counter", "bar"))
@@ -176,17 +177,7 @@ async def test_alert_slips_migration_keeps_alerts_and_adds_their_facts(
 async def test_a_resolved_slip_goes_only_where_the_problem_was_announced(spool: Spool) -> None:
     sink = _Sink(spool, {"bar": False})
     channel = PrinterSlipChannel(load_config_text(CONFIG), sink)
-    raised = AlertMessage(
-        id="alert-1",
-        key=FACTS.key,
-        kind="raise",
-        level="critical",
-        problem_level="critical",
-        subject="s",
-        body="b",
-        raised_at=BASE_TIME,
-        facts=FACTS,
-    )
+    raised = RAISED
     internet = replace(FACTS, category="internet_down", key="internet_down", target="")
     await channel.deliver(raised)
     sink.states["bar"] = True  # refilled meanwhile: it never heard of the problem
