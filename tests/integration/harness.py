@@ -157,7 +157,26 @@ class Rig:
         return self.service.ctx.web_url
 
     def tickets(self, printer: str) -> list[str]:
+        """The order tickets ``printer`` cut, in print order (alert slips left out)."""
+        return [t for t in self.paper(printer) if not is_alert_slip(t)]
+
+    def slips(self, printer: str) -> list[str]:
+        """The alert slips ``printer`` cut (another printer's or the internet's trouble)."""
+        return [t for t in self.paper(printer) if is_alert_slip(t)]
+
+    def paper(self, printer: str) -> list[str]:
+        """Everything ``printer`` cut: order tickets and alert slips."""
         return [t.text for t in self.printers[printer].tickets]
+
+
+SLIP_BANNERS = frozenset({"! ACHTUNG !", "! ALERT !", "BEHOBEN", "RESOLVED"})
+"""The banner an alert slip starts with (``receipts/alert_slip.py``), in both languages."""
+
+
+def is_alert_slip(text: str) -> bool:
+    """An alert slip, not an order ticket: its banner is among its first lines (a REPRINT
+    bar may come first)."""
+    return any(line.strip() in SLIP_BANNERS for line in text.splitlines()[:3])
 
 
 @asynccontextmanager

@@ -36,15 +36,11 @@ RAISED = "Papier leer"
 RESOLVED = "BEHOBEN"
 
 
-def slips(rig: Rig, printer: str) -> list[str]:
-    return [t for t in rig.tickets(printer) if "ACHTUNG" in t or RESOLVED in t]
-
-
 async def refill_and_expect_raised_then_resolved(rig: Rig, clock: trio.testing.MockClock) -> None:
     rig.printers["kitchen"].paper_out = False
-    await wait_fast(clock, lambda: len(slips(rig, "counter")) >= 2, limit=600)
+    await wait_fast(clock, lambda: len(rig.slips("counter")) >= 2, limit=600)
     await pass_time(clock, 600)
-    raised, resolved = slips(rig, "counter")
+    raised, resolved = rig.slips("counter")
     assert "! ACHTUNG !" in raised
     assert RESOLVED in resolved
 
@@ -65,9 +61,9 @@ async def test_kitchen_out_of_paper_prints_one_slip_on_the_counter_then_a_resolv
         await start_two(rig, thread_clock)
         kitchen.paper_out = True
         gone = VirtualWall()()
-        await wait_fast(thread_clock, lambda: len(slips(rig, "counter")) >= 1, limit=600)
+        await wait_fast(thread_clock, lambda: len(rig.slips("counter")) >= 1, limit=600)
         assert VirtualWall()() - gone < GRACE + 20  # the grace and a few seconds
-        (slip,) = slips(rig, "counter")
+        (slip,) = rig.slips("counter")
         assert "! ACHTUNG !" in slip
         assert "kitchen: Papier leer" in slip
         assert "Papier nachlegen" in slip
@@ -75,15 +71,15 @@ async def test_kitchen_out_of_paper_prints_one_slip_on_the_counter_then_a_resolv
         assert [(b.after, b.times) for b in counter.head.beeps] == [(1, 3)]
 
         await pass_time(thread_clock, 900)  # repeats go by mail, never on paper
-        assert len(slips(rig, "counter")) == 1
+        assert len(rig.slips("counter")) == 1
         kitchen.paper_out = False
-        await wait_fast(thread_clock, lambda: len(slips(rig, "counter")) >= 2, limit=600)
+        await wait_fast(thread_clock, lambda: len(rig.slips("counter")) >= 2, limit=600)
         await pass_time(thread_clock, 600)
-        _raised, resolved = slips(rig, "counter")
+        _raised, resolved = rig.slips("counter")
         assert RESOLVED in resolved
         assert "kitchen: Papier leer" in resolved
         assert "Dauer" in resolved
-        assert slips(rig, "kitchen") == []  # the printer at fault never announces itself
+        assert rig.slips("kitchen") == []  # the printer at fault never announces itself
         assert len(counter.head.beeps) == 2
         # Slips are no orders: the order list does not show them.
         orders = await get_json(rig, "/orders")
@@ -112,9 +108,9 @@ async def test_order_tickets_waiting_at_the_counter_print_before_the_slip(
         await wait_fast(thread_clock, slip_queued, limit=300)
         assert len(counter.tickets) < 4  # still busy with the first orders
         second = str(new_order(rig)["number"])  # a delivery, after the slip was queued
-        await wait_fast(thread_clock, lambda: len(slips(rig, "counter")) >= 1, limit=300)
+        await wait_fast(thread_clock, lambda: len(rig.slips("counter")) >= 1, limit=300)
         await pass_time(thread_clock, 30)
-        printed = rig.tickets("counter")
+        printed = rig.paper("counter")
         # Order tickets first, whenever they came: the slip waited for the second order too.
         assert [t for t in printed if "ACHTUNG" in t] == printed[-1:]
         assert "kitchen: Papier leer" in printed[-1]
@@ -132,7 +128,7 @@ async def test_an_alerter_crash_prints_no_slip_twice(
         await start_two(rig, thread_clock)
         with faults.armed("alerter.before_send", times=1):
             kitchen.paper_out = True  # the slip is in the outbox; the alerter dies queueing it
-            await wait_fast(thread_clock, lambda: len(slips(rig, "counter")) >= 1, limit=600)
+            await wait_fast(thread_clock, lambda: len(rig.slips("counter")) >= 1, limit=600)
         recovery = await get_json(rig, "/recovery/status")
         assert child_status(recovery, "alerter")["restarts"] == 1
         await pass_time(thread_clock, 300)
@@ -146,14 +142,14 @@ async def test_a_process_restart_prints_no_slip_twice(
         kitchen = rig.printers["kitchen"]
         text = await start_two(rig, thread_clock)
         kitchen.paper_out = True
-        await wait_fast(thread_clock, lambda: len(slips(rig, "counter")) >= 1, limit=600)
+        await wait_fast(thread_clock, lambda: len(rig.slips("counter")) >= 1, limit=600)
         await pass_time(thread_clock, 30)
 
         await rig.stop()  # still out of paper while the process is away and back
         await pass_time(thread_clock, 60)
         await rig.start(text)
         await pass_time(thread_clock, 900)
-        assert len(slips(rig, "counter")) == 1
+        assert len(rig.slips("counter")) == 1
 
         await refill_and_expect_raised_then_resolved(rig, thread_clock)
 
