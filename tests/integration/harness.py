@@ -22,7 +22,7 @@ import httpx
 import trio
 import trio.testing
 
-from tests.fakes.fake_printer import FakePrinter, line_delay
+from tests.fakes.fake_printer import FakePrinter, is_alert_slip, line_delay
 from tests.fakes.smtp import ReceivedMail
 from wixprint.app import Service, ServiceOptions, create_service
 from wixprint.config import Config, load_config_text
@@ -167,16 +167,6 @@ class Rig:
     def paper(self, printer: str) -> list[str]:
         """Everything ``printer`` cut: order tickets and alert slips."""
         return [t.text for t in self.printers[printer].tickets]
-
-
-SLIP_BANNERS = frozenset({"! ACHTUNG !", "! ALERT !", "BEHOBEN", "RESOLVED"})
-"""The banner an alert slip starts with (``receipts/alert_slip.py``), in both languages."""
-
-
-def is_alert_slip(text: str) -> bool:
-    """An alert slip, not an order ticket: its banner is among its first lines (a REPRINT
-    bar may come first)."""
-    return any(line.strip() in SLIP_BANNERS for line in text.splitlines()[:3])
 
 
 @asynccontextmanager

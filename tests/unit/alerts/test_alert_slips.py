@@ -11,6 +11,7 @@ import pytest
 
 from tests.fakes.epson.commands import CommandReader
 from tests.fakes.epson.paper import PrintHead
+from tests.fakes.fake_printer import is_alert_slip
 from wixprint.alerts import AlertEngine
 from wixprint.alerts.messages import AlertFacts, MailKind
 from wixprint.alerts.problems import AlertAction
@@ -238,3 +239,16 @@ def test_a_reprinted_slip_says_so() -> None:
     ticket = render_alert_slip(slip, request, config=config("en"), printer=PrinterConfig(name="x"))
     assert "REPRINT" in ticket.preview
     assert "Internet down" in ticket.preview
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("kind", ["raise", "resolve"])
+def test_the_tests_tell_a_slip_from_an_order_ticket(language: str, kind: MailKind) -> None:
+    """The crash ledger and the harness leave slips out of the order tickets they count."""
+    slip = AlertSlip(key=INTERNET.key, kind=kind, raised_at=T0, facts=INTERNET)
+    for reprint in (False, True):
+        request = replace(REQUEST, reprint=reprint)
+        printer = PrinterConfig(name="x")
+        ticket = render_alert_slip(slip, request, config=config(language), printer=printer)
+        assert is_alert_slip(ticket.preview)
+    assert not is_alert_slip("#10231\nLieferung\n2x Currywurst\n")
