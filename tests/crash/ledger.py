@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from tests.fakes.fake_printer import FakePrinter
+from tests.fakes.fake_printer import FakePrinter, is_alert_slip
 from wixprint.config import Config
 from wixprint.receipts import route_items
 from wixprint.receipts.policy import decide
@@ -125,7 +125,7 @@ def classify(printer: str, index: int, text: str, *, cut: bool = True) -> Printe
 
 
 def printed_tickets(printers: Mapping[str, FakePrinter]) -> list[PrintedTicket]:
-    """Every ticket every fake printer printed, classified.
+    """Every order ticket every fake printer printed, classified (alert slips left out).
 
     A strip of paper holds more than one ticket when a job was cut off and the next one
     printed on without a cut: each ``ESC @`` on the strip starts a ticket, and all but the
@@ -136,6 +136,8 @@ def printed_tickets(printers: Mapping[str, FakePrinter]) -> list[PrintedTicket]:
         for strip in printer.paper():
             parts = strip.parts
             for k, text in enumerate(parts):
+                if is_alert_slip(text):
+                    continue  # another printer's trouble, not an order's ticket
                 cut = strip.cut and k == len(parts) - 1
                 found.append(classify(name, len(found), text, cut=cut))
     return found

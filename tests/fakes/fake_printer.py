@@ -20,6 +20,7 @@ __all__ = [
     "FakePrinter",
     "FakeTicket",
     "Strip",
+    "is_alert_slip",
     "line_delay",
     "sample_ticket",
     "start_printer",
@@ -39,6 +40,16 @@ async def start_printer(nursery: trio.Nursery, **options: object) -> FakePrinter
     printer = FakePrinter(**options)  # type: ignore[arg-type]
     await nursery.start(printer.serve)
     return printer
+
+
+SLIP_BANNERS = frozenset({"! ACHTUNG !", "! ALERT !", "BEHOBEN", "RESOLVED"})
+"""The banner an alert slip starts with (``receipts/alert_slip.py``), in both languages."""
+
+
+def is_alert_slip(text: str) -> bool:
+    """An alert slip the service printed (another printer's or the internet's trouble), not
+    an order ticket: its banner is among its first lines (a REPRINT bar may come first)."""
+    return any(line.strip() in SLIP_BANNERS for line in text.splitlines()[:3])
 
 
 def sample_ticket(text: str = "Tisch 4: 2x Käsespätzle, 1x Apfelstrudel 5,00 €") -> bytes:

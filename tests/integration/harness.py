@@ -22,7 +22,7 @@ import httpx
 import trio
 import trio.testing
 
-from tests.fakes.fake_printer import FakePrinter, line_delay
+from tests.fakes.fake_printer import FakePrinter, is_alert_slip, line_delay
 from tests.fakes.smtp import ReceivedMail
 from wixprint.app import Service, ServiceOptions, create_service
 from wixprint.config import Config, load_config_text
@@ -157,6 +157,15 @@ class Rig:
         return self.service.ctx.web_url
 
     def tickets(self, printer: str) -> list[str]:
+        """The order tickets ``printer`` cut, in print order (alert slips left out)."""
+        return [t for t in self.paper(printer) if not is_alert_slip(t)]
+
+    def slips(self, printer: str) -> list[str]:
+        """The alert slips ``printer`` cut (another printer's or the internet's trouble)."""
+        return [t for t in self.paper(printer) if is_alert_slip(t)]
+
+    def paper(self, printer: str) -> list[str]:
+        """Everything ``printer`` cut: order tickets and alert slips."""
         return [t.text for t in self.printers[printer].tickets]
 
 

@@ -91,6 +91,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     ),
     "spool/types": ("tests/unit/spool", "tests/integration/test_spool_jobs.py"),
     "spool/db_alerts": ("tests/integration/test_spool_alerts.py",),
+    "spool/db_slips": ("tests/integration/test_spool_slips.py",),
     "spool/lock": (
         "tests/integration/test_backup_restore.py",
         "tests/integration/test_spool_storage.py",

@@ -19,6 +19,7 @@ from wixprint.actors.context import ActorContext, Doorbell
 from wixprint.alerts.channels import AlertChannel, AlertMessage
 from wixprint.alerts.mailer import retry_delay
 from wixprint.alerts.messages import Level, MailKind
+from wixprint.alerts.slips import decode_facts
 from wixprint.errors import AlertChannelRejected, AlertChannelUnavailable, SpoolUnwritable
 from wixprint.events import AlertEvent
 from wixprint.health import Health
@@ -35,6 +36,7 @@ _TROUBLE = {
     "mail": "cannot send e-mail",
     "ntfy": "cannot push to ntfy",
     "webhook": "cannot reach the alert webhook",
+    "printers": "cannot queue alert slips",
 }
 
 
@@ -84,6 +86,7 @@ class DiskFallback:
                 kind=alert.kind,
                 problem_level=alert.problem_level,
                 since=alert.since,
+                facts=alert.facts,
             )
             self._next_id -= 1
             for channel in dict.fromkeys(alert.channels):
@@ -198,6 +201,7 @@ def message_of(alert: OutboxAlert) -> AlertMessage:
         body=alert.body,
         raised_at=alert.raised_at,
         since=alert.since,
+        facts=decode_facts(alert.facts),
     )
 
 

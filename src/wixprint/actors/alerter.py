@@ -17,7 +17,7 @@ such an alert is kept in memory and delivered directly (``alert_outbox.DiskFallb
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Literal
 
 import trio
@@ -27,6 +27,7 @@ from wixprint.actors.context import ActorContext, Doorbell
 from wixprint.alerts import AlertAction, AlertEngine
 from wixprint.alerts.channel_set import build_channels
 from wixprint.alerts.channels import AlertChannel, routes_for
+from wixprint.alerts.slips import AlertSlip, encode_facts, encode_slip, slip_prefix
 from wixprint.alerts.state import decode_state, encode_state
 from wixprint.errors import SpoolUnwritable
 from wixprint.events import (
@@ -59,7 +60,7 @@ async def run_alerter(
 ) -> None:
     cfg = ctx.config
     spool = await ctx.spool.wait_open()
-    channels = build_channels(cfg, tz=ctx.tz)
+    channels = build_channels(cfg, tz=ctx.tz, slips=SpoolSlips(ctx, spool))
     fallback = DiskFallback()
     ctx.health.register("alerter")
     health = SenderHealth(ctx)
@@ -112,6 +113,35 @@ def last_known(ctx: ActorContext) -> list[Event]:
     if ctx.last_wix is not None:
         found.append(ctx.last_wix)
     return found
+
+
+class SpoolSlips:
+    """The ``printers`` channel's way to the printers: slips become spool jobs, and the
+    printers' confirmed states say which can print now."""
+
+    def __init__(self, ctx: ActorContext, spool: Spool) -> None:
+        self._ctx = ctx
+        self._spool = spool
+
+    def working(self) -> Mapping[str, bool]:
+        # A paused printer prints nothing until resumed: a slip there would come too late.
+        known = {
+            name: link.state.can_print
+            for name, link in self._ctx.printer_links.items()
+            if link.state is not None
+        }
+        return known | dict.fromkeys(self._ctx.paused, False)
+
+    async def enqueue(self, slip: AlertSlip, printers: Sequence[str]) -> Sequence[str]:
+        jobs = await self._spool.enqueue_slip(slip.slip_id, encode_slip(slip), printers)
+        if not jobs:
+            return ()
+        self._ctx.ring(tuple(printers))
+        get_logger("alerter").info("alert_slip_queued", key=slip.key, printers=list(printers))
+        return tuple(printers)
+
+    async def announced(self, key: str) -> Sequence[str]:
+        return await self._spool.slip_printers(slip_prefix("raise", key))
 
 
 class AlertRecorder:
@@ -178,6 +208,7 @@ class AlertRecorder:
                 since=a.since,
                 problem_level=a.problem_level,
                 channels=routes_for(self._channels, a.problem_level),
+                facts=encode_facts(a.facts),
             )
             for a in actions
         ]

@@ -34,6 +34,7 @@ import trio
 from structlog.stdlib import BoundLogger
 
 from wixprint.actors.context import PAUSED_META, ActorContext, Doorbell
+from wixprint.alerts.slips import decode_slip
 from wixprint.config import PrinterConfig
 from wixprint.errors import PrinterNotReady, PrinterOffline, PrintOutcomeUnknown
 from wixprint.events import TicketNeedsAttention, TicketPrinted, TicketQuarantined
@@ -42,8 +43,9 @@ from wixprint.printing.base import JobOptions, Transport
 from wixprint.printing.profiles import PrinterProfile, resolve_profile
 from wixprint.printing.protocol import ATTEMPT_SLOTS, JOB_WINDOW, job_tag, tag_owner
 from wixprint.receipts import Ticket, TicketRequest, render_ticket
+from wixprint.receipts.alert_slip import render_alert_slip
 from wixprint.spool import Spool
-from wixprint.spool.types import Job, JobState
+from wixprint.spool.types import ALERT_SLIP_KIND, Job, JobState
 from wixprint.supervisor import current_child, faults
 from wixprint.vocabulary import PrinterStatus
 from wixprint.wix.parse import parse_order
@@ -234,7 +236,7 @@ async def _attempt(
     except Exception as exc:  # any render failure is a poison-order symptom
         state = await spool.record_render_failure(job.id, f"{type(exc).__name__}: {exc}")
         log.error("render_failed", job=job.id, order=job.order_number, error=type(exc).__name__)
-        if state is JobState.FAILED:
+        if state is JobState.FAILED and job.kind != ALERT_SLIP_KIND:
             ctx.publish(
                 TicketQuarantined(
                     at=ctx.wall(),
@@ -278,6 +280,8 @@ async def _attempt(
         if state is not JobState.ATTENTION:
             return Attempt.RETRY
         log.error("ticket_needs_attention", job=job.id, order=job.order_number)
+        if job.kind == ALERT_SLIP_KIND:
+            return Attempt.DONE  # a slip's own trouble is no order's: not alerted again
         ctx.publish(
             TicketNeedsAttention(
                 at=ctx.wall(),
@@ -310,7 +314,6 @@ def _render(
     """The ticket of ``job`` from its stored order (pure: parse and render)."""
     if raw is None:
         raise LookupError(f"order {job.order_id} of job {job.id} is not in the spool")
-    order = parse_order(json.loads(raw), ctx.tz).order
     request = TicketRequest(
         kind=job.kind,
         variant=job.variant,
@@ -319,4 +322,8 @@ def _render(
         revision=job.revision,
         cut_first=job.reason == "interrupted",
     )
+    if job.kind == ALERT_SLIP_KIND:
+        slip = decode_slip(raw)
+        return render_alert_slip(slip, request, config=ctx.config, printer=printer, profile=profile)
+    order = parse_order(json.loads(raw), ctx.tz).order
     return render_ticket(order, request, config=ctx.config, printer=printer, profile=profile)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Protocol
 
-from wixprint.alerts.messages import Level, MailKind, compose_test
+from wixprint.alerts.messages import AlertFacts, Level, MailKind, compose_test
 from wixprint.config import Config
 
 __all__ = [
@@ -44,6 +44,8 @@ class AlertMessage:
     """When the alert was decided: its original time, however late it leaves."""
     since: float | None = None
     test: bool = False
+    facts: AlertFacts | None = None
+    """What the message reports (None for a test, or an alert stored before facts were)."""
 
 
 @dataclass(frozen=True, slots=True)

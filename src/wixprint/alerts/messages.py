@@ -59,6 +59,8 @@ class AlertFacts:
     count: int = 0
     held: int | None = None
     """Tickets waiting because of this problem, if known."""
+    printer: str = ""
+    """The printer a ticket problem happened at (a set-aside or quarantined ticket)."""
 
 
 @dataclass(frozen=True, slots=True)

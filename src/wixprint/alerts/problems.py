@@ -49,6 +49,8 @@ class AlertAction:
     raised_at: float
     at: float
     since: float
+    facts: AlertFacts | None = None
+    """What the message reports, for channels that word their own text (printer slips)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -311,6 +313,7 @@ class ProblemBook:
             raised_at=now,
             at=now,
             since=facts.since,
+            facts=facts,
         )
 
 

@@ -110,23 +110,8 @@ class AlertEngine:
             )
         elif isinstance(event, WixReachable):
             self._book.close("wix_auth", event.at, now, out)
-        elif isinstance(event, TicketQuarantined):
-            key = f"quarantined:{event.job_id}"
-            detail = _short(event.error)
-            self._one_shot("quarantined", key, event, event.order_number, detail, now, out)
-        elif isinstance(event, TicketNeedsAttention):
-            key = f"attention:{event.job_id}"
-            detail = f"{event.printer}, {event.receipt}"
-            self._one_shot(
-                "needs_attention",
-                key,
-                event,
-                event.order_number,
-                detail,
-                now,
-                out,
-                count=event.attempts,
-            )
+        elif isinstance(event, TicketQuarantined | TicketNeedsAttention):
+            self._on_ticket(event, now, out)
         elif isinstance(event, OrderQuarantined):
             key = f"order_quarantined:{event.order_id}"
             detail = f"{event.stage}: {event.error}"
@@ -241,6 +226,28 @@ class AlertEngine:
                 detail=ev.reason if category == "printer_offline" else "",
             )
 
+    def _on_ticket(
+        self, ev: TicketQuarantined | TicketNeedsAttention, now: float, out: list[AlertAction]
+    ) -> None:
+        """A ticket that will not print (quarantined) or was never confirmed (set aside)."""
+        category: Category
+        if isinstance(ev, TicketQuarantined):
+            category, key, detail, count = "quarantined", "quarantined", _short(ev.error), 0
+        else:
+            category, key = "needs_attention", "attention"
+            detail, count = f"{ev.printer}, {ev.receipt}", ev.attempts
+        self._one_shot(
+            category,
+            f"{key}:{ev.job_id}",
+            ev,
+            ev.order_number,
+            detail,
+            now,
+            out,
+            count=count,
+            printer=ev.printer,
+        )
+
     def _one_shot(
         self,
         category: Category,
@@ -252,6 +259,7 @@ class AlertEngine:
         out: list[AlertAction],
         *,
         count: int = 0,
+        printer: str = "",
     ) -> None:
         """A critical mail once per key (within ``ONE_SHOT_MEMORY``): an event without end."""
         self._one_shots = {k: t for k, t in self._one_shots.items() if now - t < ONE_SHOT_MEMORY}
@@ -266,6 +274,7 @@ class AlertEngine:
             target=target,
             detail=detail,
             count=count,
+            printer=printer,
         )
         self._book.one_shot(facts, now, out)
 

@@ -193,6 +193,11 @@ class AlertsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     temperature_c: float = 80.0
     ntfy: NtfyConfig = msgspec.field(default_factory=NtfyConfig)
     webhook: AlertWebhookConfig = msgspec.field(default_factory=AlertWebhookConfig)
+    announce_printers: list[str] | Literal["all"] = "all"
+    """Printers that print an alert slip when a problem arises (another printer out of
+    paper, the internet down, ...): "all", or a list of printer names; [] turns slips off."""
+    announce_resolved: bool = True
+    """Print a short "resolved" slip when a problem that printed one ends."""
 
 
 class SmtpRouteConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

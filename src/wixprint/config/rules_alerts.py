@@ -68,6 +68,14 @@ def check_alert_channels(config: Config, report: Report) -> None:
             )
         if any(c in channel.token for c in "\r\n") or channel.token != channel.token.strip():
             report.check(f"alerts.{name}.token", "no line breaks or outer spaces")
+    known = {p.name for p in config.printers}
+    announce = config.alerts.announce_printers
+    for i, name in enumerate(announce if isinstance(announce, list) else ()):
+        if name not in known:
+            report.check(
+                f"alerts.announce_printers[{i}]",
+                f"no printer named {name!r} (printers: {', '.join(sorted(known)) or 'none'})",
+            )
 
 
 def _between(report: Report, path: str, value: float, low: float, high: float) -> None:

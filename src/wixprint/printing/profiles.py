@@ -1,4 +1,4 @@
-"""Printer profiles: paper width, print speed and cut of the models we support.
+"""Printer profiles: paper width, print speed, cut and buzzer of the models we support.
 
 ``[[printers]] model`` names one; ``"auto"`` takes the model the printer names itself
 (``GS I``) when we know it, else the generic 80 mm profile. Widths are Font A (12 dots a
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "EPSON_BUZZER",
     "GENERIC_80",
     "PROFILES",
     "PrinterProfile",
@@ -42,6 +43,8 @@ class PrinterProfile:
     """Cuts with ``GS V 66 0`` (feed to the cutter and cut), else ``ESC d 6`` + ``GS V 0``."""
     epson: bool
     """An Epson TM that answers ``GS ( H`` and ``GS I`` (escpos.md §12)."""
+    buzzer: bytes = b""
+    """The command that sounds its buzzer (alert slips); empty: none we know of."""
 
     def print_seconds(self, length: TicketLength) -> float:
         """Seconds the printer needs to put ``length`` on paper (data-sheet speed)."""
@@ -71,15 +74,20 @@ class TicketLength:
         )
 
 
+EPSON_BUZZER = bytes((0x1B, 0x28, 0x41, 4, 0, 48, 1, 3, 10))
+"""``ESC ( A`` fn 48 ``n c t``: sound pattern 1, three beeps of a 1 s cycle (escpos.md §11
+item 6). Epson lists it for every TM here; a printer without a buzzer fitted does nothing.
+Not python-escpos' ``buzzer()`` (``ESC B``, which is no Epson command). Generic printers
+get none: an unknown command may print as garbage."""
 GENERIC_80 = PrinterProfile("generic-80mm", 48, 576, 203, 150.0, False, False)
 PROFILES: dict[str, PrinterProfile] = {
     p.name: p
     for p in (
-        PrinterProfile("TM-m30III", 48, 576, 203, 250.0, True, True),
-        PrinterProfile("TM-T20III", 48, 576, 203, 250.0, True, True),
-        PrinterProfile("TM-T88V", 42, 512, 180, 300.0, True, True),
-        PrinterProfile("TM-T88VI", 42, 512, 180, 350.0, True, True),
-        PrinterProfile("TM-T88VII", 42, 512, 180, 500.0, True, True),
+        PrinterProfile("TM-m30III", 48, 576, 203, 250.0, True, True, EPSON_BUZZER),
+        PrinterProfile("TM-T20III", 48, 576, 203, 250.0, True, True, EPSON_BUZZER),
+        PrinterProfile("TM-T88V", 42, 512, 180, 300.0, True, True, EPSON_BUZZER),
+        PrinterProfile("TM-T88VI", 42, 512, 180, 350.0, True, True, EPSON_BUZZER),
+        PrinterProfile("TM-T88VII", 42, 512, 180, 500.0, True, True, EPSON_BUZZER),
         GENERIC_80,
         PrinterProfile("generic-58mm", 32, 384, 203, 100.0, False, False),
     )

@@ -82,17 +82,10 @@ def build_sheet(
     profile: PrinterProfile | None = None,
 ) -> tuple[Sheet, int]:
     """The laid-out lines of a ticket and its number of copies (see :func:`render_ticket`)."""
-    profile = profile or resolve_profile(printer.model)
-    codepage = canonical_codepage(printer.codepage)
-    if codepage is None:
-        raise RenderError(f"printer {printer.name!r}: unsupported code page {printer.codepage!r}")
-    columns = printer.columns or profile.columns
-    if columns < MIN_COLUMNS:
-        raise RenderError(f"printer {printer.name!r}: {columns} columns is too narrow")
     build = _BUILDERS.get(request.kind)
     if build is None:
         raise RenderError(f"unknown receipt kind {request.kind!r}")
-    sheet = Sheet(columns=columns, codepage=codepage)
+    sheet = blank_sheet(printer, profile or resolve_profile(printer.model))
     ctx = Context(order, request, config, printer, labels_for(config.layout.language), sheet)
     try:
         build(ctx)
@@ -101,6 +94,18 @@ def build_sheet(
             f"{request.kind} ticket of job {request.job_id} failed: {type(exc).__name__}"
         ) from exc
     return sheet, max(1, config.layout.copies.get(request.kind, 1))
+
+
+def blank_sheet(printer: PrinterConfig, profile: PrinterProfile) -> Sheet:
+    """An empty sheet for ``printer``: its code page and width. Raises ``RenderError`` for
+    a code page we cannot encode or fewer than ``MIN_COLUMNS`` columns."""
+    codepage = canonical_codepage(printer.codepage)
+    if codepage is None:
+        raise RenderError(f"printer {printer.name!r}: unsupported code page {printer.codepage!r}")
+    columns = printer.columns or profile.columns
+    if columns < MIN_COLUMNS:
+        raise RenderError(f"printer {printer.name!r}: {columns} columns is too narrow")
+    return Sheet(columns=columns, codepage=codepage)
 
 
 def finish(sheet: Sheet, request: TicketRequest, *, copies: int, profile: PrinterProfile) -> Ticket:

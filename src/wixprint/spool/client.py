@@ -22,7 +22,7 @@ from typing import ParamSpec, TypeVar
 import trio
 
 from wixprint.errors import SpoolError, SpoolUnwritable
-from wixprint.spool import db, db_alerts, db_jobs, db_memory, db_misc, db_orders
+from wixprint.spool import db, db_alerts, db_jobs, db_memory, db_misc, db_orders, db_slips
 from wixprint.spool.machine import UNPROVEN_LIMIT
 from wixprint.spool.schema import MigrationReport
 from wixprint.spool.storage import WriteCheck, pause_reason
@@ -210,6 +210,17 @@ class Spool:
             slots=slots,
             now=self._clock(),
         )
+
+    async def enqueue_slip(self, slip_id: str, payload: str, printers: Sequence[str]) -> list[int]:
+        """Queue an alert slip (text ``payload``) on ``printers`` once: the new job ids; none
+        when slip ``slip_id`` was queued before (``db_slips``)."""
+        return await self._run(
+            db_slips.enqueue_slip, self._db(), slip_id, payload, tuple(printers), self._clock()
+        )
+
+    async def slip_printers(self, prefix: str) -> list[str]:
+        """The printers the newest slip whose key starts with ``prefix`` was queued on."""
+        return await self._run(db_slips.slip_printers, self._db(), prefix)
 
     async def attention_jobs(self, limit: int = 100) -> list[Job]:
         """Jobs set aside as needing attention, oldest first."""

@@ -30,7 +30,7 @@ ENGINE_STATE = "engine"
 
 _COLUMNS = (
     "o.id, o.key, o.level, o.subject, o.body, o.raised_at, {attempts},"
-    " o.kind, o.problem_level, o.since"
+    " o.kind, o.problem_level, o.since, o.facts"
 )
 _COMPLETE = (
     "UPDATE alert_outbox SET sent_at = ? WHERE sent_at IS NULL AND {which}"
@@ -50,7 +50,7 @@ def record_alerts(
         for alert in alerts:
             row = conn.execute(
                 "INSERT INTO alert_outbox (key, level, subject, body, raised_at, kind,"
-                " problem_level, since, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " problem_level, since, sent_at, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " RETURNING id",
                 (
                     alert.key,
@@ -62,6 +62,7 @@ def record_alerts(
                     alert.problem_level,
                     alert.since,
                     None if alert.channels else now,
+                    alert.facts,
                 ),
             ).fetchone()
             alert_id = int(row[0])
@@ -159,4 +160,5 @@ def _alert(row: sqlite3.Row) -> OutboxAlert:
         kind=str(row[7]),
         problem_level=str(row[8]) or str(row[2]),
         since=None if row[9] is None else float(row[9]),
+        facts=str(row[10] or ""),
     )

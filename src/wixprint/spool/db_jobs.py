@@ -30,7 +30,7 @@ from wixprint.spool.machine import (
     transition,
     unproven_event,
 )
-from wixprint.spool.types import Job, JobHistoryEntry, JobState, QueueStats
+from wixprint.spool.types import ALERT_SLIP_KIND, Job, JobHistoryEntry, JobState, QueueStats
 
 __all__ = [
     "attention_jobs",
@@ -56,14 +56,15 @@ def _guard(event: JobEvent) -> tuple[str, tuple[str, ...]]:
 
 
 def claim_next(conn: sqlite3.Connection, printer: str, now: float) -> Job | None:
-    """The oldest queued job of ``printer`` (by id), atomically moved to printing."""
+    """The oldest queued job of ``printer`` (by id), atomically moved to printing. Order
+    tickets come first: an alert slip waits while any order ticket of its printer waits."""
     guard, states = _guard(JobEvent.CLAIM)
     with write_tx(conn, "claim"):
         row = conn.execute(
             f"UPDATE jobs SET state = ?, attempts = attempts + 1, updated_at = ?"
-            f" WHERE id = (SELECT id FROM jobs WHERE printer = ? AND {guard} ORDER BY id LIMIT 1)"
-            " RETURNING id",
-            (target(JobEvent.CLAIM).value, now, printer, *states),
+            f" WHERE id = (SELECT id FROM jobs WHERE printer = ? AND {guard}"
+            " ORDER BY kind = ?, id LIMIT 1) RETURNING id",
+            (target(JobEvent.CLAIM).value, now, printer, *states, ALERT_SLIP_KIND),
         ).fetchone()
         if row is None:
             return None

@@ -34,7 +34,7 @@ from wixprint.spool.horizons import (
     set_meta_value,
 )
 from wixprint.spool.revisions import StoredOrder
-from wixprint.spool.types import JobState, QuarantinedOrder
+from wixprint.spool.types import ALERT_SOURCE, JobState, QuarantinedOrder
 from wixprint.vocabulary import JobTarget
 from wixprint.wixtime import format_wix_time, parse_wix_time, wix_time_of
 
@@ -217,6 +217,24 @@ def _bury(conn: sqlite3.Connection, order_id: str, now: float) -> int:
     return jobs + conn.execute("DELETE FROM orders WHERE order_id = ?", (order_id,)).rowcount
 
 
+def _prune_slips(conn: sqlite3.Connection, older_than: float) -> int:
+    """Alert slips (``db_slips``) queued before ``older_than`` (wall seconds) whose jobs are
+    all done: deleted outright, no tombstone (no poll brings them back). Rows deleted."""
+    gone = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT order_id FROM orders o WHERE source = ? AND received_at < ? AND NOT EXISTS"
+            " (SELECT 1 FROM jobs j WHERE j.order_id = o.order_id AND j.state IN (?, ?))",
+            (ALERT_SOURCE, older_than, JobState.QUEUED.value, JobState.PRINTING.value),
+        )
+    ]
+    deleted = 0
+    for order_id in gone:
+        deleted += conn.execute("DELETE FROM jobs WHERE order_id = ?", (order_id,)).rowcount
+        deleted += conn.execute("DELETE FROM orders WHERE order_id = ?", (order_id,)).rowcount
+    return deleted
+
+
 def prune(
     conn: sqlite3.Connection,
     *,
@@ -240,9 +258,9 @@ def prune(
         if ref is not None:
             finished = conn.execute(
                 "SELECT order_id, updated, created FROM orders o WHERE hold_until = ''"
-                " AND payment_wait IS NULL AND NOT EXISTS"
+                " AND payment_wait IS NULL AND source <> ? AND NOT EXISTS"
                 " (SELECT 1 FROM jobs j WHERE j.order_id = o.order_id AND j.state <> ?)",
-                (JobState.PRINTED.value,),
+                (ALERT_SOURCE, JobState.PRINTED.value),
             ).fetchall()
             for order_id in _older(finished, ref - timedelta(seconds=keep_for)):
                 deleted += _bury(conn, order_id, now)
@@ -260,6 +278,7 @@ def prune(
                 deleted += conn.execute(
                     "DELETE FROM quarantine WHERE order_key = ?", (key,)
                 ).rowcount
+        deleted += _prune_slips(conn, now - keep_for)
         deleted += conn.execute("DELETE FROM job_events WHERE at < ?", (now - keep_for,)).rowcount
         deleted += conn.execute(
             "DELETE FROM alert_outbox WHERE sent_at IS NOT NULL AND sent_at < ?",

@@ -11,7 +11,7 @@ from wixprint.errors import SpoolError
 from wixprint.spool.db import describe, read_tx, write_tx
 from wixprint.spool.horizons import set_meta_value
 from wixprint.spool.schema import backup_database, read_version
-from wixprint.spool.types import JobState, SpoolStatistics
+from wixprint.spool.types import ALERT_SOURCE, JobState, SpoolStatistics
 
 __all__ = [
     "EVENT_RETENTION",
@@ -66,7 +66,11 @@ def _file_size(path: str) -> int:
 def statistics(conn: sqlite3.Connection) -> SpoolStatistics:
     with read_tx(conn, "statistics"):
         version = read_version(conn)
-        orders = int(conn.execute("SELECT count(*) FROM orders").fetchone()[0])
+        orders = int(
+            conn.execute(
+                "SELECT count(*) FROM orders WHERE source <> ?", (ALERT_SOURCE,)
+            ).fetchone()[0]
+        )
         jobs = {s.value: 0 for s in JobState}
         for state, count in conn.execute("SELECT state, count(*) FROM jobs GROUP BY state"):
             jobs[str(state)] = int(count)

@@ -12,6 +12,7 @@ from wixprint.spool.db_memory import buried, fingerprints_of, fingerprints_text,
 from wixprint.spool.horizons import read_horizon
 from wixprint.spool.revisions import StoredOrder, plan_accept
 from wixprint.spool.types import (
+    ALERT_SOURCE,
     AcceptOutcome,
     AcceptResult,
     IncomingOrder,
@@ -191,13 +192,14 @@ def _shown(order: IncomingOrder) -> tuple[str, str, str, str]:
 
 def _find_order(conn: sqlite3.Connection, order_key: str) -> tuple[str, int] | None:
     row = conn.execute(
-        "SELECT order_id, revision FROM orders WHERE order_id = ?", (order_key,)
+        "SELECT order_id, revision FROM orders WHERE order_id = ? AND source <> ?",
+        (order_key, ALERT_SOURCE),
     ).fetchone()
     if row is None:
         row = conn.execute(
-            "SELECT order_id, revision FROM orders WHERE number = ?"
+            "SELECT order_id, revision FROM orders WHERE number = ? AND source <> ?"
             " ORDER BY received_at DESC LIMIT 1",
-            (order_key,),
+            (order_key, ALERT_SOURCE),
         ).fetchone()
     return None if row is None else (str(row[0]), int(row[1]))
 
@@ -316,9 +318,9 @@ def unprinted_orders(
     with read_tx(conn, "unprinted_orders"):
         rows = conn.execute(
             "SELECT o.number, MIN(j.created_at) AS since FROM jobs j JOIN orders o"
-            " USING (order_id) WHERE j.state IN (?, ?) GROUP BY j.order_id"
+            " USING (order_id) WHERE j.state IN (?, ?) AND o.source <> ? GROUP BY j.order_id"
             " HAVING since <= ? ORDER BY since",
-            (*_OPEN_STATES, now - older_than),
+            (*_OPEN_STATES, ALERT_SOURCE, now - older_than),
         ).fetchall()
     return [(str(r[0]), now - float(r[1])) for r in rows]
 
@@ -330,8 +332,8 @@ def recent_orders(conn: sqlite3.Connection, limit: int) -> list[OrderSummary]:
             "SELECT order_id, number, status, created, received_at, source, revision,"
             " skip_reason, hold_until, due, location_id, location_name, payment_wait,"
             " payment_settled, payment IS NOT NULL"
-            " FROM orders ORDER BY received_at DESC, rowid DESC LIMIT ?",
-            (limit,),
+            " FROM orders WHERE source <> ? ORDER BY received_at DESC, rowid DESC LIMIT ?",
+            (ALERT_SOURCE, limit),
         ).fetchall()
         tickets: dict[str, list[TicketSummary]] = {str(o[0]): [] for o in orders}
         if tickets:

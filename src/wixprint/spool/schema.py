@@ -214,6 +214,13 @@ _V6_ATTENTION: tuple[Step, ...] = (
     "ALTER TABLE jobs ADD COLUMN unproven INTEGER NOT NULL DEFAULT 0 CHECK (unproven >= 0)",
 )
 
+# The other printer speaks up (issue 16): an alert keeps its problem's facts as JSON, so a
+# channel that words its own text (a slip in the ticket language) can do so from the outbox
+# after any restart. Slips themselves are ordinary jobs (``db_slips``): no table of their own.
+_V7_ALERT_SLIPS: tuple[Step, ...] = (
+    "ALTER TABLE alert_outbox ADD COLUMN facts TEXT NOT NULL DEFAULT ''",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1_CORE,
     _V2_OUTBOX,
@@ -221,6 +228,7 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V4_ALERT_STATE,
     _V5_SCHEDULE_AND_PAYMENT,
     _V6_ATTENTION,
+    _V7_ALERT_SLIPS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

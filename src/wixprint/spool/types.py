@@ -8,6 +8,11 @@ from dataclasses import dataclass
 
 from wixprint.vocabulary import JobTarget, Variant
 
+ALERT_SLIP_KIND = "alert"
+"""Job kind of an alert slip: printed after every order ticket waiting at its printer."""
+ALERT_SOURCE = "alert"
+"""``orders.source`` of an alert slip's row (``db_slips``): never an order of the shop."""
+
 
 class JobState(enum.Enum):
     QUEUED = "queued"
@@ -222,6 +227,8 @@ class OutboxAlert:
     """The problem's severity (a resolved message is level info, its problem's is not)."""
     since: float | None = None
     """When the problem began."""
+    facts: str = ""
+    """The problem's facts as JSON (channels that word their own text: printer slips)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -238,6 +245,8 @@ class NewAlert:
     problem_level: str
     channels: tuple[str, ...]
     """Empty: nobody to tell; the alert is stored as done (logs, /health and events had it)."""
+    facts: str = ""
+    """The problem's facts as JSON (see ``OutboxAlert.facts``)."""
 
 
 @dataclass(frozen=True, slots=True)

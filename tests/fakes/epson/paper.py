@@ -65,9 +65,18 @@ class Strip:
 
 
 @dataclass(frozen=True, slots=True)
+class Beep:
+    """The buzzer sounded (``ESC ( A`` fn 48)."""
+
+    after: int
+    """Strips cut before it sounded."""
+    times: int
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     kind: str
-    """line | feed | qr | cut | init | image"""
+    """line | feed | qr | cut | init | image | beep | unknown"""
     text: str = ""
     units: int = 1
     """Print time in normal line heights."""
@@ -91,6 +100,9 @@ class PrintHead:
         self.current = Strip()
         self.roll = 1
         self.blank_cuts = 0
+        self.buzzer = True
+        """Has a buzzer (the TM-m30III has one built in): ``ESC ( A`` fn 48 sounds it."""
+        self.beeps: list[Beep] = []
         self.power_on()
 
     def power_on(self) -> None:
@@ -130,6 +142,8 @@ class PrintHead:
             return [Step("init", units=0)]
         if name == "GS ( k":
             return self._two_d(piece)
+        if name == "ESC ( A":
+            return [Step("beep", units=0, data=piece.params)]
         if name in _IMAGES:
             return [Step("image", units=8)]
         if name in _STYLE:
@@ -204,6 +218,10 @@ class PrintHead:
             strip.starts.append(len(strip.lines))
         elif step.kind == "unknown":
             strip.unknown_commands.append(step.text)
+        elif step.kind == "beep":
+            # ESC ( A fn 48 n c t: c beeps of pattern n; a printer without a buzzer is silent.
+            if self.buzzer and step.data[:1] == b"\x30" and len(step.data) >= 4:
+                self.beeps.append(Beep(after=len(self.strips), times=step.data[2]))
         elif step.kind == "cut":
             if not strip.has_content:
                 self.blank_cuts += 1

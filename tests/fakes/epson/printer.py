@@ -23,7 +23,8 @@ What it reproduces (escpos.md §4–§6, §8, §12–§14):
 * **Profiles**: ``process_id=False`` ignores GS ( H, ``reply_delay`` answers everything late,
   ``status_delay`` answers DLE EOT late, ``collide=True`` sends each process id that follows
   printed data exactly when the next status request arrives (which is then lost),
-  ``asb_at_power_on`` pushes ASB.
+  ``asb_at_power_on`` pushes ASB, ``buzzer=False`` has no buzzer (``ESC ( A`` fn 48 is then
+  silent; heard beeps are in ``head.beeps``).
 
 Start it with ``port = await nursery.start(printer.serve)``.
 """
@@ -96,6 +97,7 @@ class FakePrinter:
         block_seconds: float = 0.005,
         collide: bool = False,
         host: str = "127.0.0.1",
+        buzzer: bool = True,
     ) -> None:
         self.model = model
         self.print_delay = print_delay
@@ -115,6 +117,7 @@ class FakePrinter:
         self.port = 0
         self.faults = Faults(pin3_high=pin3_high, near_end_stop=near_end_stop)
         self.head = PrintHead(dots=dots)
+        self.head.buzzer = buzzer
         self.reader = CommandReader()
         # records
         self.raw: list[bytearray] = []

@@ -144,3 +144,19 @@ def test_ntfy_topic_urls_split_into_the_json_root_and_the_topic() -> None:
         "alerts_1",
     )
     assert ntfy_topic_url("https://ntfy.sh/" + "x" * 65) is None
+
+
+def test_announce_printers_all_a_list_or_none() -> None:
+    assert load_config_text(MINIMAL).alerts.announce_printers == "all"
+    assert load_config_text(MINIMAL).alerts.announce_resolved is True
+    chosen = load_config_text(MINIMAL + '[alerts]\nannounce_printers = ["kitchen"]\n')
+    assert chosen.alerts.announce_printers == ["kitchen"]
+    off_text = "[alerts]\nannounce_printers = []\nannounce_resolved = false\n"
+    off = load_config_text(MINIMAL + off_text)
+    assert (off.alerts.announce_printers, off.alerts.announce_resolved) == ([], False)
+    assert problems_of(MINIMAL + '[alerts]\nannounce_printers = ["kitchen", "bar"]\n') == [
+        "alerts.announce_printers[1]: no printer named 'bar' (printers: kitchen)"
+    ]
+    wrong = problems_of(MINIMAL + '[alerts]\nannounce_printers = "some"\n')
+    assert len(wrong) == 1
+    assert wrong[0].startswith("alerts.announce_printers: ")
