@@ -21,6 +21,7 @@ __all__ = [
     "FakeTicket",
     "Strip",
     "line_delay",
+    "line_ticket",
     "sample_ticket",
     "start_printer",
 ]
@@ -39,6 +40,12 @@ async def start_printer(nursery: trio.Nursery, **options: object) -> FakePrinter
     printer = FakePrinter(**options)  # type: ignore[arg-type]
     await nursery.start(printer.serve)
     return printer
+
+
+def line_ticket(lines: int, text: str = "Item") -> bytes:
+    """A plain ticket of ``lines`` numbered text lines and a cut (one line height each)."""
+    body = b"".join(f"{i + 1}x {text} {i}\n".encode() for i in range(lines))
+    return b"\x1b@\x1bt\x13" + body + b"\x1dVB\x00"
 
 
 def sample_ticket(text: str = "Tisch 4: 2x Käsespätzle, 1x Apfelstrudel 5,00 €") -> bytes:

@@ -11,6 +11,7 @@ answer late; escpos.md §12).
 from __future__ import annotations
 
 import socket
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 
@@ -62,9 +63,24 @@ class PrinterLink:
         self.asb: bytes | None = None
         """The latest Automatic Status Back, if the printer sends it."""
         self.cleared = False
-        self.unanswered = 0
+        self._asked: deque[float] = deque()
+        """When each status request not answered yet was sent, oldest first."""
+
+    @property
+    def unanswered(self) -> int:
         """Status requests sent and not answered yet: over TCP they queue behind the data
         the printer has not read, so while it works through a long ticket they wait."""
+        return len(self._asked)
+
+    def waiting(self, lost_after: float) -> bool:
+        """Whether a status request is still to be answered. One older than ``lost_after``
+        seconds is taken as lost: a printer ignores DLE EOT while it sends block data (a
+        process id stored from an earlier connection, escpos.md §12), and such a request
+        must not stop the polling for the rest of the job."""
+        cutoff = trio.current_time() - lost_after
+        while self._asked and self._asked[0] < cutoff:
+            self._asked.popleft()
+        return bool(self._asked)
 
     async def send(self, data: bytes) -> None:
         try:
@@ -83,7 +99,8 @@ class PrinterLink:
         for reply in self._parser.feed(data):
             if isinstance(reply, StatusByte):
                 self._status_bytes.append(reply.value)
-                self.unanswered = max(0, self.unanswered - 1)
+                if self._asked:
+                    self._asked.popleft()
             elif isinstance(reply, ProcessIdReply):
                 self.proofs.append(reply.tag)
             elif isinstance(reply, InfoReply):
@@ -114,12 +131,12 @@ class PrinterLink:
     async def poke(self) -> None:
         """A status request without waiting for its answer: a printer that rebooted answers
         it with a reset, so a dead connection does not go unnoticed."""
-        self.unanswered += 1
+        self._asked.append(trio.current_time())
         await self.send(dle_eot(1))
 
     async def _query(self, n: int, seconds: float) -> int | None:
         self._status_bytes.clear()
-        self.unanswered += 1
+        self._asked.append(trio.current_time())
         await self.send(dle_eot(n))
         await self.wait_until(lambda: bool(self._status_bytes), seconds)
         return self._status_bytes.pop(0) if self._status_bytes else None
@@ -141,9 +158,13 @@ class PrinterLink:
                 replies.append(reply)
             if len(replies) == 3:
                 try:
-                    return parse_status(replies[0], replies[1], None, replies[2])
+                    status = parse_status(replies[0], replies[1], None, replies[2])
                 except ValueError:
                     pass  # a byte out of place: ask again
+                else:
+                    # Replies come in order: an earlier request still unanswered was ignored.
+                    self._asked.clear()
+                    return status
             # A late reply must not be read as the next request's: let it arrive first.
             await self.wait_until(lambda: False, timeout)
             timeout *= 2

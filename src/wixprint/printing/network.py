@@ -46,7 +46,8 @@ Proof = Literal["auto", "process_id", "status", "none"]
 _log = get_logger("printing")
 _LATE_KEPT = 64
 KEEPALIVE = 30.0
-"""While earlier status requests go unanswered, another one only this often."""
+"""While earlier status requests go unanswered, another one only this often; a request this
+old is taken as lost (ignored while the printer sent block data) and polling resumes."""
 
 NO_PROCESS_ID = (
     "the printer does not answer GS ( H: tickets are confirmed by status only, so a ticket "
@@ -309,14 +310,13 @@ class NetworkTransport:
             payload = clean_start(clear=options.retry) + data + trailer
             await self._send(link, payload, self.send_timeout + SAFETY * options.print_seconds)
             confirmation: Confirmation = "sent"
-            if mode == "process_id":
+            if mode != "none":
+                tags = {tag, *options.earlier} if mode == "process_id" else set()
                 wait = self.reply_timeout + SAFETY * options.print_seconds
-                await self._wait_process_id(link, {tag, *options.earlier}, wait, on_status)
-                self._proofs += 1
-                confirmation = "proof"
-            elif mode == "status":
-                await self._wait_healthy(link, on_status)
-                confirmation = "status"
+                await self._wait_confirmed(link, tags, wait, on_status)
+                confirmation = "proof" if tags else "status"
+                if tags:
+                    self._proofs += 1
         except Lost as exc:
             self._unknown += 1
             answered = isinstance(exc, _Unproven)
@@ -358,33 +358,38 @@ class NetworkTransport:
         on_status(status)
         return status
 
-    async def _wait_process_id(
+    async def _wait_confirmed(
         self,
         link: PrinterLink,
         tags: Collection[bytes],
         wait: float,
         on_status: StatusCallback,
     ) -> None:
-        """Wait for ``37 22 tag 00``: ``wait`` seconds of healthy status, and indefinitely
-        while the printer reports a fault (it holds the ticket and prints it later).
+        """Wait for proof: ``37 22 tag 00`` for one of ``tags``, or with no tags (status
+        proof) a healthy status read after sending. ``wait`` seconds of healthy status, and
+        indefinitely while the printer reports a fault (it holds the ticket and prints it
+        later).
 
         Status is polled meanwhile. A poll that goes unanswered most likely waits behind the
         rest of our own ticket in the printer's buffer (TCP, escpos.md §12): no new poll is
-        sent until it is answered, and silence counts only once ``wait`` is over. While a
-        fault holds everything, a request now and then makes a rebooted printer reset the
-        connection.
+        sent until it is answered, and silence counts only once ``wait`` is over, whichever
+        the proof. While a fault holds everything, a request now and then makes a rebooted
+        printer reset the connection.
         """
         healthy_since: float | None = trio.current_time()
         last_poll = trio.current_time()
+        ask_now = not tags  # status proof: the first answer after the ticket confirms it
         while True:
             now = trio.current_time()
             budget = math.inf if healthy_since is None else healthy_since + wait
-            with trio.move_on_at(min(now + self.status_poll_interval, budget)):
-                await link.wait_proof(tags)
-                return
+            if not ask_now:
+                with trio.move_on_at(min(now + self.status_poll_interval, budget)):
+                    await link.wait_proof(tags)
+                    return
+            ask_now = False
             now = trio.current_time()
             final = now >= budget
-            if link.unanswered and not final:
+            if link.waiting(KEEPALIVE) and not final:
                 if now - last_poll >= KEEPALIVE:
                     last_poll = now
                     await link.poke()
@@ -402,15 +407,9 @@ class NetworkTransport:
                 return
             if not status.can_print:
                 healthy_since = None
+            elif not tags:
+                return
             elif healthy_since is None:
                 healthy_since = trio.current_time()
             elif final:
                 raise _Unproven(f"no process-id reply within {wait:.0f} s")
-
-    async def _wait_healthy(self, link: PrinterLink, on_status: StatusCallback) -> None:
-        """Status proof: the printer took the data and reports no fault (it holds the data
-        while it does, so keep polling)."""
-        while True:
-            if (await self._poll(link, on_status)).can_print:
-                return
-            await trio.sleep(self.status_poll_interval)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from typing import Literal
 
 import trio
@@ -262,6 +263,11 @@ class FakePrinter:
     async def wait_received(self, n: int) -> None:
         """Wait until ``n`` bytes were read, whole commands or not."""
         while self.received < n:
+            await self._wait_change()
+
+    async def wait_for(self, done: Callable[[], bool]) -> None:
+        """Wait until ``done()`` (checked on every change of the printer's state)."""
+        while not done():
             await self._wait_change()
 
     async def wait_job_bytes(self, n: int) -> None:

@@ -1,0 +1,84 @@
+"""Proof waits against a printer that is busy with our own ticket (escpos.md §12): status
+requests queue behind the data it has not read yet, and requests it ignores while it sends
+block data never get an answer. Neither may end a job whose ticket is still printing."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+import trio.testing
+
+from tests.fakes.fake_printer import FakePrinter, line_ticket
+from tests.fakes.fake_printer import start_printer as _start
+from wixprint.errors import PrintOutcomeUnknown
+from wixprint.printing.base import JobOptions
+from wixprint.printing.network import NetworkTransport
+from wixprint.printing.protocol import job_tag
+from wixprint.vocabulary import PrinterStatus
+
+LINE = 0.05
+"""Seconds per line of the slow printer."""
+
+
+def _transport(printer: FakePrinter, **kw: float) -> NetworkTransport:
+    options: dict[str, float] = {"connect_timeout": 2.0, "send_timeout": 5.0, "reply_timeout": 5.0}
+    options.update(kw)
+    return NetworkTransport("kitchen", "127.0.0.1", printer.port, proof="auto", **options)
+
+
+def _nothing(status: PrinterStatus) -> None:
+    return None
+
+
+async def test_a_long_ticket_on_a_printer_without_process_ids_is_confirmed_once(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """400 lines take 20 s; the status request after the ticket is answered only once the
+    printer has read all of it. That silence is our own ticket, not a lost printer."""
+    printer = await _start(nursery, process_id=False, print_delay=LINE)
+    transport = _transport(printer)
+    ticket = line_ticket(400, "Kaesespaetzle mit Roestzwiebeln, extra Kaese")
+    with trio.fail_after(300):
+        got = await transport.print_job(
+            ticket, tag=job_tag(1), on_status=_nothing, options=JobOptions(400 * LINE)
+        )
+        await printer.wait_tickets(1)
+    assert got == "status"
+    assert len(printer.paper()) == 1
+    assert transport.statistics().unknown_outcomes == 0
+
+
+async def test_a_status_request_ignored_at_connect_does_not_stop_polling_for_the_job(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """The printer sends another job's stored process id when we connect and ignores our
+    first status request meanwhile. The paper then runs out mid-ticket and a new roll goes
+    in: the wait must see the fault, or it gives up on a ticket that is still printing."""
+    printer = await _start(nursery, print_delay=0.5)
+    transport = _transport(printer, reply_timeout=1.0)
+    other, ours = job_tag(1, 1), job_tag(2, 1)
+    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown):
+        await transport.print_job(line_ticket(20, "other"), tag=other, on_status=_nothing)
+    with trio.fail_after(60):
+        await printer.wait_tickets(1)
+        await trio.sleep(1)
+    assert printer.stored_process_id == other
+    statuses: list[PrinterStatus] = []
+
+    async def new_roll() -> None:
+        await printer.wait_for(lambda: printer.paper_out)
+        await trio.sleep(30)
+        printer.paper_out = False
+
+    printer.paper_out_after(10)
+    nursery.start_soon(new_roll)
+    with trio.fail_after(300):
+        got = await transport.print_job(
+            line_ticket(40, "ours"), tag=ours, on_status=statuses.append, options=JobOptions(20.0)
+        )
+        await printer.wait_tickets(2)
+    assert got == "proof"
+    assert any(s.paper == "out" for s in statuses)  # the fault was seen while waiting
+    assert printer.status_ignored >= 1
+    assert [t.tag for t in printer.tickets] == [other, ours]
+    assert transport.take_late_proofs() == [other]
