@@ -82,3 +82,57 @@ async def test_a_status_request_ignored_at_connect_does_not_stop_polling_for_the
     assert printer.status_ignored >= 1
     assert [t.tag for t in printer.tickets] == [other, ours]
     assert transport.take_late_proofs() == [other]
+
+
+async def test_a_busy_printer_keeps_its_process_ids_and_the_retry_is_proven(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """After an unproven attempt the printer is asked again what it supports while it still
+    prints that attempt: the questions wait behind its lines. That is no reason to confirm
+    the TM-m30III by status from now on; the retry clears the printer, then asks."""
+    printer = await _start(nursery, print_delay=0.5)
+    transport = _transport(printer, reply_timeout=1.0)
+    first, second = job_tag(3, 1), job_tag(3, 2)
+    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown) as caught:
+        await transport.print_job(line_ticket(40), tag=first, on_status=_nothing)
+    assert caught.value.answered
+    with trio.fail_after(60):
+        caps = await transport.identify()  # what the printer actor does next
+    assert caps.process_id is not False
+    assert caps.model == "TM-m30III"
+    retry = JobOptions(10.0, retry=True, earlier=frozenset({first}))
+    with trio.fail_after(120):
+        got = await transport.print_job(
+            line_ticket(10), tag=second, on_status=_nothing, options=retry
+        )
+        await printer.wait_tickets(1)
+    assert got == "proof"
+    now = transport.capabilities
+    assert now is not None
+    assert (now.process_id, now.model) == (True, "TM-m30III")
+    assert transport.proof_mode().mode == "process_id"
+    assert printer.tickets[-1].tag == second
+
+
+async def test_a_new_job_on_a_busy_printer_is_confirmed_by_status_and_it_is_asked_again(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """The next job is not a retry (the earlier one was set aside): nothing is cleared, the
+    questions time out behind the lines, this job is confirmed by status; once the printer
+    is idle it is asked again and answers process ids as before."""
+    printer = await _start(nursery, print_delay=0.5)
+    transport = _transport(printer, reply_timeout=1.0)
+    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown):
+        await transport.print_job(line_ticket(40), tag=job_tag(4, 1), on_status=_nothing)
+    with trio.fail_after(120):
+        got = await transport.print_job(
+            line_ticket(5), tag=job_tag(5), on_status=_nothing, options=JobOptions(3.0)
+        )
+        await printer.wait_tickets(2)
+        later = await transport.print_job(
+            line_ticket(5), tag=job_tag(6), on_status=_nothing, options=JobOptions(3.0)
+        )
+    assert (got, later) == ("status", "proof")
+    caps = transport.capabilities
+    assert caps is not None
+    assert (caps.process_id, caps.model) == (True, "TM-m30III")

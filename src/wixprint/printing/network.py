@@ -32,10 +32,15 @@ from wixprint.printing.base import (
     ProofMode,
     StatusCallback,
 )
-from wixprint.printing.capabilities import Capabilities, is_probe_tag, read_capabilities
+from wixprint.printing.capabilities import (
+    Capabilities,
+    is_probe_tag,
+    read_capabilities,
+    weigh_probe,
+)
 from wixprint.printing.link import STATUS_ROUNDS, Lost, PrinterLink, Silent, open_printer_link
 from wixprint.printing.profiles import SAFETY
-from wixprint.printing.protocol import clean_start, process_id_request
+from wixprint.printing.protocol import CLEAR_BUFFERS, clean_start, process_id_request
 from wixprint.supervisor import faults
 from wixprint.vocabulary import PrinterStatus
 
@@ -114,6 +119,9 @@ class NetworkTransport:
         self.identify_timeout = identify_timeout
         self._lock = trio.Lock()
         self._caps: Capabilities | None = None
+        self._answered: Capabilities | None = None
+        """What the printer said when it last answered a ``GS ( H`` probe (kept across
+        reconnects: a busy printer's silence does not undo it)."""
         self._late: deque[bytes] = deque(maxlen=_LATE_KEPT)
         self._jobs = self._printed = self._proofs = self._unknown = 0
         self._not_ready = self._offline = self._late_count = self._withdrawn = 0
@@ -180,7 +188,8 @@ class NetworkTransport:
                 continue
             if is_probe_tag(tag):
                 if self._caps is not None and not self._caps.process_id:
-                    self._caps = Capabilities(True, True, self._caps.model, self._caps.manufacturer)
+                    caps = self._caps
+                    self._learn(Capabilities(True, True, caps.model, caps.manufacturer))
                 continue
             self._late_count += 1
             self._late.append(tag)
@@ -247,9 +256,15 @@ class NetworkTransport:
             finally:
                 self._collect(link, ())
 
-    async def _identify(self, link: PrinterLink) -> Capabilities:
-        caps = await read_capabilities(link, within=self.identify_timeout)
+    def _learn(self, caps: Capabilities) -> None:
         self._caps = caps
+        if caps.process_id:
+            self._answered = caps
+
+    async def _identify(self, link: PrinterLink) -> Capabilities:
+        answer = await read_capabilities(link, within=self.identify_timeout)
+        caps = weigh_probe(answer, self._answered)
+        self._learn(caps)
         self._identified += 1
         _log.info(
             "printer.identified",
@@ -303,11 +318,12 @@ class NetworkTransport:
             self._not_ready += 1
             raise PrinterNotReady(f"printer {self.name!r} cannot print", status=status)
         try:
+            cleared = False
             if self.proof != "none" and (self._caps is None or not self._caps.known):
-                await self._identify(link)  # first contact, or back after losing it
+                cleared = await self._identify_for_job(link, retry=options.retry)
             mode = self._mode() or "status"
             trailer = process_id_request(tag) if mode == "process_id" else b""
-            payload = clean_start(clear=options.retry) + data + trailer
+            payload = clean_start(clear=options.retry and not cleared) + data + trailer
             await self._send(link, payload, self.send_timeout + SAFETY * options.print_seconds)
             confirmation: Confirmation = "sent"
             if mode != "none":
@@ -330,6 +346,19 @@ class NetworkTransport:
             ) from exc
         self._printed += 1
         return confirmation
+
+    async def _identify_for_job(self, link: PrinterLink, *, retry: bool) -> bool:
+        """Ask what the printer supports (first contact, or back after losing it). On a
+        retry, questions that got no answer at all most likely wait behind the earlier
+        attempt's lines, which the retry discards anyway: clear, then ask again. True if
+        the printer was cleared."""
+        caps = await self._identify(link)
+        silent = caps.process_id is None or (not caps.process_id and caps.model is None)
+        if not (retry and silent):
+            return False
+        await link.send(CLEAR_BUFFERS)
+        await self._identify(link)
+        return True
 
     async def _send(self, link: PrinterLink, payload: bytes, seconds: float) -> None:
         with trio.move_on_after(seconds) as sending:
