@@ -214,6 +214,11 @@ _V6_ATTENTION: tuple[Step, ...] = (
     "ALTER TABLE jobs ADD COLUMN unproven INTEGER NOT NULL DEFAULT 0 CHECK (unproven >= 0)",
 )
 
+_V7_UNANSWERED: tuple[Step, ...] = (
+    # Unconfirmed attempts that ended in silence: at a (higher) limit a job needs attention.
+    "ALTER TABLE jobs ADD COLUMN unanswered INTEGER NOT NULL DEFAULT 0 CHECK (unanswered >= 0)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1_CORE,
     _V2_OUTBOX,
@@ -221,6 +226,7 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V4_ALERT_STATE,
     _V5_SCHEDULE_AND_PAYMENT,
     _V6_ATTENTION,
+    _V7_UNANSWERED,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -143,6 +143,9 @@ class FakePrinter:
         self._stored_id: bytes | None = None
         self._tail = bytearray()
         self._reset_arm: tuple[int, bool] | None = None
+        self._reset_every = False
+        self.resets = 0
+        """Connections reset by an armed :meth:`reset_mid_job`."""
         self._cut_arm: tuple[str, int] | None = None
         self._roll_lines: int | None = None
         self._printed_since_id = False
@@ -200,12 +203,16 @@ class FakePrinter:
         """The roll ends after ``lines`` more printed lines (mid-ticket if you like)."""
         self._roll_lines = lines
 
-    def reset_mid_job(self, after_bytes: int, *, print_received: bool = False) -> None:
+    def reset_mid_job(
+        self, after_bytes: int, *, print_received: bool = False, every: bool = False
+    ) -> None:
         """Reset the active connection once it sent ``after_bytes`` job bytes (real-time
-        requests not counted). ``print_received`` keeps what came, else it is lost."""
+        requests not counted). ``print_received`` keeps what came, else it is lost.
+        ``every``: each connection that gets that far, until :meth:`disarm`."""
         if after_bytes < 1:
             raise ValueError("after_bytes must be at least 1")
         self._reset_arm = (after_bytes, print_received)
+        self._reset_every = every
 
     def cut_inside(self, command: str, *, after: int = 8) -> None:
         """Reset the active connection once ``after`` bytes of a ``command`` (e.g.
@@ -411,7 +418,9 @@ class FakePrinter:
         """Reset the session when an armed fault is due."""
         if self._reset_arm is not None and session.job_bytes >= self._reset_arm[0]:
             keep = self._reset_arm[1]
-            self._reset_arm = None
+            if not self._reset_every:
+                self._reset_arm = None
+            self.resets += 1
             if not keep:
                 kept = deque(q for q in self._queue if q[1] is not session)
                 self._queued_bytes = sum(p.size for p, _ in kept)

@@ -126,6 +126,28 @@ def test_attention_migration_keeps_jobs_and_counts_no_unproven_attempts(
         conn.execute("UPDATE jobs SET unproven = -1")
 
 
+def test_unanswered_migration_keeps_jobs_and_counts_no_silent_attempts(
+    conn: sqlite3.Connection, db_path: Path
+) -> None:
+    before = schema.MIGRATIONS.index(schema._V7_UNANSWERED)
+    schema.migrate(conn, db_path, target=before)
+    conn.execute(
+        "INSERT INTO orders (order_id, number, status, created, updated, fingerprint, raw_json,"
+        " revision, received_at, updated_at, source) VALUES"
+        " ('o1', '1001', 'APPROVED', '', '', '', '{}', 1, 0, 0, 'poll')"
+    )
+    conn.execute(
+        "INSERT INTO jobs (order_id, revision, kind, printer, variant, state, created_at,"
+        " updated_at, unproven) VALUES ('o1', 1, 'kitchen', 'k', 'new', 'queued', 0, 0, 2)"
+    )
+    report = schema.migrate(conn, db_path, target=before + 1)
+    assert report.backup is not None
+    rows = conn.execute("SELECT state, unproven, unanswered FROM jobs").fetchall()
+    assert rows == [("queued", 2, 0)]
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE jobs SET unanswered = -1")
+
+
 def test_unknown_target_is_a_bug(conn: sqlite3.Connection, db_path: Path) -> None:
     with pytest.raises(ValueError, match="no schema version 99"):
         schema.migrate(conn, db_path, target=99)
