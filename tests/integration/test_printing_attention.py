@@ -133,6 +133,9 @@ async def test_a_printer_that_drops_every_ticket_sets_the_order_aside_after_n_tr
         orders = await get_json(rig, "/orders")
         assert [t["state"] for t in jobs_of(orders, first)] == ["attention"]
         assert "nicht bestätigt" in mails()[0].subject
+        recovery = await get_json(rig, "/recovery/status")
+        (aside,) = recovery["needs_attention"]
+        assert (aside["order_number"], aside["attempts"]) == (first, UNANSWERED_LIMIT)
 
         printer.disarm()
         (second,) = await new_orders(rig, 1, clock=thread_clock)
