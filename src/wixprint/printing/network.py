@@ -14,7 +14,6 @@ confirms (``answered=True``), ends in :class:`PrintOutcomeUnknown`.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
@@ -40,6 +39,7 @@ from wixprint.printing.capabilities import (
 )
 from wixprint.printing.link import STATUS_ROUNDS, Lost, PrinterLink, Silent, open_printer_link
 from wixprint.printing.profiles import SAFETY
+from wixprint.printing.proof import Unproven, wait_confirmed
 from wixprint.printing.protocol import CLEAR_BUFFERS, clean_start, process_id_request
 from wixprint.supervisor import faults
 from wixprint.vocabulary import PrinterStatus
@@ -50,18 +50,10 @@ Proof = Literal["auto", "process_id", "status", "none"]
 
 _log = get_logger("printing")
 _LATE_KEPT = 64
-KEEPALIVE = 30.0
-"""While earlier status requests go unanswered, another one only this often; a request this
-old is taken as lost (ignored while the printer sent block data) and polling resumes."""
-
 NO_PROCESS_ID = (
     "the printer does not answer GS ( H: tickets are confirmed by status only, so a ticket "
     "lost inside the printer (power cut) is not noticed"
 )
-
-
-class _Unproven(Lost):
-    """The printer answered status all along but never confirmed the ticket."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,13 +321,19 @@ class NetworkTransport:
             if mode != "none":
                 tags = {tag, *options.earlier} if mode == "process_id" else set()
                 wait = self.reply_timeout + SAFETY * options.print_seconds
-                await self._wait_confirmed(link, tags, wait, on_status)
+                await wait_confirmed(
+                    link,
+                    tags,
+                    wait,
+                    poll=lambda rounds: self._poll(link, on_status, rounds),
+                    poll_interval=self.status_poll_interval,
+                )
                 confirmation = "proof" if tags else "status"
                 if tags:
                     self._proofs += 1
         except Lost as exc:
             self._unknown += 1
-            answered = isinstance(exc, _Unproven)
+            answered = isinstance(exc, Unproven)
             if not answered or self.proof == "auto":
                 self._lost_contact()  # ask again what it supports before the next job
             _log.warning(
@@ -386,59 +384,3 @@ class NetworkTransport:
         self._last_status = status
         on_status(status)
         return status
-
-    async def _wait_confirmed(
-        self,
-        link: PrinterLink,
-        tags: Collection[bytes],
-        wait: float,
-        on_status: StatusCallback,
-    ) -> None:
-        """Wait for proof: ``37 22 tag 00`` for one of ``tags``, or with no tags (status
-        proof) a healthy status read after sending. ``wait`` seconds of healthy status, and
-        indefinitely while the printer reports a fault (it holds the ticket and prints it
-        later).
-
-        Status is polled meanwhile. A poll that goes unanswered most likely waits behind the
-        rest of our own ticket in the printer's buffer (TCP, escpos.md §12): no new poll is
-        sent until it is answered, and silence counts only once ``wait`` is over, whichever
-        the proof. While a fault holds everything, a request now and then makes a rebooted
-        printer reset the connection.
-        """
-        healthy_since: float | None = trio.current_time()
-        last_poll = trio.current_time()
-        ask_now = not tags  # status proof: the first answer after the ticket confirms it
-        while True:
-            now = trio.current_time()
-            budget = math.inf if healthy_since is None else healthy_since + wait
-            if not ask_now:
-                with trio.move_on_at(min(now + self.status_poll_interval, budget)):
-                    await link.wait_proof(tags)
-                    return
-            ask_now = False
-            now = trio.current_time()
-            final = now >= budget
-            if link.waiting(KEEPALIVE) and not final:
-                if now - last_poll >= KEEPALIVE:
-                    last_poll = now
-                    await link.poke()
-                continue
-            last_poll = now
-            try:
-                status = await self._poll(link, on_status, STATUS_ROUNDS if final else 1)
-            except Silent:
-                if link.proven(tags) is not None:
-                    return  # the proof came while status went unanswered: it wins
-                if final:
-                    raise
-                continue
-            if link.proven(tags) is not None:
-                return
-            if not status.can_print:
-                healthy_since = None
-            elif not tags:
-                return
-            elif healthy_since is None:
-                healthy_since = trio.current_time()
-            elif final:
-                raise _Unproven(f"no process-id reply within {wait:.0f} s")
