@@ -78,6 +78,20 @@ async def test_late_and_slow_status_replies_still_print_once(
     assert len(printer.tickets) == 1
 
 
+async def test_a_late_status_reply_is_not_read_as_the_answer_to_the_next_question(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """Replies come 1.5-3 s late. Drawer pin 3 reads high (a real Epson without a drawer):
+    DLE EOT 1 answers 0x16, which read as the DLE EOT 2 answer means "cover open"."""
+    printer = await _start(nursery, status_delay=1.5, status_jitter=1.5, seed=7)
+    transport = _transport(printer)
+    seen: list[PrinterStatus] = []
+    with trio.fail_after(600):
+        for _ in range(20):
+            seen.append(await transport.probe())
+    assert seen == [OK] * 20
+
+
 async def test_auto_proof_uses_status_on_a_printer_that_ignores_process_ids(
     thread_clock: trio.testing.MockClock, nursery: trio.Nursery
 ) -> None:

@@ -13,12 +13,12 @@ from collections.abc import Awaitable, Callable, Collection
 
 import trio
 
-from wixprint.printing.link import STATUS_ROUNDS, Lost, PrinterLink, Silent
+from wixprint.printing.link import LOST_AFTER, STATUS_ROUNDS, Lost, PrinterLink, Silent
 from wixprint.vocabulary import PrinterStatus
 
 __all__ = ["KEEPALIVE", "Unproven", "wait_confirmed"]
 
-KEEPALIVE = 30.0
+KEEPALIVE = LOST_AFTER
 """While earlier status requests go unanswered, another one only this often; a request this
 old no longer holds polling back (it may have been ignored while the printer sent block
 data)."""
@@ -60,7 +60,7 @@ async def wait_confirmed(
         ask_now = False
         now = trio.current_time()
         final = now >= budget
-        if link.waiting(KEEPALIVE) and not final:
+        if link.waiting() and not final:
             if now - last_poll >= KEEPALIVE:
                 last_poll = now
                 await link.poke()

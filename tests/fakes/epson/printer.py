@@ -21,7 +21,8 @@ What it reproduces (escpos.md §4–§6, §8, §12–§14):
 * **Power loss is silence**: no FIN, no RST; while off and booting, connects time out; after
   booting, old connections get RST.
 * **Profiles**: ``process_id=False`` ignores GS ( H, ``reply_delay`` answers everything late,
-  ``status_delay`` answers DLE EOT late, ``collide=True`` sends each process id that follows
+  ``status_delay`` answers DLE EOT late (``status_jitter`` adds up to that much more, drawn
+  from ``seed``; replies still leave in order), ``collide=True`` sends each process id that follows
   printed data exactly when the next status request arrives (which is then lost),
   ``asb_at_power_on`` pushes ASB.
 
@@ -31,6 +32,7 @@ Start it with ``port = await nursery.start(printer.serve)``.
 from __future__ import annotations
 
 import math
+import random
 from collections import deque
 from collections.abc import Callable
 from typing import Literal
@@ -88,12 +90,14 @@ class FakePrinter:
         connections: Connections = "epson",
         max_connections: int = 3,
         idle_timeout: float = 300.0,
-        pin3_high: bool = False,
+        pin3_high: bool = True,
         near_end_stop: bool = False,
         asb_at_power_on: bool = False,
         process_id: bool = True,
         reply_delay: float = 0.0,
         status_delay: float = 0.0,
+        status_jitter: float = 0.0,
+        seed: int = 0,
         block_seconds: float = 0.005,
         collide: bool = False,
         host: str = "127.0.0.1",
@@ -110,6 +114,8 @@ class FakePrinter:
         self.process_id = process_id
         self.reply_delay = reply_delay
         self.status_delay = status_delay
+        self.status_jitter = status_jitter
+        self._rng = random.Random(seed)
         self.block_seconds = block_seconds
         self.collide = collide
         self.host = host
@@ -474,8 +480,10 @@ class FakePrinter:
         if session.block_until > trio.current_time():
             self.status_ignored += 1
             return
+        jitter = self._rng.uniform(0.0, self.status_jitter)
         session.reply(
-            bytes((self.faults.status_byte(n),)), delay=self.reply_delay + self.status_delay
+            bytes((self.faults.status_byte(n),)),
+            delay=self.reply_delay + self.status_delay + jitter,
         )
 
     def _clear_buffers(self, session: Session) -> None:
