@@ -136,3 +136,21 @@ async def test_a_new_job_on_a_busy_printer_is_confirmed_by_status_and_it_is_aske
     caps = transport.capabilities
     assert caps is not None
     assert (caps.process_id, caps.model) == (True, "TM-m30III")
+
+
+async def test_a_status_request_ignored_during_block_data_does_not_silence_the_printer(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """This printer takes half a second to send a block reply and ignores DLE EOT meanwhile;
+    the status proof's first request comes right after the capability probe's answers. The
+    request that never gets an answer must not make the printer look silent."""
+    printer = await _start(nursery, block_seconds=0.5)
+    transport = NetworkTransport(
+        "kitchen", "127.0.0.1", printer.port, proof="status", reply_timeout=5.0
+    )
+    with trio.fail_after(60):
+        got = await transport.print_job(line_ticket(5), tag=job_tag(7), on_status=_nothing)
+        await printer.wait_tickets(1)
+    assert got == "status"
+    assert printer.status_ignored >= 1
+    assert transport.statistics().unknown_outcomes == 0

@@ -174,7 +174,11 @@ class PrinterLink:
             Lost: the connection broke.
         """
         timeout = self.status_timeout
-        for _ in range(rounds):
+        for left in range(rounds, 0, -1):
+            if left == 1 and rounds > 1:
+                # Waited for through the earlier rounds: a request still unanswered was
+                # ignored (the printer was sending block data), not merely late.
+                self._asked.clear()
             replies: list[int] = []
             for n in (1, 2, 4):
                 reply = await self._query(n, timeout)
