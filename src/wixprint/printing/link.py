@@ -70,15 +70,10 @@ class PrinterLink:
         """The latest Automatic Status Back, if the printer sends it."""
         self.cleared = False
         self._asked: deque[float] = deque()
-        """When each status request not answered yet was sent, oldest first."""
+        """When each status request not answered yet was sent, oldest first: over TCP they
+        queue behind the data the printer has not read, so during a long ticket they wait."""
         self._block_at = -math.inf
         """When the latest block reply arrived."""
-
-    @property
-    def unanswered(self) -> int:
-        """Status requests sent and not answered yet: over TCP they queue behind the data
-        the printer has not read, so while it works through a long ticket they wait."""
-        return len(self._asked)
 
     def waiting(self) -> bool:
         """Whether a status request is still to be answered. One older than
