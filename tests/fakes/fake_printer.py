@@ -22,6 +22,7 @@ __all__ = [
     "Strip",
     "is_alert_slip",
     "line_delay",
+    "line_ticket",
     "sample_ticket",
     "start_printer",
 ]
@@ -50,6 +51,12 @@ def is_alert_slip(text: str) -> bool:
     """An alert slip the service printed (another printer's or the internet's trouble), not
     an order ticket: its banner is among its first lines (a REPRINT bar may come first)."""
     return any(line.strip() in SLIP_BANNERS for line in text.splitlines()[:3])
+
+
+def line_ticket(lines: int, text: str = "Item") -> bytes:
+    """A plain ticket of ``lines`` numbered text lines and a cut (one line height each)."""
+    body = b"".join(f"{i + 1}x {text} {i}\n".encode() for i in range(lines))
+    return b"\x1b@\x1bt\x13" + body + b"\x1dVB\x00"
 
 
 def sample_ticket(text: str = "Tisch 4: 2x Käsespätzle, 1x Apfelstrudel 5,00 €") -> bytes:

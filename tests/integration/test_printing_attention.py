@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import trio.testing
 
-from tests.fakes.smtp import FakeSmtpServer
+from tests.fakes.smtp import FakeSmtpServer, ReceivedMail
 from tests.integration.harness import (
     Rig,
     config_text,
@@ -34,7 +34,7 @@ from tests.integration.harness import (
 from wixprint.config import Config
 from wixprint.config.tomledit import Value
 from wixprint.receipts import TicketRequest, render_ticket
-from wixprint.spool.machine import UNPROVEN_LIMIT
+from wixprint.spool.machine import UNANSWERED_LIMIT, UNPROVEN_LIMIT
 from wixprint.vocabulary import Variant
 from wixprint.wix.parse import parse_order
 
@@ -110,6 +110,40 @@ async def test_auto_proof_prints_every_order_once_on_such_a_printer_with_a_warni
             "TM-m30III",
         )
         assert "GS ( H" in status["proof_warning"]
+
+
+async def test_a_printer_that_drops_every_ticket_sets_the_order_aside_after_n_tries(
+    tmp_path: Path, smtp: FakeSmtpServer, thread_clock: trio.testing.MockClock
+) -> None:
+    """It answers status, takes part of the ticket, then resets the connection: every try
+    is an outage with an unknown outcome. Not for ever: at the limit the order is set aside
+    and alerted, and the next order prints."""
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        printer = rig.printers["kitchen"]
+        printer.reset_mid_job(1000, every=True)  # past the capability probe, inside a ticket
+        text = config_text(tmp_path, rig.shop_url, {"kitchen": printer.port}, smtp_port=smtp.port)
+        await rig.start(text)
+        (first,) = await new_orders(rig, 1, clock=thread_clock)
+
+        def mails() -> list[ReceivedMail]:
+            return [m for m in smtp.messages if first in m.subject]
+
+        await wait_fast(thread_clock, lambda: bool(mails()), 3600)
+        assert printer.resets == UNANSWERED_LIMIT
+        orders = await get_json(rig, "/orders")
+        assert [t["state"] for t in jobs_of(orders, first)] == ["attention"]
+        assert "nicht bestätigt" in mails()[0].subject
+        recovery = await get_json(rig, "/recovery/status")
+        (aside,) = recovery["needs_attention"]
+        assert (aside["order_number"], aside["attempts"]) == (first, UNANSWERED_LIMIT)
+
+        printer.disarm()
+        (second,) = await new_orders(rig, 1, clock=thread_clock)
+        await wait_fast(thread_clock, lambda: second in ticket_numbers(rig, "kitchen"), 600)
+        await pass_time(thread_clock, 60)
+        assert ticket_numbers(rig, "kitchen") == [second]
+        assert printer.resets == UNANSWERED_LIMIT
+        assert len(mails()) == 1
 
 
 def _big_order(rig: Rig, items: int) -> str:

@@ -11,13 +11,19 @@ import pytest
 import trio
 import trio.testing
 
-from tests.fakes.fake_printer import CLEAR_BUFFERS, FakePrinter, sample_ticket
-from tests.fakes.fake_printer import start_printer as _start
+from tests.fakes.fake_printer import CLEAR_BUFFERS, FakePrinter, sample_ticket, start_printer
 from wixprint.printing.protocol import process_id_request
 
 pytestmark = pytest.mark.usefixtures("thread_clock")  # documentation; each test names it too
 
 STATUS_ALL = b"\x10\x04\x01\x10\x04\x02\x10\x04\x03\x10\x04\x04"
+
+
+async def _start(nursery: trio.Nursery, **options: object) -> FakePrinter:
+    """These tests read the DLE EOT tables byte for byte: drawer pin 3 low unless asked
+    (a real Epson without a drawer, the fake's default, reports it high)."""
+    options.setdefault("pin3_high", False)
+    return await start_printer(nursery, **options)
 
 
 async def _read(stream: trio.SocketStream, n: int, within: float = 5.0) -> bytes:

@@ -230,7 +230,7 @@ async def test_probe_waits_for_the_running_job(
 async def test_second_client_is_held_until_the_first_leaves(
     thread_clock: trio.testing.MockClock, nursery: trio.Nursery
 ) -> None:
-    printer = await _start(nursery)
+    printer = await _start(nursery, pin3_high=False)
     transport = _transport(printer, reply_timeout=10.0)
     other = await trio.open_tcp_stream("127.0.0.1", printer.port)  # e.g. the POS till
     await other.send_all(b"\x10\x04\x01")

@@ -9,7 +9,7 @@ import pytest
 import trio
 import trio.testing
 
-from tests.fakes.fake_printer import CLEAR_BUFFERS, FakePrinter, sample_ticket
+from tests.fakes.fake_printer import CLEAR_BUFFERS, FakePrinter, line_ticket, sample_ticket
 from tests.fakes.fake_printer import start_printer as _start
 from wixprint.errors import PrinterOffline, PrintOutcomeUnknown
 from wixprint.printing.base import JobOptions
@@ -28,11 +28,6 @@ def _transport(printer: FakePrinter, proof: Proof = "auto", **kw: float) -> Netw
     return NetworkTransport("kitchen", "127.0.0.1", printer.port, proof=proof, **options)
 
 
-def _ticket(lines: int, text: str = "Item") -> bytes:
-    body = b"".join(f"{i + 1}x {text} {i}\n".encode() for i in range(lines))
-    return b"\x1b@\x1bt\x13" + body + b"\x1dVB\x00"
-
-
 def _nothing(status: PrinterStatus) -> None:
     return None
 
@@ -47,7 +42,7 @@ async def test_a_long_ticket_is_waited_for_as_long_as_it_prints(
     start = trio.current_time()
     with trio.fail_after(120):
         got = await transport.print_job(
-            _ticket(480), tag=job_tag(1), on_status=_nothing, options=JobOptions(seconds)
+            line_ticket(480), tag=job_tag(1), on_status=_nothing, options=JobOptions(seconds)
         )
     assert got == "proof"
     assert trio.current_time() - start >= 30
@@ -83,6 +78,20 @@ async def test_late_and_slow_status_replies_still_print_once(
     assert len(printer.tickets) == 1
 
 
+async def test_a_late_status_reply_is_not_read_as_the_answer_to_the_next_question(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """Replies come 1.5-3 s late. Drawer pin 3 reads high (a real Epson without a drawer):
+    DLE EOT 1 answers 0x16, which read as the DLE EOT 2 answer means "cover open"."""
+    printer = await _start(nursery, status_delay=1.5, status_jitter=1.5, seed=7)
+    transport = _transport(printer)
+    seen: list[PrinterStatus] = []
+    with trio.fail_after(600):
+        for _ in range(20):
+            seen.append(await transport.probe())
+    assert seen == [OK] * 20
+
+
 async def test_auto_proof_uses_status_on_a_printer_that_ignores_process_ids(
     thread_clock: trio.testing.MockClock, nursery: trio.Nursery
 ) -> None:
@@ -114,7 +123,7 @@ async def test_forced_process_id_on_such_a_printer_is_unknown_while_it_answers(
     assert "set aside" in transport.proof_mode().warning
 
 
-async def test_a_retry_clears_the_printer_and_pads_before_its_ticket(
+async def test_a_retry_clears_the_printer_and_pads_before_itsline_ticket(
     thread_clock: trio.testing.MockClock, nursery: trio.Nursery
 ) -> None:
     printer = await _start(nursery)
@@ -137,13 +146,15 @@ async def test_a_stored_proof_of_the_earlier_attempt_withdraws_the_retry(
     first, second = job_tag(8, 1), job_tag(8, 2)
     assert first != second  # a fresh process id for every attempt
     with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown):
-        await transport.print_job(_ticket(20), tag=first, on_status=_nothing)
+        await transport.print_job(line_ticket(20), tag=first, on_status=_nothing)
     with trio.fail_after(60):
         await printer.wait_tickets(1)
         await trio.sleep(1)
         assert printer.stored_process_id == first  # our connection was gone
         retry = JobOptions(retry=True, earlier=frozenset({first}))
-        got = await transport.print_job(_ticket(20), tag=second, on_status=_nothing, options=retry)
+        got = await transport.print_job(
+            line_ticket(20), tag=second, on_status=_nothing, options=retry
+        )
     assert got == "earlier"
     await trio.sleep(30)
     assert len(printer.paper()) == 1  # the retry was never sent
@@ -157,7 +168,7 @@ async def test_a_late_proof_seen_by_a_probe_is_kept_for_its_job(
     transport = _transport(printer, reply_timeout=1.0)
     tag = job_tag(9, 1)
     with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown):
-        await transport.print_job(_ticket(20), tag=tag, on_status=_nothing)
+        await transport.print_job(line_ticket(20), tag=tag, on_status=_nothing)
     with trio.fail_after(60):
         await printer.wait_tickets(1)
         await trio.sleep(1)
@@ -172,7 +183,7 @@ async def test_power_loss_mid_job_is_an_unanswered_unknown_and_booting_is_offlin
 ) -> None:
     printer = await _start(nursery, print_delay=1.0)
     transport = _transport(printer, reply_timeout=10.0)
-    ticket = _ticket(30)
+    ticket = line_ticket(30)
 
     async def power_loss() -> None:
         await printer.wait_received(MAX_PENDING_PAYLOAD + len(ticket))
@@ -198,7 +209,7 @@ async def test_paper_out_while_sending_a_real_ticket_is_an_unanswered_unknown(
 ) -> None:
     printer = await _start(nursery)
     transport = _transport(printer, send_timeout=5.0)
-    ticket = _ticket(1000)  # ~20 kB: a big kitchen ticket with two copies
+    ticket = line_ticket(1000)  # ~20 kB: a big kitchen ticket with two copies
 
     def paper_runs_out(status: PrinterStatus) -> None:
         printer.paper_out = True  # right after the status check said OK
@@ -217,7 +228,7 @@ async def test_an_error_while_waiting_holds_the_job_until_cleared(
     printer = await _start(nursery, print_delay=0.1)
     transport = _transport(printer, reply_timeout=3.0)
     statuses: list[PrinterStatus] = []
-    ticket = _ticket(10)
+    ticket = line_ticket(10)
 
     async def jam_then_clear() -> None:
         await printer.wait_received(MAX_PENDING_PAYLOAD + len(ticket))

@@ -14,7 +14,7 @@ import trio.testing
 from tests.unit.spool.factories import KITCHEN, TARGETS, make_order, open_test_spool
 from wixprint.printing.protocol import ATTEMPT_SLOTS, JOB_WINDOW
 from wixprint.spool import Job, JobEvent, JobState, JobTarget, Spool, Variant, transition
-from wixprint.spool.machine import UNPROVEN_LIMIT, is_legal
+from wixprint.spool.machine import UNANSWERED_LIMIT, UNPROVEN_LIMIT, is_legal
 
 
 @pytest.fixture
@@ -286,18 +286,23 @@ async def test_requeue_interrupted_for_one_printer(
     assert [j.id for j in await spool.requeue_interrupted()] == [counter.id]
 
 
+async def _unconfirmed_until_aside(spool: Spool, job_id: int, *, counted: bool, limit: int) -> None:
+    """``limit`` unconfirmed attempts of one kind: queued again until the last, then aside."""
+    for n in range(1, limit + 1):
+        await claim(spool, "kitchen")
+        state = await spool.record_unknown(job_id, counted=counted, error="no proof")
+        assert state is (JobState.ATTENTION if n == limit else JobState.QUEUED)
+
+
 async def test_unconfirmed_attempts_set_a_job_aside_only_when_the_printer_answered(
     spool: Spool, thread_clock: trio.testing.MockClock
 ) -> None:
     (job_id,) = (await spool.accept(make_order("a", targets=(KITCHEN,)))).job_ids
-    # A broken connection is an outage, not the job's fault: never counted.
+    # A broken connection is an outage, not the job's fault: counted apart (a higher limit).
     for _ in range(5):
         await claim(spool, "kitchen")
         assert await spool.record_unknown(job_id, counted=False) is JobState.QUEUED
-    for n in range(1, UNPROVEN_LIMIT + 1):
-        await claim(spool, "kitchen")
-        state = await spool.record_unknown(job_id, counted=True, error="no proof")
-        assert state is (JobState.ATTENTION if n == UNPROVEN_LIMIT else JobState.QUEUED)
+    await _unconfirmed_until_aside(spool, job_id, counted=True, limit=UNPROVEN_LIMIT)
     job = await spool.get_job(job_id)
     assert job is not None
     assert (job.unproven, job.reprint, job.reason) == (UNPROVEN_LIMIT, True, "interrupted")
@@ -305,6 +310,22 @@ async def test_unconfirmed_attempts_set_a_job_aside_only_when_the_printer_answer
     assert [j.id for j in await spool.attention_jobs()] == [job_id]
     stats = (await spool.queue_stats())["kitchen"]
     assert (stats.depth, stats.attention) == (0, 1)
+
+
+async def test_silent_unconfirmed_attempts_set_a_job_aside_at_their_own_limit(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    """A printer that takes the ticket and then goes silent, every time: an outage, given
+    more room than a printer that answers, but not for ever (each try may be on paper)."""
+    (job_id,) = (await spool.accept(make_order("a", targets=(KITCHEN,)))).job_ids
+    await claim(spool, "kitchen")
+    assert await spool.record_unknown(job_id, counted=True) is JobState.QUEUED
+    await _unconfirmed_until_aside(spool, job_id, counted=False, limit=UNANSWERED_LIMIT)
+    job = await spool.get_job(job_id)
+    assert job is not None
+    assert (job.unproven, job.unanswered, job.reprint) == (1, UNANSWERED_LIMIT, True)
+    assert await spool.claim_next("kitchen") is None  # the queue moves on
+    assert [j.id for j in await spool.attention_jobs()] == [job_id]
 
 
 async def test_a_late_proof_prints_the_job_it_belongs_to_and_nothing_else(

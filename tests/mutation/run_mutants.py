@@ -119,6 +119,10 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_printing_service.py",
     ),
     "printing/network": ("tests/integration/test_printing_network.py",),
+    "printing/proof": (
+        "tests/integration/test_printing_slow_proof.py",
+        "tests/integration/test_printing_truth.py",
+    ),
 }
 """Module (under ``src/wixprint``, no ``.py``) → the quick tests that exercise it, fastest
 first (the runner stops at the first failure)."""

@@ -13,6 +13,7 @@ CRITICAL_MODULES = (
     "actors/fetcher",
     "actors/printer",
     "printing/network",
+    "printing/proof",
     "printing/protocol",
     "wix/webhook",
     "health",

@@ -289,7 +289,7 @@ async def _attempt(
                 order_number=job.order_number,
                 printer=printer.name,
                 receipt=job.kind,
-                attempts=job.unproven + 1,
+                attempts=job.unproven + job.unanswered + 1,
             )
         )
         return Attempt.DONE

@@ -145,7 +145,7 @@ def attention_json(ctx: ActorContext) -> list[dict[str, object]]:
             "order_number": job.order_number,
             "printer": job.printer,
             "receipt": job.kind,
-            "attempts": job.unproven,
+            "attempts": job.unproven + job.unanswered,
             "created_at": job.created_at,
         }
         for job in ctx.attention_cache

@@ -24,6 +24,7 @@ __all__ = [
     "is_probe_tag",
     "probe_tag",
     "read_capabilities",
+    "weigh_probe",
 ]
 
 PROBE_TAG_PREFIX = b"~"
@@ -74,6 +75,19 @@ async def read_capabilities(link: PrinterLink, *, within: float) -> Capabilities
         model=infos[0] if infos else None,
         manufacturer=infos[1] if len(infos) > 1 else None,
     )
+
+
+def weigh_probe(answer: Capabilities, answered_before: Capabilities | None) -> Capabilities:
+    """What a probe's answer says, given what the printer said when it answered ``GS ( H``.
+
+    A probe with no reply at all (neither model nor process id) from a printer that answered
+    before most likely waits behind lines it is still printing (an attempt cut off earlier;
+    the questions sit in its buffer, escpos.md §12). That is no reason to confirm it by status
+    from now on: its process-id support is unknown (asked again next time), its model kept.
+    """
+    if answer.process_id or answer.model is not None or answered_before is None:
+        return answer
+    return Capabilities(answer.status, None, answered_before.model, answered_before.manufacturer)
 
 
 async def identify_printer(

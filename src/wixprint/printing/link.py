@@ -10,7 +10,9 @@ answer late; escpos.md §12).
 
 from __future__ import annotations
 
+import math
 import socket
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 
@@ -29,7 +31,7 @@ from wixprint.printing.protocol import (
 )
 from wixprint.vocabulary import PrinterStatus
 
-__all__ = ["STATUS_ROUNDS", "Lost", "PrinterLink", "Silent", "open_printer_link"]
+__all__ = ["LOST_AFTER", "STATUS_ROUNDS", "Lost", "PrinterLink", "Silent", "open_printer_link"]
 
 _RECEIVE_SIZE = 4096
 SEND_BUFFER = 4096
@@ -37,6 +39,11 @@ SEND_BUFFER = 4096
 the printer", and a printer that stopped taking data blocks the send at once."""
 STATUS_ROUNDS = 3
 """Tries at a status read; each waits twice as long as the one before."""
+BLOCK_GAP = 0.1
+"""Seconds after a block reply (process id, printer id) before the next status request: the
+printer ignores DLE EOT while it still sends block data (escpos.md §12)."""
+LOST_AFTER = 30.0
+"""A status request unanswered this long is taken as lost (see :meth:`PrinterLink.waiting`)."""
 
 
 class Lost(Exception):
@@ -62,9 +69,21 @@ class PrinterLink:
         self.asb: bytes | None = None
         """The latest Automatic Status Back, if the printer sends it."""
         self.cleared = False
-        self.unanswered = 0
-        """Status requests sent and not answered yet: over TCP they queue behind the data
-        the printer has not read, so while it works through a long ticket they wait."""
+        self._asked: deque[float] = deque()
+        """When each status request not answered yet was sent, oldest first: over TCP they
+        queue behind the data the printer has not read, so during a long ticket they wait."""
+        self._block_at = -math.inf
+        """When the latest block reply arrived."""
+
+    def waiting(self) -> bool:
+        """Whether a status request is still to be answered. One older than
+        :data:`LOST_AFTER` is taken as lost: a printer ignores DLE EOT while it sends block
+        data (a process id stored from an earlier connection, escpos.md §12), and such a
+        request must not stop the polling for the rest of the job."""
+        cutoff = trio.current_time() - LOST_AFTER
+        while self._asked and self._asked[0] < cutoff:
+            self._asked.popleft()
+        return bool(self._asked)
 
     async def send(self, data: bytes) -> None:
         try:
@@ -83,15 +102,30 @@ class PrinterLink:
         for reply in self._parser.feed(data):
             if isinstance(reply, StatusByte):
                 self._status_bytes.append(reply.value)
-                self.unanswered = max(0, self.unanswered - 1)
+                if self._asked:
+                    self._asked.popleft()
             elif isinstance(reply, ProcessIdReply):
                 self.proofs.append(reply.tag)
+                self._block_received()
             elif isinstance(reply, InfoReply):
                 self.infos.append(reply.text)
+                self._block_received()
             elif isinstance(reply, AsbReply):
                 self.asb = reply.data
             elif isinstance(reply, ClearReply):
                 self.cleared = True
+                self._block_received()
+
+    def _block_received(self) -> None:
+        """Status requests that reached the printer while it sent this were ignored; those
+        sent before it arrived are taken as such (their answers, if any, came first)."""
+        self._asked.clear()
+        self._block_at = trio.current_time()
+
+    async def _ask(self, n: int) -> None:
+        await trio.sleep_until(self._block_at + BLOCK_GAP)
+        self._asked.append(trio.current_time())
+        await self.send(dle_eot(n))
 
     async def wait_until(self, done: Callable[[], bool], seconds: float) -> bool:
         """Read replies until ``done()`` or ``seconds`` passed; ``done()`` then."""
@@ -114,13 +148,16 @@ class PrinterLink:
     async def poke(self) -> None:
         """A status request without waiting for its answer: a printer that rebooted answers
         it with a reset, so a dead connection does not go unnoticed."""
-        self.unanswered += 1
-        await self.send(dle_eot(1))
+        await self._ask(1)
 
     async def _query(self, n: int, seconds: float) -> int | None:
+        """Ask DLE EOT ``n``; None if no answer within ``seconds``. Replies carry no tag, so
+        while an earlier request's reply is still due it would pass for this one's: wait for
+        it first (within the same ``seconds``), and fail the question if it does not come."""
+        if not await self.wait_until(lambda: not self.waiting(), seconds):
+            return None
         self._status_bytes.clear()
-        self.unanswered += 1
-        await self.send(dle_eot(n))
+        await self._ask(n)
         await self.wait_until(lambda: bool(self._status_bytes), seconds)
         return self._status_bytes.pop(0) if self._status_bytes else None
 
@@ -132,7 +169,11 @@ class PrinterLink:
             Lost: the connection broke.
         """
         timeout = self.status_timeout
-        for _ in range(rounds):
+        for left in range(rounds, 0, -1):
+            if left == 1 and rounds > 1:
+                # Waited for through the earlier rounds: a request still unanswered was
+                # ignored (the printer was sending block data), not merely late.
+                self._asked.clear()
             replies: list[int] = []
             for n in (1, 2, 4):
                 reply = await self._query(n, timeout)
@@ -141,11 +182,15 @@ class PrinterLink:
                 replies.append(reply)
             if len(replies) == 3:
                 try:
-                    return parse_status(replies[0], replies[1], None, replies[2])
+                    status = parse_status(replies[0], replies[1], None, replies[2])
                 except ValueError:
                     pass  # a byte out of place: ask again
+                else:
+                    # Replies come in order: an earlier request still unanswered was ignored.
+                    self._asked.clear()
+                    return status
             # A late reply must not be read as the next request's: let it arrive first.
-            await self.wait_until(lambda: False, timeout)
+            await self.wait_until(lambda: not self.waiting(), timeout)
             timeout *= 2
         raise Silent(f"no status reply in {rounds} tries")
 

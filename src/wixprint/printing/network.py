@@ -14,7 +14,6 @@ confirms (``answered=True``), ends in :class:`PrintOutcomeUnknown`.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
@@ -32,10 +31,16 @@ from wixprint.printing.base import (
     ProofMode,
     StatusCallback,
 )
-from wixprint.printing.capabilities import Capabilities, is_probe_tag, read_capabilities
+from wixprint.printing.capabilities import (
+    Capabilities,
+    is_probe_tag,
+    read_capabilities,
+    weigh_probe,
+)
 from wixprint.printing.link import STATUS_ROUNDS, Lost, PrinterLink, Silent, open_printer_link
 from wixprint.printing.profiles import SAFETY
-from wixprint.printing.protocol import frame_job
+from wixprint.printing.proof import Unproven, wait_confirmed
+from wixprint.printing.protocol import CLEAR_BUFFERS, frame_job
 from wixprint.supervisor import faults
 from wixprint.vocabulary import PrinterStatus
 
@@ -45,17 +50,10 @@ Proof = Literal["auto", "process_id", "status", "none"]
 
 _log = get_logger("printing")
 _LATE_KEPT = 64
-KEEPALIVE = 30.0
-"""While earlier status requests go unanswered, another one only this often."""
-
 NO_PROCESS_ID = (
     "the printer does not answer GS ( H: tickets are confirmed by status only, so a ticket "
     "lost inside the printer (power cut) is not noticed"
 )
-
-
-class _Unproven(Lost):
-    """The printer answered status all along but never confirmed the ticket."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +111,9 @@ class NetworkTransport:
         self.identify_timeout = identify_timeout
         self._lock = trio.Lock()
         self._caps: Capabilities | None = None
+        self._answered: Capabilities | None = None
+        """What the printer said when it last answered a ``GS ( H`` probe (kept across
+        reconnects: a busy printer's silence does not undo it)."""
         self._late: deque[bytes] = deque(maxlen=_LATE_KEPT)
         self._jobs = self._printed = self._proofs = self._unknown = 0
         self._not_ready = self._offline = self._late_count = self._withdrawn = 0
@@ -179,7 +180,8 @@ class NetworkTransport:
                 continue
             if is_probe_tag(tag):
                 if self._caps is not None and not self._caps.process_id:
-                    self._caps = Capabilities(True, True, self._caps.model, self._caps.manufacturer)
+                    caps = self._caps
+                    self._learn(Capabilities(True, True, caps.model, caps.manufacturer))
                 continue
             self._late_count += 1
             self._late.append(tag)
@@ -246,9 +248,15 @@ class NetworkTransport:
             finally:
                 self._collect(link, ())
 
-    async def _identify(self, link: PrinterLink) -> Capabilities:
-        caps = await read_capabilities(link, within=self.identify_timeout)
+    def _learn(self, caps: Capabilities) -> None:
         self._caps = caps
+        if caps.process_id:
+            self._answered = caps
+
+    async def _identify(self, link: PrinterLink) -> Capabilities:
+        answer = await read_capabilities(link, within=self.identify_timeout)
+        caps = weigh_probe(answer, self._answered)
+        self._learn(caps)
         self._identified += 1
         _log.info(
             "printer.identified",
@@ -302,23 +310,34 @@ class NetworkTransport:
             self._not_ready += 1
             raise PrinterNotReady(f"printer {self.name!r} cannot print", status=status)
         try:
+            cleared = False
             if self.proof != "none" and (self._caps is None or not self._caps.known):
-                await self._identify(link)  # first contact, or back after losing it
+                cleared = await self._identify_for_job(link, retry=options.retry)
             mode = self._mode() or "status"
-            payload = frame_job(data, tag=tag, clear=options.retry, process_id=mode == "process_id")
+            payload = frame_job(
+                data,
+                tag=tag,
+                clear=options.retry and not cleared,
+                process_id=mode == "process_id",
+            )
             await self._send(link, payload, self.send_timeout + SAFETY * options.print_seconds)
             confirmation: Confirmation = "sent"
-            if mode == "process_id":
+            if mode != "none":
+                tags = {tag, *options.earlier} if mode == "process_id" else set()
                 wait = self.reply_timeout + SAFETY * options.print_seconds
-                await self._wait_process_id(link, {tag, *options.earlier}, wait, on_status)
-                self._proofs += 1
-                confirmation = "proof"
-            elif mode == "status":
-                await self._wait_healthy(link, on_status)
-                confirmation = "status"
+                await wait_confirmed(
+                    link,
+                    tags,
+                    wait,
+                    poll=lambda rounds: self._poll(link, on_status, rounds),
+                    poll_interval=self.status_poll_interval,
+                )
+                confirmation = "proof" if tags else "status"
+                if tags:
+                    self._proofs += 1
         except Lost as exc:
             self._unknown += 1
-            answered = isinstance(exc, _Unproven)
+            answered = isinstance(exc, Unproven)
             if not answered or self.proof == "auto":
                 self._lost_contact()  # ask again what it supports before the next job
             _log.warning(
@@ -329,6 +348,19 @@ class NetworkTransport:
             ) from exc
         self._printed += 1
         return confirmation
+
+    async def _identify_for_job(self, link: PrinterLink, *, retry: bool) -> bool:
+        """Ask what the printer supports (first contact, or back after losing it). On a
+        retry, questions that got no answer at all most likely wait behind the earlier
+        attempt's lines, which the retry discards anyway: clear, then ask again. True if
+        the printer was cleared."""
+        caps = await self._identify(link)
+        silent = caps.process_id is None or (not caps.process_id and caps.model is None)
+        if not (retry and silent):
+            return False
+        await link.send(CLEAR_BUFFERS)
+        await self._identify(link)
+        return True
 
     async def _send(self, link: PrinterLink, payload: bytes, seconds: float) -> None:
         with trio.move_on_after(seconds) as sending:
@@ -356,60 +388,3 @@ class NetworkTransport:
         self._last_status = status
         on_status(status)
         return status
-
-    async def _wait_process_id(
-        self,
-        link: PrinterLink,
-        tags: Collection[bytes],
-        wait: float,
-        on_status: StatusCallback,
-    ) -> None:
-        """Wait for ``37 22 tag 00``: ``wait`` seconds of healthy status, and indefinitely
-        while the printer reports a fault (it holds the ticket and prints it later).
-
-        Status is polled meanwhile. A poll that goes unanswered most likely waits behind the
-        rest of our own ticket in the printer's buffer (TCP, escpos.md §12): no new poll is
-        sent until it is answered, and silence counts only once ``wait`` is over. While a
-        fault holds everything, a request now and then makes a rebooted printer reset the
-        connection.
-        """
-        healthy_since: float | None = trio.current_time()
-        last_poll = trio.current_time()
-        while True:
-            now = trio.current_time()
-            budget = math.inf if healthy_since is None else healthy_since + wait
-            with trio.move_on_at(min(now + self.status_poll_interval, budget)):
-                await link.wait_proof(tags)
-                return
-            now = trio.current_time()
-            final = now >= budget
-            if link.unanswered and not final:
-                if now - last_poll >= KEEPALIVE:
-                    last_poll = now
-                    await link.poke()
-                continue
-            last_poll = now
-            try:
-                status = await self._poll(link, on_status, STATUS_ROUNDS if final else 1)
-            except Silent:
-                if link.proven(tags) is not None:
-                    return  # the proof came while status went unanswered: it wins
-                if final:
-                    raise
-                continue
-            if link.proven(tags) is not None:
-                return
-            if not status.can_print:
-                healthy_since = None
-            elif healthy_since is None:
-                healthy_since = trio.current_time()
-            elif final:
-                raise _Unproven(f"no process-id reply within {wait:.0f} s")
-
-    async def _wait_healthy(self, link: PrinterLink, on_status: StatusCallback) -> None:
-        """Status proof: the printer took the data and reports no fault (it holds the data
-        while it does, so keep polling)."""
-        while True:
-            if (await self._poll(link, on_status)).can_print:
-                return
-            await trio.sleep(self.status_poll_interval)

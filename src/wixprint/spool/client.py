@@ -23,7 +23,7 @@ import trio
 
 from wixprint.errors import SpoolError, SpoolUnwritable
 from wixprint.spool import db, db_alerts, db_jobs, db_memory, db_misc, db_orders, db_slips
-from wixprint.spool.machine import UNPROVEN_LIMIT
+from wixprint.spool.machine import UNANSWERED_LIMIT, UNPROVEN_LIMIT
 from wixprint.spool.schema import MigrationReport
 from wixprint.spool.storage import WriteCheck, pause_reason
 from wixprint.spool.types import (
@@ -181,9 +181,11 @@ class Spool:
         counted: bool,
         error: str | None = None,
         limit: int = UNPROVEN_LIMIT,
+        unanswered_limit: int = UNANSWERED_LIMIT,
     ) -> JobState:
         """Sent, never confirmed: printing → queued (REPRINT next), or → attention once a
-        printer that answers failed to confirm it ``limit`` times (``counted``)."""
+        printer that answers failed to confirm it ``limit`` times (``counted``), or once it
+        went silent after the send ``unanswered_limit`` times."""
         return await self._run(
             db_jobs.record_unknown,
             self._db(),
@@ -192,6 +194,7 @@ class Spool:
             error=error,
             now=self._clock(),
             limit=limit,
+            unanswered_limit=unanswered_limit,
         )
 
     async def resolve_late_proof(

@@ -43,7 +43,7 @@ ERROR_MAX = 500
 JOB_COLUMNS = """
     j.id, j.order_id, o.number, j.revision, j.kind, j.printer, j.variant, j.state,
     j.attempts, j.reprint, j.reason, j.created_at, j.render_failures, j.error, j.copy_no,
-    j.unproven
+    j.unproven, j.unanswered
 """
 """Select list for :func:`job_from_row`; use with ``FROM jobs j JOIN orders o USING (order_id)``."""
 
@@ -166,6 +166,7 @@ def job_from_row(row: sqlite3.Row) -> Job:
         error=row[13],
         copy_no=int(row[14]),
         unproven=int(row[15]),
+        unanswered=int(row[16]),
     )
 
 

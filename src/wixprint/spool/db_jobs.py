@@ -22,6 +22,7 @@ from wixprint.spool.db import (
     write_tx,
 )
 from wixprint.spool.machine import (
+    UNANSWERED_LIMIT,
     UNPROVEN_LIMIT,
     JobEvent,
     render_failure_event,
@@ -118,21 +119,24 @@ def record_unknown(
     error: str | None,
     now: float,
     limit: int = UNPROVEN_LIMIT,
+    unanswered_limit: int = UNANSWERED_LIMIT,
 ) -> JobState:
     """Bytes left but no proof came: printing → queued with REPRINT, or → attention.
 
     ``counted``: the printer answered status all along and never confirmed; the job is set
-    aside once that happened ``limit`` times (a broken connection or a silent printer is an
-    outage, not the job's fault, and is not counted). Returns the new state; a job that was
-    not printing is left alone and its state returned; KeyError if unknown.
+    aside once that happened ``limit`` times. A broken connection or a silent printer is an
+    outage, not the job's fault: it is counted apart and sets the job aside only at
+    ``unanswered_limit`` (each try may have put a copy on paper, and the job holds the
+    printer's queue). Returns the new state; a job that was not printing is left alone and
+    its state returned; KeyError if unknown.
     """
     return _count_failure(
         conn,
         job_id,
         op="record_unknown",
-        counter="unproven",
-        add=int(counted),
-        choose=lambda n: unproven_event(n, limit) if counted else JobEvent.INTERRUPTED,
+        counter="unproven" if counted else "unanswered",
+        add=1,
+        choose=lambda n: unproven_event(n, limit if counted else unanswered_limit),
         also=", reprint = 1, reason = 'interrupted'",
         error=error,
         now=now,
@@ -256,7 +260,7 @@ def _count_failure(
     job_id: int,
     *,
     op: str,
-    counter: Literal["render_failures", "unproven"],
+    counter: Literal["render_failures", "unproven", "unanswered"],
     add: int,
     choose: Callable[[int], JobEvent],
     also: str,

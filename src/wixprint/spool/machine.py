@@ -8,7 +8,8 @@
       └── interrupted ───┤   outcome unknown or found at start-up: next copy says REPRINT
       └── render_failed ─┘   rendering raised, below the limit
     queued / printing ──quarantine──▶ failed (final)
-    printing ──set_aside──▶ attention       unproven on a printer that answers, N times
+    printing ──set_aside──▶ attention       unproven on a printer that answers, N times,
+                                              or unconfirmed in silence, M times
     queued / attention ──late_proof──▶ printed   an earlier attempt's proof came back
     attention ──replaced──▶ replaced (final)      an operator reprint took its place
 
@@ -29,6 +30,7 @@ from wixprint.spool.types import JobState
 __all__ = [
     "FINAL_STATES",
     "TRANSITIONS",
+    "UNANSWERED_LIMIT",
     "UNPROVEN_LIMIT",
     "JobEvent",
     "is_legal",
@@ -51,7 +53,8 @@ class JobEvent(enum.Enum):
     QUARANTINE = "quarantine"
     """Render failures reached the limit: a poison order, kept aside for a human."""
     SET_ASIDE = "set_aside"
-    """Sent :data:`UNPROVEN_LIMIT` times to a printer that answers, never confirmed."""
+    """Sent :data:`UNPROVEN_LIMIT` times to a printer that answers, or
+    :data:`UNANSWERED_LIMIT` times to one that then went silent, never confirmed."""
     LATE_PROOF = "late_proof"
     """The printer confirmed an earlier attempt after all: printed, the reprint withdrawn."""
     REPLACED = "replaced"
@@ -61,6 +64,11 @@ class JobEvent(enum.Enum):
 UNPROVEN_LIMIT = 3
 """Unconfirmed attempts on a printer that answers before a job is set aside: at most this
 many copies of one ticket, then the queue moves on and a human is told."""
+
+UNANSWERED_LIMIT = 10
+"""Unconfirmed attempts that ended in silence or a broken connection before a job is set
+aside. Each is an outage, not the job's fault, so they get more room than unproven ones;
+but each may have put a (torn) copy on paper, and the job holds its printer's queue."""
 
 _Q, _P, _A = JobState.QUEUED, JobState.PRINTING, JobState.ATTENTION
 

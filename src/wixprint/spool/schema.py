@@ -221,6 +221,11 @@ _V7_ALERT_SLIPS: tuple[Step, ...] = (
     "ALTER TABLE alert_outbox ADD COLUMN facts TEXT NOT NULL DEFAULT ''",
 )
 
+_V8_UNANSWERED: tuple[Step, ...] = (
+    # Unconfirmed attempts that ended in silence: at a (higher) limit a job needs attention.
+    "ALTER TABLE jobs ADD COLUMN unanswered INTEGER NOT NULL DEFAULT 0 CHECK (unanswered >= 0)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1_CORE,
     _V2_OUTBOX,
@@ -229,6 +234,7 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V5_SCHEDULE_AND_PAYMENT,
     _V6_ATTENTION,
     _V7_ALERT_SLIPS,
+    _V8_UNANSWERED,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

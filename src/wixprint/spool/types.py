@@ -147,6 +147,8 @@ class Job:
     """0 for the tickets of a revision; 1, 2, ... for operator reprints of the same ticket."""
     unproven: int = 0
     """Attempts that reached a printer which answered but never confirmed the ticket."""
+    unanswered: int = 0
+    """Attempts sent whose printer then went silent or dropped the connection."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ What it reproduces (escpos.md §4–§6, §8, §12–§14):
 * **Power loss is silence**: no FIN, no RST; while off and booting, connects time out; after
   booting, old connections get RST.
 * **Profiles**: ``process_id=False`` ignores GS ( H, ``reply_delay`` answers everything late,
-  ``status_delay`` answers DLE EOT late, ``collide=True`` sends each process id that follows
+  ``status_delay`` answers DLE EOT late (``status_jitter`` adds up to that much more, drawn
+  from ``seed``; replies still leave in order), ``collide=True`` sends each process id that follows
   printed data exactly when the next status request arrives (which is then lost),
   ``asb_at_power_on`` pushes ASB, ``buzzer=False`` has no buzzer (``ESC ( A`` fn 48 is then
   silent; heard beeps are in ``head.beeps``).
@@ -32,7 +33,9 @@ Start it with ``port = await nursery.start(printer.serve)``.
 from __future__ import annotations
 
 import math
+import random
 from collections import deque
+from collections.abc import Callable
 from typing import Literal
 
 import trio
@@ -88,12 +91,14 @@ class FakePrinter:
         connections: Connections = "epson",
         max_connections: int = 3,
         idle_timeout: float = 300.0,
-        pin3_high: bool = False,
+        pin3_high: bool = True,
         near_end_stop: bool = False,
         asb_at_power_on: bool = False,
         process_id: bool = True,
         reply_delay: float = 0.0,
         status_delay: float = 0.0,
+        status_jitter: float = 0.0,
+        seed: int = 0,
         block_seconds: float = 0.005,
         collide: bool = False,
         host: str = "127.0.0.1",
@@ -111,6 +116,8 @@ class FakePrinter:
         self.process_id = process_id
         self.reply_delay = reply_delay
         self.status_delay = status_delay
+        self.status_jitter = status_jitter
+        self._rng = random.Random(seed)
         self.block_seconds = block_seconds
         self.collide = collide
         self.host = host
@@ -145,6 +152,9 @@ class FakePrinter:
         self._stored_id: bytes | None = None
         self._tail = bytearray()
         self._reset_arm: tuple[int, bool] | None = None
+        self._reset_every = False
+        self.resets = 0
+        """Connections reset by an armed :meth:`reset_mid_job`."""
         self._cut_arm: tuple[str, int] | None = None
         self._roll_lines: int | None = None
         self._printed_since_id = False
@@ -202,12 +212,16 @@ class FakePrinter:
         """The roll ends after ``lines`` more printed lines (mid-ticket if you like)."""
         self._roll_lines = lines
 
-    def reset_mid_job(self, after_bytes: int, *, print_received: bool = False) -> None:
+    def reset_mid_job(
+        self, after_bytes: int, *, print_received: bool = False, every: bool = False
+    ) -> None:
         """Reset the active connection once it sent ``after_bytes`` job bytes (real-time
-        requests not counted). ``print_received`` keeps what came, else it is lost."""
+        requests not counted). ``print_received`` keeps what came, else it is lost.
+        ``every``: each connection that gets that far, until :meth:`disarm`."""
         if after_bytes < 1:
             raise ValueError("after_bytes must be at least 1")
         self._reset_arm = (after_bytes, print_received)
+        self._reset_every = every
 
     def cut_inside(self, command: str, *, after: int = 8) -> None:
         """Reset the active connection once ``after`` bytes of a ``command`` (e.g.
@@ -265,6 +279,11 @@ class FakePrinter:
     async def wait_received(self, n: int) -> None:
         """Wait until ``n`` bytes were read, whole commands or not."""
         while self.received < n:
+            await self._wait_change()
+
+    async def wait_for(self, done: Callable[[], bool]) -> None:
+        """Wait until ``done()`` (checked on every change of the printer's state)."""
+        while not done():
             await self._wait_change()
 
     async def wait_job_bytes(self, n: int) -> None:
@@ -408,7 +427,9 @@ class FakePrinter:
         """Reset the session when an armed fault is due."""
         if self._reset_arm is not None and session.job_bytes >= self._reset_arm[0]:
             keep = self._reset_arm[1]
-            self._reset_arm = None
+            if not self._reset_every:
+                self._reset_arm = None
+            self.resets += 1
             if not keep:
                 kept = deque(q for q in self._queue if q[1] is not session)
                 self._queued_bytes = sum(p.size for p, _ in kept)
@@ -462,8 +483,10 @@ class FakePrinter:
         if session.block_until > trio.current_time():
             self.status_ignored += 1
             return
+        jitter = self._rng.uniform(0.0, self.status_jitter)
         session.reply(
-            bytes((self.faults.status_byte(n),)), delay=self.reply_delay + self.status_delay
+            bytes((self.faults.status_byte(n),)),
+            delay=self.reply_delay + self.status_delay + jitter,
         )
 
     def _clear_buffers(self, session: Session) -> None:

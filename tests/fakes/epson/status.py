@@ -23,7 +23,7 @@ class Faults:
     """Only a power cycle clears it."""
     near_end_stop: bool = False
     """Memory switch: stop printing at paper near end (many kitchens turn it on)."""
-    pin3_high: bool = False
+    pin3_high: bool = True
     """A real Epson reports drawer pin 3 high with no drawer fitted."""
 
     @property

@@ -105,25 +105,47 @@ def test_foreign_database_is_refused(conn: sqlite3.Connection, db_path: Path) ->
         schema.migrate(conn, db_path)
 
 
-def test_attention_migration_keeps_jobs_and_counts_no_unproven_attempts(
-    conn: sqlite3.Connection, db_path: Path
+def _migrate_over_one_job(
+    conn: sqlite3.Connection, db_path: Path, migration: tuple[schema.Step, ...], **columns: int
 ) -> None:
-    before = schema.MIGRATIONS.index(schema._V6_ATTENTION)
+    """Migrate to just before ``migration``, add one queued job (with ``columns`` set),
+    then take that one step."""
+    before = schema.MIGRATIONS.index(migration)
     schema.migrate(conn, db_path, target=before)
     conn.execute(
         "INSERT INTO orders (order_id, number, status, created, updated, fingerprint, raw_json,"
         " revision, received_at, updated_at, source) VALUES"
         " ('o1', '1001', 'APPROVED', '', '', '', '{}', 1, 0, 0, 'poll')"
     )
+    names = "".join(f", {name}" for name in columns)
     conn.execute(
         "INSERT INTO jobs (order_id, revision, kind, printer, variant, state, created_at,"
-        " updated_at) VALUES ('o1', 1, 'kitchen', 'k', 'new', 'queued', 0, 0)"
+        f" updated_at{names}) VALUES ('o1', 1, 'kitchen', 'k', 'new', 'queued', 0, 0"
+        + ", ?" * len(columns)
+        + ")",
+        tuple(columns.values()),
     )
     report = schema.migrate(conn, db_path, target=before + 1)
     assert report.backup is not None
+
+
+def test_attention_migration_keeps_jobs_and_counts_no_unproven_attempts(
+    conn: sqlite3.Connection, db_path: Path
+) -> None:
+    _migrate_over_one_job(conn, db_path, schema._V6_ATTENTION)
     assert conn.execute("SELECT state, unproven FROM jobs").fetchall() == [("queued", 0)]
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("UPDATE jobs SET unproven = -1")
+
+
+def test_unanswered_migration_keeps_jobs_and_counts_no_silent_attempts(
+    conn: sqlite3.Connection, db_path: Path
+) -> None:
+    _migrate_over_one_job(conn, db_path, schema._V8_UNANSWERED, unproven=2)
+    rows = conn.execute("SELECT state, unproven, unanswered FROM jobs").fetchall()
+    assert rows == [("queued", 2, 0)]
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE jobs SET unanswered = -1")
 
 
 def test_unknown_target_is_a_bug(conn: sqlite3.Connection, db_path: Path) -> None:
