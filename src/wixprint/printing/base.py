@@ -20,6 +20,10 @@ earlier attempt's process id came back before this attempt sent anything (nothin
 more is known (``proof = "none"``, device files, virtual printers)."""
 
 
+SAFETY = 2.0
+"""Sending and proof waits assume the printer may be this much slower than its data sheet."""
+
+
 @dataclass(frozen=True, slots=True)
 class JobOptions:
     """What a transport needs to know about one attempt besides its bytes."""
@@ -31,6 +35,11 @@ class JobOptions:
     """An earlier attempt may have left data in the printer: discard it first."""
     earlier: frozenset[bytes] = frozenset()
     """Process ids of earlier attempts; one coming back means the job is already on paper."""
+
+    def within(self, margin: float) -> float:
+        """Seconds for sending the ticket, or for its proof while the printer reports no
+        fault: ``margin`` plus its print time, ``SAFETY`` times over."""
+        return margin + SAFETY * self.print_seconds
 
 
 FIRST_TRY = JobOptions()

@@ -33,7 +33,6 @@ from wixprint.printing.base import (
     StatusCallback,
 )
 from wixprint.printing.capabilities import Capabilities
-from wixprint.printing.profiles import SAFETY
 from wixprint.printing.protocol import clean_start
 from wixprint.vocabulary import PrinterStatus
 
@@ -142,7 +141,7 @@ class DeviceTransport:
                 self._offline += 1
                 raise PrinterOffline(f"printer {self.name!r}: cannot open device") from exc
             try:
-                seconds = self.send_timeout + SAFETY * options.print_seconds
+                seconds = options.within(self.send_timeout)
                 await _write_within(fd, clean_start(clear=False) + data, seconds)
                 with trio.fail_after(seconds):
                     await self._drain(fd)

@@ -38,7 +38,6 @@ from wixprint.printing.capabilities import (
     weigh_probe,
 )
 from wixprint.printing.link import STATUS_ROUNDS, Lost, PrinterLink, Silent, open_printer_link
-from wixprint.printing.profiles import SAFETY
 from wixprint.printing.proof import Unproven, wait_confirmed
 from wixprint.printing.protocol import CLEAR_BUFFERS, frame_job
 from wixprint.supervisor import faults
@@ -320,11 +319,11 @@ class NetworkTransport:
                 clear=options.retry and not cleared,
                 process_id=mode == "process_id",
             )
-            await self._send(link, payload, self.send_timeout + SAFETY * options.print_seconds)
+            await self._send(link, payload, options.within(self.send_timeout))
             confirmation: Confirmation = "sent"
             if mode != "none":
                 tags = {tag, *options.earlier} if mode == "process_id" else set()
-                wait = self.reply_timeout + SAFETY * options.print_seconds
+                wait = options.within(self.reply_timeout)
                 await wait_confirmed(
                     link,
                     tags,

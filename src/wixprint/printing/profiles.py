@@ -26,8 +26,6 @@ TALL_LINE_MM = 8.47
 QR_MM = 30.0
 CUT_MM = 15.0
 """Feed to the cutter (head-to-cutter distance on an 80 mm Epson)."""
-SAFETY = 2.0
-"""The proof wait assumes the printer may be this much slower than its data sheet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +47,6 @@ class PrinterProfile:
     def print_seconds(self, length: TicketLength) -> float:
         """Seconds the printer needs to put ``length`` on paper (data-sheet speed)."""
         return length.mm / self.speed
-
-    def proof_wait(self, length: TicketLength, margin: float) -> float:
-        """How long to wait for proof while the printer reports no fault."""
-        return margin + SAFETY * self.print_seconds(length)
 
 
 @dataclass(frozen=True, slots=True)

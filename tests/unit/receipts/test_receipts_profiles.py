@@ -15,6 +15,7 @@ from tests.fakes.epson.commands import CommandReader
 from tests.fakes.epson.paper import PrintHead, Strip
 from tests.unit.receipts.conftest import KINDS, ORDERS, load_order, make_config
 from wixprint.config import PrinterConfig, PrinterModel, ReceiptKind
+from wixprint.printing.base import JobOptions
 from wixprint.printing.profiles import GENERIC_80, PROFILES, profile_for_name, resolve_profile
 from wixprint.receipts import TicketRequest, render_ticket
 from wixprint.receipts.render import FEED_CUT
@@ -120,7 +121,9 @@ def test_print_time_scales_with_the_ticket() -> None:
     assert big.length.cuts == small.length.cuts == 2
     assert big.length.mm > small.length.mm > 0
     profile = PROFILES["TM-m30III"]
-    assert profile.proof_wait(big.length, 20.0) > profile.proof_wait(small.length, 20.0) > 20.0
+    big_wait = JobOptions(print_seconds=profile.print_seconds(big.length)).within(20.0)
+    small_wait = JobOptions(print_seconds=profile.print_seconds(small.length)).within(20.0)
+    assert big_wait > small_wait > 20.0
     slow = PROFILES["generic-80mm"]
     assert slow.print_seconds(big.length) > profile.print_seconds(big.length)
 
