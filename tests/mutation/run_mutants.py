@@ -134,7 +134,10 @@ def run_module(module: str, tests: tuple[str, ...], *, resume: bool = False) -> 
             )
         shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
     python = sys.executable
-    runner = f"{python} -m pytest -x -q -p no:cacheprovider -m 'not chaos' {' '.join(tests)}"
+    runner = (
+        f"{python} -m tests.mutation.pytest_status -x -q -p no:cacheprovider -m 'not chaos' "
+        + " ".join(tests)
+    )
     env = {**os.environ, "PYTHONPATH": str(work / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
     target = f"src/wixprint/{module}.py"
     started = datetime.datetime.now(datetime.UTC)
