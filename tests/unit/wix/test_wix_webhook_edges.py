@@ -7,16 +7,14 @@ at Wix. Limits are written out as numbers here, not imported, so that a changed 
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.fakes.webhooks import generate_signing_key
+from tests.fakes.webhooks import KeyPair, b64url, generate_signing_key, sign_compact
 from wixprint.errors import WebhookRejected
 from wixprint.wix.webhook import check_instance, json_depth, verify_webhook
 
@@ -26,26 +24,12 @@ LEEWAY = 60
 HEADER = {"alg": "RS256", "typ": "JWT", "kid": "k1"}
 ORDER = {"id": "order-1", "number": "10001"}
 OTHER = {"id": "order-2", "number": "10002"}
-KeyPair = tuple[rsa.RSAPrivateKey, str]
-
-
-@pytest.fixture(scope="module")
-def keys() -> KeyPair:
-    return generate_signing_key()
-
-
-def _b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
-
-
-def _signed(header: bytes, payload: bytes, key: rsa.RSAPrivateKey) -> bytes:
-    """A compact JWS over exactly these header and payload bytes, correctly RS256-signed."""
-    signing_input = _b64(header) + b"." + _b64(payload)
-    return signing_input + b"." + _b64(key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256()))
 
 
 def _token(claims: dict[str, Any], key: rsa.RSAPrivateKey, header: object = None) -> bytes:
-    return _signed(json.dumps(HEADER if header is None else header).encode(), _dump(claims), key)
+    return sign_compact(
+        json.dumps(HEADER if header is None else header).encode(), _dump(claims), key
+    )
 
 
 def _dump(value: object) -> bytes:
@@ -80,11 +64,11 @@ def test_a_header_segment_of_2048_characters_is_read_and_a_longer_one_refused(
     claims = _claims(_event(createdEvent={"entity": ORDER}))
     base = len(json.dumps({**HEADER, "kid": ""}))
     longest = {**HEADER, "kid": "k" * (1536 - base)}  # 1536 bytes: 2048 base64 characters
-    assert len(_b64(json.dumps(longest).encode())) == 2048
+    assert len(b64url(json.dumps(longest).encode())) == 2048
     assert verify_webhook(_token(claims, keys[0], longest), keys[1], now=NOW).order == ORDER
     # 2049 to 2051 characters cannot be base64url of anything whole: the next length is 2052.
     longer = {**HEADER, "kid": "k" * (1539 - base)}
-    assert len(_b64(json.dumps(longer).encode())) == 2052
+    assert len(b64url(json.dumps(longer).encode())) == 2052
     assert _refusal(_token(claims, keys[0], longer), keys[1]) == (401, "not a token")
 
 
@@ -145,7 +129,7 @@ def test_padding_is_strict_and_a_four_character_segment_is_whole(keys: KeyPair) 
     assert _refusal(one_short, keys[1]) == (401, "bad signature")
     assert verify_webhook(_with_signature(body, lambda s: s + b"=="), keys[1], now=NOW)
     # "{ }" is three bytes, four characters: read, and found to lack an expiry.
-    small = _signed(json.dumps(HEADER).encode(), b"{ }", keys[0])
+    small = sign_compact(json.dumps(HEADER).encode(), b"{ }", keys[0])
     assert len(small.split(b".")[1]) == 4
     assert _refusal(small, keys[1]) == (401, "token has no readable expiry")
 
@@ -167,8 +151,8 @@ def _reasons(keys: KeyPair) -> list[tuple[str, bytes, tuple[int, str]]]:
         ("HS256", _token(good, key, {**HEADER, "alg": "HS256"}), (401, "algorithm not allowed")),
         ("crit", _token(good, key, {**HEADER, "crit": ["exp"]}), (401, "invalid token")),
         ("wrong key", _token(good, generate_signing_key()[0]), (401, "bad signature")),
-        ("payload not JSON", _signed(header, b"{nope", key), (401, "invalid token")),
-        ("payload a list", _signed(header, b"[1]", key), (401, "invalid token")),
+        ("payload not JSON", sign_compact(header, b"{nope", key), (401, "invalid token")),
+        ("payload a list", sign_compact(header, b"[1]", key), (401, "invalid token")),
         ("no expiry", _token({**good, "exp": None}, key), (401, "token has no readable expiry")),
         ("iat text", _token({**good, "iat": "now"}, key), (401, "token iat unreadable")),
         ("data not JSON", _token({**good, "data": "{"}, key), (400, "webhook data is not JSON")),
