@@ -77,8 +77,7 @@ def test_invalid_status_byte_is_refused(bad: int) -> None:
 
 
 def test_request_bytes() -> None:
-    assert dle_eot(1) == b"\x10\x04\x01"
-    assert dle_eot(4) == b"\x10\x04\x04"
+    assert [dle_eot(n) for n in (1, 2, 3, 4)] == [bytes((0x10, 0x04, n)) for n in (1, 2, 3, 4)]
     with pytest.raises(ValueError):
         dle_eot(5)
     assert process_id_request(b"AB12") == bytes.fromhex("1d 28 48 06 00 30 30 41 42 31 32")
@@ -173,3 +172,29 @@ def test_replies_split_across_reads(data: st.DataObject) -> None:
 @given(st.binary(max_size=200))
 def test_parser_never_raises(data: bytes) -> None:
     ReplyParser().feed(data)
+
+
+def test_a_byte_outside_the_asb_pattern_does_not_start_a_status_report() -> None:
+    # 0x01 is neither a status byte nor an ASB first byte, though zeros could be ASB's tail.
+    parser = ReplyParser()
+    assert parser.feed(b"\x01\x00\x00\x00") == []
+    assert parser.junk == 4
+
+
+def test_a_printer_name_is_read_up_to_80_characters() -> None:
+    parser = ReplyParser()
+    assert parser.feed(b"\x5f" + b"M" * 80 + b"\x00") == [InfoReply("M" * 80)]
+    assert parser.feed(b"\x5f" + b"M" * 81 + b"\x00") == []
+
+
+def test_each_paper_end_bit_stops_the_printer_on_its_own() -> None:
+    # Real printers may set paper end in EOT 2 only, or in EOT 4 only (bits 5 and 6).
+    assert parse_status(0x12, 0x12 | 0x20, 0x12, 0x12).paper == "out"
+    assert parse_status(0x12, 0x12, 0x12, 0x12 | 0x20).paper == "out"
+    assert parse_status(0x12, 0x12, 0x12, 0x12 | 0x40).paper == "out"
+    assert parse_status(0x12, 0x12, 0x12, 0x12 | 0x04).paper == "near_end"
+    assert parse_status(0x12, 0x12, 0x12, 0x12 | 0x08).paper == "near_end"
+
+
+def test_any_printable_ascii_is_a_process_id_tag() -> None:
+    assert process_id_request(b" ~~~").endswith(b" ~~~")

@@ -264,3 +264,10 @@ def test_another_instance_is_refused_with_its_reason(keys: KeyPair) -> None:
     with pytest.raises(WebhookRejected) as caught:
         check_instance(event, ["bb30d95e-5d92-5f8f-917a-6fae43e5ae9d"])
     assert (caught.value.status_code, str(caught.value)) == (403, "webhook of another app instance")
+
+
+def test_an_event_type_without_an_underscore_still_finds_the_order(keys: KeyPair) -> None:
+    inner = _event(slug=None, actionEvent={"body": {"order": ORDER}})
+    claims = _claims(inner, eventType="wix.ecom.v1.order")
+    event = verify_webhook(_token(claims, keys[0]), keys[1], now=NOW)
+    assert (event.event_type, event.order) == ("wix.ecom.v1.order", ORDER)
