@@ -198,3 +198,25 @@ def test_each_paper_end_bit_stops_the_printer_on_its_own() -> None:
 
 def test_any_printable_ascii_is_a_process_id_tag() -> None:
     assert process_id_request(b" ~~~").endswith(b" ~~~")
+
+
+def test_a_negative_job_id_or_attempt_has_no_tag() -> None:
+    for job_id, attempt in ((-1, 1), (1, -1)):
+        with pytest.raises(ValueError):
+            job_tag(job_id, attempt)
+
+
+def test_only_the_text_forms_of_gs_i_are_asked() -> None:
+    assert [printer_info_request(n) for n in range(65, 70)] == [
+        bytes((0x1D, 0x49, n)) for n in range(65, 70)
+    ]
+    for n in (64, 70):
+        with pytest.raises(ValueError):
+            printer_info_request(n)
+
+
+def test_the_clear_reply_is_read_when_nothing_follows_it() -> None:
+    # A retry waits for exactly these three bytes; no further byte may be needed to see them.
+    parser = ReplyParser()
+    assert parser.feed(b"\x37\x25") == []
+    assert parser.feed(b"\x00") == [ClearReply()]
