@@ -220,3 +220,16 @@ def test_the_clear_reply_is_read_when_nothing_follows_it() -> None:
     parser = ReplyParser()
     assert parser.feed(b"\x37\x25") == []
     assert parser.feed(b"\x00") == [ClearReply()]
+
+
+def test_a_printer_name_is_printable_ascii_and_nothing_after_it_is_read_into_it() -> None:
+    # The last character of "TM-T82" has the bit pattern of a status byte.
+    assert ReplyParser().feed(b"\x5fTM-T82\x00") == [InfoReply("TM-T82")]
+    assert ReplyParser().feed(b"\x5fTM T82~\x00") == [InfoReply("TM T82~")]
+    assert ReplyParser().feed(b"\x5fA\x00") == [InfoReply("A")]
+    assert ReplyParser().feed(b"\x5fTM\x7f\x00") == []
+
+
+def test_a_process_id_is_printable_ascii() -> None:
+    assert ReplyParser().feed(b"\x37\x22 ~~ \x00") == [ProcessIdReply(b" ~~ ")]
+    assert ReplyParser().feed(b"\x37\x22AB1\x7f\x00") == []
