@@ -233,3 +233,14 @@ def test_a_printer_name_is_printable_ascii_and_nothing_after_it_is_read_into_it(
 def test_a_process_id_is_printable_ascii() -> None:
     assert ReplyParser().feed(b"\x37\x22 ~~ \x00") == [ProcessIdReply(b" ~~ ")]
     assert ReplyParser().feed(b"\x37\x22AB1\x7f\x00") == []
+
+
+def test_a_printer_name_split_across_reads_is_waited_for() -> None:
+    parser = ReplyParser()
+    assert parser.feed(b"\x5f" + b"M" * 80) == []
+    assert parser.feed(b"\x00") == [InfoReply("M" * 80)]
+
+
+def test_an_asb_needs_all_three_tail_bytes_in_pattern() -> None:
+    assert ReplyParser().feed(b"\x10\x80\x00\x00") == []
+    assert ReplyParser().feed(b"\x10\x00\x00\x00") == [AsbReply(b"\x10\x00\x00\x00")]
