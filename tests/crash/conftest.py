@@ -26,10 +26,11 @@ from wixprint.supervisor import faults
 
 SEED_ENV = "WIXPRINT_CHAOS_SEED"
 RANDOM_ENV = "WIXPRINT_CHAOS_RANDOM"
-QUICK_SEEDS = (20261207, 7)
+QUICK_SEEDS = (20261207, 7, 31337)
 """The seeds ``make test`` runs; add one that found a bug once it is fixed, never replace one.
-(31337 fails ``test_raw_json_service_quick`` about half the time with "unexpected tickets":
-open, replay with ``WIXPRINT_CHAOS_SEED=31337``.)"""
+(31337 made ``test_raw_json_service_quick`` fail on a loaded machine, never the promise: the
+mock clock leapt past the web server's read timeout while a webhook's commit ran in a thread,
+and the raw-JSON shop served a bad order in one answer only, so a lost answer lost it.)"""
 ORDERS_ENV = "WIXPRINT_CHAOS_ORDERS"
 KILLS_ENV = "WIXPRINT_CHAOS_KILLS"
 

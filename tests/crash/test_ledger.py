@@ -160,3 +160,16 @@ def test_a_ticket_printed_too_often_fails_even_when_marked(fixtures_dir: Path) -
     assert len(report.too_many_copies) == 1
     assert report.too_many_copies[0].count("#10187 kitchen@kitchen") == MAX_COPIES + 1
     assert f"printed more than {MAX_COPIES} times: 1" in report.describe()
+
+
+def test_an_optional_order_may_print_but_an_expected_one_still_counts(fixtures_dir: Path) -> None:
+    raw = load(fixtures_dir, "order-01-delivery.json")
+    other = load(fixtures_dir, "order-02-pickup.json")
+    expected = expected_orders([raw], CONFIG)
+    extra = ticket(other, "kitchen", "kitchen", job=9)
+    assert extra.order_number is not None
+    assert compare(expected, [extra], optional={extra.order_number}).unexpected == ()
+    assert len(compare(expected, [extra]).unexpected) == 1
+    # Naming an expected order optional excuses nothing: it is still missing.
+    report = compare(expected, [extra], optional={extra.order_number, "10231"})
+    assert "#10231 kitchen@kitchen" in report.missing

@@ -43,9 +43,10 @@ class RawJsonShop(FakeWixShop):
     """The simulated shop, able to serve order entries as raw JSON text.
 
     Wix writes its answers with a serializer of its own: a lone surrogate as ``"\\ud83d"``,
-    numbers of any length, nesting as deep as the data. ``raw_next`` puts such text into the
-    next search answer verbatim, in front of the regular orders, so the client's decoder
-    meets exactly those bytes.
+    numbers of any length, nesting as deep as the data. ``raw_next`` puts such text into every
+    later search answer verbatim, in front of the regular orders, so the client's decoder
+    meets exactly those bytes. Every later one, not only the next: Wix keeps the order, so an
+    answer lost on its way (a timeout, a closed connection) loses nothing but that answer.
     """
 
     def __init__(self, **options: Any) -> None:
@@ -53,7 +54,7 @@ class RawJsonShop(FakeWixShop):
         self._raw: list[str] = []
 
     def raw_next(self, entries: list[str]) -> None:
-        """The next search page also carries these JSON texts in ``orders``."""
+        """Every search answer from now on also carries these JSON texts in ``orders``."""
         self._raw.extend(entries)
 
     def handle_search(self, authorization: str | None, site_id: str | None, body: bytes) -> Reply:
@@ -63,6 +64,5 @@ class RawJsonShop(FakeWixShop):
             return reply
         rest = reply.body[len(head) :]
         raw = ", ".join(self._raw).encode("utf-8")
-        self._raw.clear()
         joined = head + raw + (b"" if rest.startswith(b"]") else b", ") + rest
         return Reply(reply.status, joined, dict(reply.headers))

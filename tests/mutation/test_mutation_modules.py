@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.mutation.run_mutants import MODULES, ROOT
@@ -37,3 +39,19 @@ def test_each_module_and_its_tests_exist() -> None:
         assert tests, module
         for test in tests:
             assert Path(ROOT / test).exists(), test
+
+
+def _status(tmp_path: Path, test_text: str) -> int:
+    (tmp_path / "test_case.py").write_text(test_text)
+    command = [sys.executable, "-m", "tests.mutation.pytest_status", "-q", "-p", "no:cacheprovider"]
+    return subprocess.run(
+        [*command, str(tmp_path / "test_case.py")], cwd=ROOT, capture_output=True, check=False
+    ).returncode
+
+
+def test_a_mutant_that_breaks_the_import_counts_as_killed(tmp_path: Path) -> None:
+    """mutmut takes only exit status 1 for killed; pytest's 2 (collection error) must map to it."""
+    assert _status(tmp_path, "raise ValueError('broken import')\n") == 1
+    assert _status(tmp_path, "def test_fails() -> None:\n    assert False\n") == 1
+    assert _status(tmp_path, "X = 1\n") == 1  # no test ran
+    assert _status(tmp_path, "def test_passes() -> None:\n    pass\n") == 0

@@ -79,7 +79,7 @@ def dle_eot(n: int) -> bytes:
     """The real-time status request ``DLE EOT n`` for n = 1..4."""
     if n not in (1, 2, 3, 4):
         raise ValueError(f"DLE EOT n must be 1-4, got {n}")
-    return bytes((0x10, 0x04, n))
+    return (DLE_EOT_PRINTER, DLE_EOT_OFFLINE, DLE_EOT_ERROR, DLE_EOT_PAPER)[n - 1]
 
 
 def is_status_byte(value: int) -> bool:

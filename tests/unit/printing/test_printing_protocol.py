@@ -79,8 +79,7 @@ def test_invalid_status_byte_is_refused(bad: int) -> None:
 
 
 def test_request_bytes() -> None:
-    assert dle_eot(1) == b"\x10\x04\x01"
-    assert dle_eot(4) == b"\x10\x04\x04"
+    assert [dle_eot(n) for n in (1, 2, 3, 4)] == [bytes((0x10, 0x04, n)) for n in (1, 2, 3, 4)]
     with pytest.raises(ValueError):
         dle_eot(5)
     assert process_id_request(b"AB12") == bytes.fromhex("1d 28 48 06 00 30 30 41 42 31 32")
@@ -198,3 +197,75 @@ def test_unframe_job_refuses_what_it_cannot_read_exactly() -> None:
     twice = frame_job(b"\x1b@x", tag=b"AB12", clear=False, process_id=True) * 2
     with pytest.raises(ValueError):
         unframe_job(twice, tag=b"AB12")
+
+
+def test_a_byte_outside_the_asb_pattern_does_not_start_a_status_report() -> None:
+    # 0x01 is neither a status byte nor an ASB first byte, though zeros could be ASB's tail.
+    parser = ReplyParser()
+    assert parser.feed(b"\x01\x00\x00\x00") == []
+    assert parser.junk == 4
+
+
+def test_a_printer_name_is_read_up_to_80_characters() -> None:
+    parser = ReplyParser()
+    assert parser.feed(b"\x5f" + b"M" * 80 + b"\x00") == [InfoReply("M" * 80)]
+    assert parser.feed(b"\x5f" + b"M" * 81 + b"\x00") == []
+
+
+def test_each_paper_end_bit_stops_the_printer_on_its_own() -> None:
+    # Real printers may set paper end in EOT 2 only, or in EOT 4 only (bits 5 and 6).
+    assert parse_status(0x12, 0x12 | 0x20, 0x12, 0x12).paper == "out"
+    assert parse_status(0x12, 0x12, 0x12, 0x12 | 0x20).paper == "out"
+    assert parse_status(0x12, 0x12, 0x12, 0x12 | 0x40).paper == "out"
+    assert parse_status(0x12, 0x12, 0x12, 0x12 | 0x04).paper == "near_end"
+    assert parse_status(0x12, 0x12, 0x12, 0x12 | 0x08).paper == "near_end"
+
+
+def test_any_printable_ascii_is_a_process_id_tag() -> None:
+    assert process_id_request(b" ~~~").endswith(b" ~~~")
+
+
+def test_a_negative_job_id_or_attempt_has_no_tag() -> None:
+    for job_id, attempt in ((-1, 1), (1, -1)):
+        with pytest.raises(ValueError):
+            job_tag(job_id, attempt)
+
+
+def test_only_the_text_forms_of_gs_i_are_asked() -> None:
+    assert [printer_info_request(n) for n in range(65, 70)] == [
+        bytes((0x1D, 0x49, n)) for n in range(65, 70)
+    ]
+    for n in (64, 70):
+        with pytest.raises(ValueError):
+            printer_info_request(n)
+
+
+def test_the_clear_reply_is_read_when_nothing_follows_it() -> None:
+    # A retry waits for exactly these three bytes; no further byte may be needed to see them.
+    parser = ReplyParser()
+    assert parser.feed(b"\x37\x25") == []
+    assert parser.feed(b"\x00") == [ClearReply()]
+
+
+def test_a_printer_name_is_printable_ascii_and_nothing_after_it_is_read_into_it() -> None:
+    # The last character of "TM-T82" has the bit pattern of a status byte.
+    assert ReplyParser().feed(b"\x5fTM-T82\x00") == [InfoReply("TM-T82")]
+    assert ReplyParser().feed(b"\x5fTM T82~\x00") == [InfoReply("TM T82~")]
+    assert ReplyParser().feed(b"\x5fA\x00") == [InfoReply("A")]
+    assert ReplyParser().feed(b"\x5fTM\x7f\x00") == []
+
+
+def test_a_process_id_is_printable_ascii() -> None:
+    assert ReplyParser().feed(b"\x37\x22 ~~ \x00") == [ProcessIdReply(b" ~~ ")]
+    assert ReplyParser().feed(b"\x37\x22AB1\x7f\x00") == []
+
+
+def test_a_printer_name_split_across_reads_is_waited_for() -> None:
+    parser = ReplyParser()
+    assert parser.feed(b"\x5f" + b"M" * 80) == []
+    assert parser.feed(b"\x00") == [InfoReply("M" * 80)]
+
+
+def test_an_asb_needs_all_three_tail_bytes_in_pattern() -> None:
+    assert ReplyParser().feed(b"\x10\x80\x00\x00") == []
+    assert ReplyParser().feed(b"\x10\x00\x00\x00") == [AsbReply(b"\x10\x00\x00\x00")]

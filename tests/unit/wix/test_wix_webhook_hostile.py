@@ -6,16 +6,14 @@ recursion limit are refused too (401 for the claims, 400 for the envelope layers
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.fakes.webhooks import generate_signing_key, hostile_bodies
+from tests.fakes.webhooks import KeyPair, b64url, hostile_bodies, sign_compact
 from wixprint.errors import WebhookRejected
 from wixprint.wix.webhook import (
     MAX_HEADER_SEGMENT,
@@ -26,22 +24,11 @@ from wixprint.wix.webhook import (
 )
 
 NOW = 1_750_000_000
-KeyPair = tuple[rsa.RSAPrivateKey, str]
-
-
-@pytest.fixture(scope="module")
-def keys() -> KeyPair:
-    return generate_signing_key()
-
-
-def _b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 def _signed(payload: bytes, key: rsa.RSAPrivateKey) -> bytes:
     """A correctly RS256-signed token whose payload segment is exactly ``payload``."""
-    signing_input = _b64(b'{"alg":"RS256","typ":"JWT"}') + b"." + _b64(payload)
-    return signing_input + b"." + _b64(key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256()))
+    return sign_compact(b'{"alg":"RS256","typ":"JWT"}', payload, key)
 
 
 def _status(body: bytes, keys: KeyPair) -> int:
@@ -59,19 +46,19 @@ def test_every_hostile_token_is_a_401_without_a_crash(name: str, keys: KeyPair) 
 
 def test_a_header_nested_past_the_recursion_limit_is_refused(keys: KeyPair) -> None:
     depth = sys.getrecursionlimit() * 2
-    body = _b64(b"[" * depth) + b".e30." + _b64(b"x" * 256)
+    body = b64url(b"[" * depth) + b".e30." + b64url(b"x" * 256)
     assert len(body) <= MAX_WEBHOOK_BODY
     assert _status(body, keys) == 401
 
 
 def test_an_oversized_header_segment_is_refused_before_it_is_decoded(keys: KeyPair) -> None:
     header = json.dumps({"alg": "RS256", "pad": "x" * MAX_HEADER_SEGMENT}).encode()
-    assert _status(_b64(header) + b".e30." + _b64(b"sig"), keys) == 401
+    assert _status(b64url(header) + b".e30." + b64url(b"sig"), keys) == 401
 
 
 def test_a_header_one_level_too_deep_is_refused(keys: KeyPair) -> None:
     header = b'{"alg":"RS256","x":' + b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH + b"}"
-    assert _status(_b64(header) + b".e30." + _b64(b"sig"), keys) == 401
+    assert _status(b64url(header) + b".e30." + b64url(b"sig"), keys) == 401
 
 
 def test_signed_claims_nested_past_the_recursion_limit_are_a_401(keys: KeyPair) -> None:
@@ -104,4 +91,4 @@ def test_a_real_header_is_well_inside_the_limits(fixtures_dir: Path) -> None:
     decoded = json.loads((fixtures_dir / "webhook-order-created.decoded.json").read_text())
     header = json.dumps(decoded["jwtHeader"]).encode()
     assert json_depth(header) == 1
-    assert len(_b64(header)) < MAX_HEADER_SEGMENT // 10
+    assert len(b64url(header)) < MAX_HEADER_SEGMENT // 10
