@@ -75,7 +75,8 @@ async def test_the_whole_tree_can_always_stop_within_the_default_stop_timeout(
 ) -> None:
     """The worst case: every actor using its whole grace and its cancel deadline."""
     names = [f"p{i}" for i in range(count)]
-    text = config_text(tmp_path, "http://127.0.0.1:9", dict.fromkeys(names, 9100))
+    ports = {name: 9100 + i for i, name in enumerate(names)}  # one entry per printer
+    text = config_text(tmp_path, "http://127.0.0.1:9", ports)
     config = load_config_text(text.replace("stop_timeout = 5.0\n", ""))
     assert config.service.stop_timeout == ServiceConfig().stop_timeout
     service = create_service(config, ServiceOptions())
