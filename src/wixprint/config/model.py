@@ -62,7 +62,9 @@ class HttpConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     max_websockets: int = 8
     """Live-event clients at once; one more is refused with 503."""
     read_timeout: float = 10.0
-    """A client that sends nothing for this long while a byte is due is disconnected."""
+    """A client that sends nothing for this long is disconnected — also while its request is
+    still being answered (hypercorn's read timeout keeps running): a webhook whose commit
+    stalls longer is cut off unanswered, and Wix sends it again."""
 
 
 class WixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
