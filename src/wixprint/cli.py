@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from wixprint.config import resolve_config_path
+from wixprint.config import RECEIPT_KINDS, resolve_config_path
 from wixprint.errors import ConfigError
 from wixprint.version import package_version
 
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     reprint = sub.add_parser("reprint", help="print an order again (with a REPRINT banner)")
     reprint.add_argument("order", metavar="ORDER_NUMBER")
-    reprint.add_argument("--receipt", choices=["kitchen", "driver", "customer"])
+    reprint.add_argument("--receipt", choices=RECEIPT_KINDS)
     reprint.add_argument("--url")
     reprint.add_argument("--config")
 
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     preview = sub.add_parser("preview", help="an order's tickets as text and as a picture")
     preview.add_argument("order", metavar="ORDER_NUMBER|FILE.json")
-    preview.add_argument("--receipt", choices=["kitchen", "driver", "customer"])
+    preview.add_argument("--receipt", choices=RECEIPT_KINDS)
     preview.add_argument("--png", metavar="PATH", help="also draw the tickets into a PNG")
     preview.add_argument("--config")
 

@@ -13,7 +13,6 @@ operator reprint, ``wixprint test-print``'s ticket, ``wixprint preview``'s rende
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -21,18 +20,18 @@ from datetime import datetime
 import trio
 
 from wixprint.actors.context import PAUSED_META, ActorContext
-from wixprint.config import PrinterConfig
+from wixprint.config import RECEIPT_KINDS, PrinterConfig
 from wixprint.errors import RenderError
 from wixprint.logs import get_logger
 from wixprint.receipts.preview import detected_profiles, preview_png, preview_tickets
 from wixprint.receipts.testticket import print_test_ticket
 from wixprint.spool import Spool
 from wixprint.spool.types import JobState
+from wixprint.wix.jsontext import loads
 from wixprint.wix.parse import parse_order
 
-__all__ = ["RECEIPT_KINDS", "DashboardActions"]
+__all__ = ["DashboardActions"]
 
-RECEIPT_KINDS = ("kitchen", "driver", "customer")
 _RENDERING = trio.CapacityLimiter(1)
 """One preview drawn at a time (a PNG of a long order takes a moment on a Pi)."""
 
@@ -91,7 +90,7 @@ class DashboardActions:
         profiles = detected_profiles(ctx.config, ctx.transports)
 
         def render() -> Mapping[str, object]:
-            order = parse_order(json.loads(raw), ctx.tz).order
+            order = parse_order(loads(raw), ctx.tz).order
             try:
                 tickets = preview_tickets(order, ctx.config, kind, profiles=profiles)
             except RenderError:

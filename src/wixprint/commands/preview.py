@@ -9,7 +9,6 @@ object (or ``{"order": {...}}`` as ``GET /orders/{id}`` answers).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import sys
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from wixprint.config import Config, load_config, resolve_config_path
 from wixprint.errors import ConfigError, RenderError, SpoolError
 from wixprint.receipts.preview import preview_png, preview_tickets
 from wixprint.spool.db_orders import find_order_raw
+from wixprint.wix.jsontext import loads
 from wixprint.wix.parse import parse_order
 
 __all__ = ["load_raw_order", "run_preview"]
@@ -39,7 +39,7 @@ def load_raw_order(what: str, config: Config) -> dict[str, Any]:
     """The Wix order object from a JSON file, or from the spool by number or id."""
     if what.endswith(".json") or Path(what).is_file():
         try:
-            raw = json.loads(Path(what).read_text(encoding="utf-8"))
+            raw = loads(Path(what).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise LookupError(f"cannot read {what}: {exc}") from None
         if isinstance(raw, dict) and isinstance(raw.get("order"), dict):
@@ -61,7 +61,7 @@ def load_raw_order(what: str, config: Config) -> dict[str, Any]:
         raise LookupError(f"cannot read the spool {spool} ({exc}): try with sudo") from None
     if text is None:
         raise LookupError(f"order {what} is not in the spool")
-    raw = json.loads(text)
+    raw = loads(text)
     if isinstance(raw, dict):
         return raw
     raise LookupError(f"order {what}: the spool holds no order object")
