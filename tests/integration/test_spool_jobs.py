@@ -384,3 +384,19 @@ async def test_reprint_of_one_printer_replaces_only_its_job_set_aside(
     assert (copy.printer, copy.kind, copy.reprint) == ("bar", "kitchen", True)
     states = {j.printer: j.state for j in [await spool.get_job(i) for i in (1, 2)] if j}
     assert states == {"bar": JobState.REPLACED, "kitchen": JobState.ATTENTION}
+
+
+async def test_a_retry_after_a_late_proof_printed_the_job_prints_nothing(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    """The dashboard saw the job set aside; before the tap landed, its late process id came
+    back and printed it. The retry, checked inside its own transaction, adds no copy."""
+    await spool.accept(make_order(targets=(JobTarget("kitchen", "bar"),)))
+    job = await claim(spool, "bar")
+    assert await spool.record_unknown(job.id, counted=True, limit=1) is JobState.ATTENTION
+    assert await spool.resolve_late_proof("bar", job.id, 1, window=1000, slots=8) is not None
+    assert await spool.reprint("10001", "kitchen", "bar", set_aside_only=True) == []
+    done = await spool.get_job(job.id)
+    assert done is not None
+    assert done.state is JobState.PRINTED
+    assert [j.id for j in await spool.attention_jobs(10)] == []

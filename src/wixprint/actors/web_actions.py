@@ -78,7 +78,15 @@ class DashboardActions:
             raise KeyError(job_id)
         if job.state is not JobState.ATTENTION:
             raise ValueError("job is not set aside")
-        return await self.reprint(job.order_id, job.kind, job.printer)
+        # Checked again inside the reprint's transaction: a late proof may print it meanwhile.
+        job_ids = await self._spool.reprint(
+            job.order_id, job.kind, job.printer, set_aside_only=True
+        )
+        if not job_ids:
+            raise ValueError("job is not set aside")
+        self._log.info("operator_retry", order=job.order_number, jobs=len(job_ids))
+        self._ctx.ring()
+        return job_ids
 
     async def preview(self, key: str, kind: str | None) -> Mapping[str, object]:
         if kind is not None and kind not in RECEIPT_KINDS:

@@ -108,12 +108,24 @@ class Spool:
         return await self._run(db_orders.accept, self._db(), order, self._clock())
 
     async def reprint(
-        self, order_key: str, kind: str | None = None, printer: str | None = None
+        self,
+        order_key: str,
+        kind: str | None = None,
+        printer: str | None = None,
+        *,
+        set_aside_only: bool = False,
     ) -> list[int]:
         """Operator reprint by order id or number (of one kind and/or printer, or all);
-        KeyError if unknown. New job ids."""
+        KeyError if unknown. New job ids; with ``set_aside_only`` none unless a job of
+        theirs is still set aside (checked in the same transaction)."""
         return await self._run(
-            db_orders.reprint, self._db(), order_key, kind, self._clock(), printer
+            db_orders.reprint,
+            self._db(),
+            order_key,
+            kind,
+            self._clock(),
+            printer,
+            set_aside_only=set_aside_only,
         )
 
     async def known_revisions(self, order_keys: Sequence[str]) -> dict[str, list[str]]:

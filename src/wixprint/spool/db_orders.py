@@ -210,9 +210,13 @@ def reprint(
     kind: str | None,
     now: float,
     printer: str | None = None,
+    *,
+    set_aside_only: bool = False,
 ) -> list[int]:
     """Operator reprint by order id or number: one new job per (kind, printer) it had, or
     only those of one receipt kind and/or one printer (a job set aside is retried so).
+    ``set_aside_only``: nothing (``[]``) unless such a job is still set aside in this same
+    transaction — a late proof that printed it meanwhile makes the retry print nothing.
 
     Each copy takes the order's latest revision and the variant of that ticket's latest job,
     so a reprinted kitchen ticket of a canceled order still says CANCELED. KeyError for an
@@ -223,7 +227,9 @@ def reprint(
         if found is None:
             raise KeyError(order_key)
         order_id, revision = found
-        replace_attention(conn, order_id, kind, now, printer)  # the copies take their place
+        replaced = replace_attention(conn, order_id, kind, now, printer)  # copies take their place
+        if set_aside_only and not replaced:
+            return []
         pairs = conn.execute(
             "SELECT kind, printer, (SELECT l.variant FROM jobs l WHERE l.order_id = j.order_id"
             " AND l.kind = j.kind AND l.printer = j.printer ORDER BY l.revision DESC, l.id DESC"
