@@ -64,7 +64,7 @@ test-deps: $(STAMP)
 promtool-deps: test-deps
 
 pytest: $(STAMP) test-deps
-	$(BIN)/python -m pytest -q -m "not chaos" $(if $(filter-out 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS))
+	$(BIN)/python -m pytest -q -m "not chaos" $(if $(filter-out 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist worksteal)
 
 test: lint typecheck pytest
 
