@@ -8,9 +8,11 @@ SEED   ?=
 # `make chaos`: the long crash-injection profile (tests/crash, marker "chaos").
 CHAOS_ORDERS ?= 2000
 CHAOS_KILLS  ?= 20
+# `make test` runs the suite on this many pytest-xdist workers (README: Testing); 1: one process.
+PYTEST_WORKERS ?= 4
 
-.PHONY: demo test lint typecheck pytest bench chaos mutants clean install ops-deps browser-deps \
-	promtool-deps faketime-deps tmux-deps pi-check wheelhouse
+.PHONY: demo test lint typecheck pytest bench chaos mutants clean install test-deps \
+	promtool-deps pi-check wheelhouse
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,36 +34,37 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The unit tests lint ops/systemd with systemd-analyze (Debian's systemd package); the disk
-# tests make a small ext4 card on a loop device (e2fsprogs, mount).
-ops-deps:
-	command -v systemd-analyze >/dev/null || (apt-get update && apt-get install -y --no-install-recommends systemd)
-	command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null || \
-	  (apt-get update && apt-get install -y --no-install-recommends e2fsprogs mount)
+# Debian packages the tests drive, installed in one go when missing (one `apt-get update`, not
+# one per package): systemd-analyze lints ops/systemd; the disk tests make a small ext4 card on
+# a loop device (e2fsprogs, mount); the clock test runs `wixprint run` under libfaketime; the
+# dashboard tests drive chromium; the setup wizard's test drives it in tmux, as an owner over
+# SSH would. promtool (ops/prometheus) ships only inside Debian's prometheus package: its one
+# binary goes into the venv rather than install (and start) a Prometheus server.
+test-deps: $(STAMP)
+	@missing=""; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v mkfs.ext4 >/dev/null || missing="$$missing e2fsprogs"; \
+	command -v losetup >/dev/null || missing="$$missing mount"; \
+	ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || missing="$$missing faketime"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v tmux >/dev/null || missing="$$missing tmux"; \
+	promtool=yes; command -v promtool >/dev/null || test -x $(BIN)/promtool || promtool=""; \
+	if [ -n "$$missing" ] || [ -z "$$promtool" ]; then apt-get update -qq; fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi; \
+	if [ -z "$$promtool" ]; then \
+	  (cd $(VENV) && apt-get download -qq prometheus && \
+	   dpkg-deb --fsys-tarfile prometheus_*.deb | tar -xO ./usr/bin/promtool > bin/promtool && \
+	   chmod +x bin/promtool && rm -f prometheus_*.deb); \
+	fi
 
-# The clock test runs `wixprint run` under libfaketime (Debian's faketime package).
-faketime-deps:
-	ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || \
-	  (apt-get update && apt-get install -y --no-install-recommends faketime)
+# Kept for ops/prometheus/README.md and habit: the packages above, promtool among them.
+promtool-deps: test-deps
 
-# The dashboard test drives Debian's chromium.
-browser-deps:
-	test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
-
-# The setup wizard's test drives it in tmux, as an owner over SSH would.
-tmux-deps:
-	command -v tmux >/dev/null || (apt-get update && apt-get install -y --no-install-recommends tmux)
-
-# promtool checks ops/prometheus. It ships only inside Debian's prometheus package: take the
-# one binary into the venv rather than install (and start) a Prometheus server.
-promtool-deps: $(STAMP)
-	command -v promtool >/dev/null || test -x $(BIN)/promtool || (apt-get update && \
-	  cd $(VENV) && apt-get download prometheus && \
-	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -xO ./usr/bin/promtool > bin/promtool && \
-	  chmod +x bin/promtool && rm -f prometheus_*.deb)
-
-pytest: $(STAMP) ops-deps browser-deps promtool-deps faketime-deps tmux-deps
-	$(BIN)/python -m pytest -q -m "not chaos"
+pytest: $(STAMP) test-deps
+	$(BIN)/python -m pytest -q -m "not chaos" $(if $(filter-out 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist worksteal)
 
 test: lint typecheck pytest
 

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
 import trio
 
 from wixprint.printing.decode import Command, DecodedTicket, TicketDecoder, Tokenizer
 
-__all__ = ["LanPrinter"]
+__all__ = ["ON_FIXED_ADDRESSES", "LanPrinter"]
+
+ON_FIXED_ADDRESSES = pytest.mark.usefixtures("fixed_addresses")
+"""Tests whose printers listen on 127.0.0.2/.3 port 9100 or that scan 127.0.0.0/29 share these
+addresses: under ``pytest -n`` (``make test``) they take turns (tests/conftest.py)."""
 
 _STATUS_OK = {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x12}
 _STATUS_PAPER_OUT = {1: 0x1A, 2: 0x32, 3: 0x12, 4: 0x7E}

@@ -118,8 +118,9 @@ class Installer:
 
     def popen(self, source: Path, *args: str, **env: str) -> subprocess.Popen[str]:
         """The installer in a session of its own, like a login shell's command: with the
-        default SIGHUP action, whatever this test run inherited (under ``nohup`` it is
-        ignored, and bash cannot undo a signal ignored at its start)."""
+        default SIGHUP and SIGINT actions, whatever this test run inherited (under ``nohup``
+        SIGHUP is ignored, in a background job SIGINT is, and bash cannot undo a signal
+        ignored at its start: its Ctrl-C trap would never run)."""
         return subprocess.Popen(
             ["bash", str(source / "ops/install.sh"), "--reuse-site", SITE, *args],
             env=self.environ(env),
@@ -127,7 +128,7 @@ class Installer:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
-            preexec_fn=_default_sighup,
+            preexec_fn=_default_hangup_and_interrupt,
         )
 
     def calls(self) -> list[str]:
@@ -232,5 +233,6 @@ def installed_v1(installer: Installer, v1: Path) -> str:
     return installer.release
 
 
-def _default_sighup() -> None:
+def _default_hangup_and_interrupt() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

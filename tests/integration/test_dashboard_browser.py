@@ -51,7 +51,7 @@ ENGLISH = '\n[alerts]\nlanguage = "en"\n'
 """The dashboard speaks the owner's language (``[alerts] language``, German by default)."""
 
 pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed (make browser-deps)"
+    shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed (make test-deps)"
 )
 
 

@@ -11,9 +11,11 @@ from functools import partial
 import trio
 import trio.testing
 
-from tests.fakes.lan_printer import LanPrinter
+from tests.fakes.lan_printer import ON_FIXED_ADDRESSES, LanPrinter
 from wixprint.commands.printers import find_printers, run_scan
 from wixprint.printing.probe import probe_printer
+
+pytestmark = ON_FIXED_ADDRESSES
 
 
 async def _serve(nursery: trio.Nursery, *printers: LanPrinter) -> None:

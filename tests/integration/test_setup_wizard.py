@@ -16,7 +16,7 @@ import pytest
 import trio
 import trio.testing
 
-from tests.fakes.lan_printer import LanPrinter
+from tests.fakes.lan_printer import ON_FIXED_ADDRESSES, LanPrinter
 from tests.fakes.smtp import FakeSmtpServer
 from tests.integration.harness import API_KEY, SITE_ID, VirtualWall, fixture_order, wait_for
 from tests.integration.tmux import Tmux
@@ -26,7 +26,7 @@ from wixprint.config import load_config
 from wixprint.receipts.testticket import ruler
 from wixprint.sim.shop import FakeWixShop, serve_shop
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, ON_FIXED_ADDRESSES]
 WIZARD = [sys.executable, "-m", "wixprint.cli", "setup", "--config"]
 ENV = {"TZ": "Europe/Berlin", "HOME": "/nonexistent", "LANG": "C.UTF-8", "TERM": "screen"}
 
