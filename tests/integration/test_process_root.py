@@ -372,9 +372,28 @@ async def test_a_printer_stuck_on_its_device_cannot_hold_up_the_stop(tmp_path: P
     """A device printer whose character device never takes data (here a FIFO nobody reads).
     Device calls used to block a worker thread that Trio cannot cancel, so the process hung
     after SIGTERM until the last-resort exit (70, ``stop_stuck``). The device is now opened
-    non-blocking and written in cancellable chunks: the stop is an ordinary one."""
+    non-blocking and written in cancellable chunks: the stop is an ordinary one.
+
+    The FIFO has a reader that never reads and a pipe already full, so the service's open
+    succeeds and its writes never complete (without a reader the open itself fails and the
+    ticket is "printing" only for a moment between attempts)."""
     fifo = tmp_path / "lp0"
     os.mkfifo(fifo)
+    never_reads = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    filler = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        while True:
+            os.write(filler, bytes(4096))  # atomic: all of it, or BlockingIOError when full
+    except BlockingIOError:
+        pass
+    try:
+        await _stop_with_a_stuck_device(tmp_path, fifo)
+    finally:
+        os.close(filler)
+        os.close(never_reads)
+
+
+async def _stop_with_a_stuck_device(tmp_path: Path, fifo: Path) -> None:
     shop = new_shop()
     async with open_shop(shop) as url:
         path = tmp_path / "config.toml"
