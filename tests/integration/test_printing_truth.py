@@ -123,6 +123,38 @@ async def test_forced_process_id_on_such_a_printer_is_unknown_while_it_answers(
     assert "set aside" in transport.proof_mode().warning
 
 
+async def test_the_wait_for_proof_starts_over_once_a_fault_clears(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """Paper out while a ticket waits for proof that never comes (the printer ignores
+    GS ( H): no deadline while the fault lasts, then ``reply_timeout`` more of healthy
+    status, and the operator reads why the outcome is unknown."""
+    printer = await _start(nursery, process_id=False, print_delay=0.1)
+    transport = _transport(printer, proof="process_id", reply_timeout=3.0)
+    ticket = sample_ticket()
+    cleared: list[float] = []
+
+    async def paper_out_for_20_s() -> None:
+        before = printer.job_bytes
+        await printer.wait_job_bytes(before + MAX_PENDING_PAYLOAD + len(ticket))
+        printer.paper_out = True
+        await trio.sleep(20)
+        printer.paper_out = False
+        cleared.append(trio.current_time())
+
+    with trio.fail_after(120):
+        await transport.identify()
+        nursery.start_soon(paper_out_for_20_s)
+        with pytest.raises(PrintOutcomeUnknown) as caught:
+            await transport.print_job(ticket, tag=job_tag(14), on_status=_nothing)
+    [back] = cleared
+    assert 3.0 <= trio.current_time() - back < 6.0  # the next healthy poll, then 3 s
+    assert caught.value.answered
+    assert str(caught.value) == (
+        "printer 'kitchen': no process-id reply within 3 s; the ticket may be on paper"
+    )
+
+
 async def test_a_retry_clears_the_printer_and_pads_before_itsline_ticket(
     thread_clock: trio.testing.MockClock, nursery: trio.Nursery
 ) -> None:

@@ -122,7 +122,12 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_status_bits.py",
         "tests/integration/test_printing_service.py",
     ),
-    "printing/network": ("tests/integration/test_printing_network.py",),
+    "printing/network": (
+        "tests/integration/test_printing_network_edges.py",
+        "tests/integration/test_printing_network.py",
+        "tests/integration/test_printing_truth.py",
+        "tests/integration/test_printing_slow_proof.py",
+    ),
     "printing/proof": (
         "tests/integration/test_printing_slow_proof.py",
         "tests/integration/test_printing_truth.py",
