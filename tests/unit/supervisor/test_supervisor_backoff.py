@@ -12,7 +12,7 @@ import re
 import pytest
 import trio
 
-from tests.unit.supervisor.supervisor_helpers import Log, Scripted, run_until
+from tests.unit.supervisor.supervisor_helpers import Log, Scripted, Step, run_until
 from wixprint.supervisor import Backoff, ChildSpec, Supervisor, current_child
 from wixprint.supervisor._backoff import BackoffState
 
@@ -92,14 +92,33 @@ async def test_uptime_just_short_of_reset_after_keeps_growing(
     assert [e.delay for e in sup.statistics().recent] == [1.0, 2.0, 4.0]
 
 
-async def test_mark_healthy_resets_backoff_at_once(autojump_clock: trio.abc.Clock) -> None:
+@pytest.mark.parametrize(
+    ("script", "delays", "starts"),
+    [
+        (
+            ["crash", "crash", "crash", "healthy_crash", "crash"],
+            [1.0, 2.0, 4.0, 1.0, 2.0],
+            [0.0, 1.0, 3.0, 7.0, 8.0, 10.0],
+        ),
+        # A restart that raises before started() was never up: no uptime resets the curve.
+        (
+            ["crash", "fail_start", "fail_start", "crash", "fail_start"],
+            [1.0, 2.0, 4.0, 8.0, 16.0],
+            [0.0, 1.0, 3.0, 7.0, 15.0, 31.0],
+        ),
+    ],
+    ids=["mark-healthy-resets-at-once", "failed-starts-follow-the-curve"],
+)
+async def test_the_curve_through_healthy_marks_and_failed_starts(
+    autojump_clock: trio.abc.Clock, script: list[Step], delays: list[float], starts: list[float]
+) -> None:
     log = Log()
-    child = Scripted(log, "c", ["crash", "crash", "crash", "healthy_crash", "crash"])
+    child = Scripted(log, "c", script)
     backoff = Backoff(min_delay=1.0, max_delay=60.0, random_factor=0.0, reset_after=1000.0)
     sup = Supervisor("root", [child.spec(backoff=backoff)], intensity=100)
     await run_until(sup, 100.0)
-    assert [e.delay for e in sup.statistics().recent] == [1.0, 2.0, 4.0, 1.0, 2.0]
-    assert log.times("c start") == [0.0, 1.0, 3.0, 7.0, 8.0, 10.0]
+    assert [e.delay for e in sup.statistics().recent] == delays
+    assert log.times("c start") == starts
 
 
 async def test_current_child_names_the_child_and_outside_is_detached(
@@ -189,19 +208,6 @@ def test_an_uncapped_curve_stops_doubling_after_62_steps() -> None:
     assert backoff.delay(62, 0.0) == 2.0**62
     assert backoff.delay(63, 0.0) == 2.0**62
     assert backoff.delay(100_000, 0.0) == 2.0**62
-
-
-async def test_failed_starts_follow_the_curve_like_crashes(
-    autojump_clock: trio.abc.Clock,
-) -> None:
-    """A restart that raises before ``started()`` was never up: no uptime to reset the curve."""
-    log = Log()
-    child = Scripted(log, "c", ["crash", "fail_start", "fail_start", "crash", "fail_start"])
-    backoff = Backoff(min_delay=1.0, max_delay=60.0, random_factor=0.0, reset_after=1000.0)
-    sup = Supervisor("root", [child.spec(backoff=backoff)], intensity=100)
-    await run_until(sup, 100.0)
-    assert [e.delay for e in sup.statistics().recent] == [1.0, 2.0, 4.0, 8.0, 16.0]
-    assert log.times("c start") == [0.0, 1.0, 3.0, 7.0, 15.0, 31.0]
 
 
 def test_a_curve_never_started_restarts_at_its_minimum() -> None:
