@@ -12,7 +12,7 @@ import re
 import pytest
 import trio
 
-from tests.unit.supervisor.supervisor_helpers import Log, Scripted, Step, run_until
+from tests.unit.supervisor.supervisor_helpers import EXACT, Log, Scripted, Step, run_until
 from wixprint.supervisor import Backoff, ChildSpec, Supervisor, current_child
 from wixprint.supervisor._backoff import BackoffState
 
@@ -214,3 +214,21 @@ def test_a_curve_never_started_restarts_at_its_minimum() -> None:
     """The sans-IO state alone: an end without a start has no uptime to judge."""
     state = BackoffState(Backoff(min_delay=1.0, max_delay=8.0, random_factor=0.0))
     assert [state.next_delay(100.0 * n, 0.0) for n in range(5)] == [1.0, 2.0, 4.0, 8.0, 8.0]
+
+
+async def test_a_child_sees_its_own_health_mark_and_each_run_starts_unmarked(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    seen: list[tuple[bool, bool]] = []
+
+    async def child(*, task_status: trio.TaskStatus[None]) -> None:
+        task_status.started()
+        before = current_child().healthy
+        current_child().mark_healthy()
+        seen.append((before, current_child().healthy))
+        await trio.sleep(1.0)
+        raise RuntimeError("crash after a healthy second")
+
+    sup = Supervisor("root", [ChildSpec("c", child, backoff=EXACT)], intensity=100)
+    await run_until(sup, 2.5)
+    assert seen == [(False, True), (False, True)]

@@ -14,6 +14,9 @@ Charter for every test of ``wixprint.supervisor``:
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import pytest
 import trio
 
@@ -433,3 +436,46 @@ async def test_the_traceback_shows_the_four_innermost_frames_one_per_line(
     assert [line.split(":")[0] for line in lines] == ["test_supervisor_core.py"] * 4
     assert [line.split(" in ")[1] for line in lines] == ["_level2", "_level3", "_level4", "_level5"]
     assert all(line.split(":")[1].split(" ")[0].isdigit() for line in lines)
+
+
+# -- child specs ----------------------------------------------------------------------------
+
+
+async def _idle(*, task_status: trio.TaskStatus[None]) -> None:
+    task_status.started()
+    await trio.sleep_forever()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"name": ""}, ValueError, "a child needs a name"),
+        ({"fn": "printer"}, TypeError, "child 'w': fn must be an async function"),
+        ({"shutdown": -1.0}, ValueError, "child 'w': shutdown must be >= 0 seconds"),
+        ({"shutdown": float("nan")}, ValueError, "child 'w': shutdown must be >= 0 seconds"),
+        ({"restart": "permanent"}, TypeError, "child 'w': restart must be a Restart"),
+    ],
+)
+def test_a_bad_child_spec_is_refused_naming_the_child_and_the_rule(
+    kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
+    arguments: dict[str, object] = {"name": "w", "fn": _idle, **kwargs}
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        ChildSpec(**arguments)  # type: ignore[arg-type]
+
+
+def test_a_child_spec_cannot_be_changed_after_it_was_checked() -> None:
+    spec = ChildSpec("w", _idle)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.shutdown = -1.0  # type: ignore[misc]
+
+
+async def test_a_child_without_its_own_curve_restarts_on_the_default_one(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    log = Log()
+    crasher = Scripted(log, "c", ["crash"])
+    sup = Supervisor("root", [ChildSpec("c", crasher)])
+    await run_until(sup, 1.0)
+    (restart,) = log.times("c start")[1:]
+    assert 0.05 <= restart < 0.06  # 50 ms and at most 20 % jitter
