@@ -19,6 +19,9 @@ import trio
 
 from tests.unit.supervisor.supervisor_helpers import EXACT, Log, Scripted
 from wixprint.supervisor import (
+    Action,
+    Classification,
+    ErrorInfo,
     HistorySnapshot,
     HistoryStore,
     ProcessRecord,
@@ -289,6 +292,14 @@ def _process(**fields: object) -> bytes:
         (b'{"events": {"a": 1}}', "TypeError: events and processes must be lists"),
         (b'{"events": [], "processes": {"a": 1}}', "TypeError: events and processes must be lists"),
         (b'{"events": [1]}', "TypeError: entries must be JSON objects"),
+        (_valid_file(action="explode").encode(), "ValueError: unknown action 'explode'"),
+        (_valid_file(error_type=5).encode(), "TypeError: error_type must be a string or null"),
+        (_valid_file(child=5).encode(), "TypeError: child must be a string"),
+        (_valid_file(monotonic="12:00").encode(), "TypeError: monotonic must be a number"),
+        (
+            _valid_file(delay=123.5).replace("123.5", "1e400").encode(),
+            "ValueError: delay must be finite",
+        ),
         (_process(pid="one"), "TypeError: pid must be an integer"),
         (_process(exit_code="0"), "TypeError: exit_code must be an integer or null"),
         (_process(reason=7), "TypeError: reason must be a string"),
@@ -525,3 +536,37 @@ async def test_the_last_flush_gives_up_after_5_s_on_a_stuck_disk(
             stop_took = trio.current_time() - stopped_at
         release.set()
     assert stop_took == 5.0
+
+
+@pytest.mark.parametrize(
+    ("classification", "action"),
+    [
+        ("normal", "restart"),
+        ("abnormal", "escalate"),
+        ("dependency", "restart"),
+        ("shutdown", "restart"),
+        ("fatal", "escalate"),
+        ("abnormal", "none"),
+    ],
+)
+async def test_every_kind_of_event_survives_the_trip_through_the_file(
+    tmp_path: Path, classification: Classification, action: Action
+) -> None:
+    path = tmp_path / "history.json"
+    event = dataclasses.replace(
+        _event("printer", 1.0), classification=classification, action=action, error_type=None
+    )
+    store = HistoryStore(path)
+    store.record(event)
+    await store.flush()
+    assert (await HistoryStore(path).load()).events == (event,)
+
+
+def test_an_event_cannot_be_altered_once_made() -> None:
+    """One event is shared by the ring buffer, the history file and the callback."""
+    event = _event("printer", 1.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.action = "none"  # type: ignore[misc]
+    error = ErrorInfo(error_type="Boom", message="printer crashed", at=1.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        error.message = ""  # type: ignore[misc]
