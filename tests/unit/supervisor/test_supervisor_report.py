@@ -13,7 +13,7 @@ import logging
 import pytest
 import trio
 
-from tests.unit.supervisor.supervisor_helpers import EXACT, Log, Scripted, Step, run_until
+from tests.unit.supervisor.supervisor_helpers import EXACT, Log, Raises, Scripted, Step, run_until
 from wixprint.supervisor import ChildSpec, Restart, RestartEvent, Supervisor
 
 _FIELDS = (
@@ -205,3 +205,30 @@ async def test_each_event_reaches_the_history_and_the_callback_in_order(
         ("normal", 4.0),
     ]
     assert sup.statistics().recent == tuple(seen[1:])
+
+
+async def test_a_fatal_exit_is_an_error_with_its_traceback(
+    autojump_clock: trio.abc.Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    sup = Supervisor("root", [Raises(Log(), "w", SystemExit(3), after=1.0).spec()])
+    with caplog.at_level(logging.INFO, logger="wixprint.supervisor"), pytest.raises(SystemExit):
+        with trio.fail_after(100):
+            await sup.run()
+    assert _lines(caplog) == [
+        (
+            "ERROR",
+            "supervisor_gave_up",
+            _fields("fatal", "escalate", None, error_type="SystemExit", restarts_in_window=0),
+            True,
+        )
+    ]
+
+
+async def test_a_normal_return_carries_no_error_and_no_traceback(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    worker = Scripted(Log(), "w", ["return"], after=1.0)
+    sup = Supervisor("root", [worker.spec(restart=Restart.TRANSIENT)])
+    await run_until(sup, 5.0)
+    (event,) = sup.statistics().recent
+    assert (event.error_type, event.message, event.traceback) == (None, "", "")
