@@ -5,6 +5,8 @@ Charter: see ``test_supervisor_core.py`` (virtual clock, absolute deadlines).
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import trio
 import trio.testing
@@ -148,4 +150,21 @@ async def test_a_coalescing_subscriber_wakes_its_reader_and_ends_when_the_bus_cl
     assert got == [1, 2, 3]
     assert bus.statistics() == BusStatistics(subscribers=0, published=3, dropped=0)
     with pytest.raises(trio.ClosedResourceError):
+        sub.receive_nowait()
+
+
+def test_bus_statistics_are_a_snapshot() -> None:
+    bus: Bus[int] = Bus()
+    stats = bus.statistics()
+    bus.publish(1)
+    assert stats.published == 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        stats.published = 5  # type: ignore[misc]
+
+
+def test_receiving_after_leaving_the_block_says_why() -> None:
+    bus: Bus[int] = Bus()
+    with bus.subscribe_coalescing(lambda event: None) as sub:
+        pass
+    with pytest.raises(trio.ClosedResourceError, match=r"^unsubscribed$"):
         sub.receive_nowait()
