@@ -3,6 +3,7 @@ file that keeps printing going on a full disk (``spool/reserve.py``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -117,3 +118,47 @@ def test_a_sparse_file_in_place_of_the_reserve_is_replaced_by_real_bytes(tmp_pat
     assert hold_reserve(tmp_path, 256 * 1024)
     assert path.stat().st_size == 256 * 1024
     assert path.stat().st_blocks * 512 >= 256 * 1024
+
+
+@pytest.mark.parametrize(
+    ("check", "paused", "reason"),
+    [
+        (WriteCheck.OK, False, ""),
+        (
+            WriteCheck.OK,
+            True,
+            "the disk is full: new orders wait in Wix until space is freed; "
+            "tickets already received still print",
+        ),
+        (
+            WriteCheck.FULL,
+            True,
+            "cannot write: the disk is full (SQLITE_FULL: disk full); new orders wait in Wix",
+        ),
+        (
+            WriteCheck.REFUSED,
+            True,
+            "cannot write: SQLITE_FULL: disk full (read-only or failing SD card); "
+            "new orders wait in Wix",
+        ),
+    ],
+    ids=["ok", "on-the-reserve", "full", "read-only"],
+)
+def test_the_reason_health_and_the_alert_show_word_for_word(
+    check: WriteCheck, paused: bool, reason: str
+) -> None:
+    """The owner reads these on ``/health`` and in the mail; the README quotes them."""
+    assert storage_verdict(check, "SQLITE_FULL: disk full", intake_paused=paused).reason == reason
+
+
+def test_a_refused_caller_is_told_why_intake_is_paused_word_for_word() -> None:
+    assert pause_reason(WriteCheck.FULL) == "the disk is full; they are fetched once space is freed"
+    assert pause_reason(WriteCheck.REFUSED) == (
+        "the SD card refuses writes (read-only or failing); they wait in Wix"
+    )
+
+
+def test_a_verdict_cannot_be_altered() -> None:
+    verdict = storage_verdict(WriteCheck.OK, "", intake_paused=False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verdict.intake = False  # type: ignore[misc]
