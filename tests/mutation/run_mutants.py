@@ -83,7 +83,10 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_accept.py",
     ),
     "spool/db_memory": ("tests/integration/test_spool_tombstones.py",),
-    "spool/db_misc": ("tests/integration/test_spool_misc.py",),
+    "spool/db_misc": (
+        "tests/integration/test_spool_misc.py",
+        "tests/integration/test_spool_storage.py",
+    ),
     "spool/revisions": ("tests/unit/spool/test_spool_revisions.py",),
     "spool/horizons": (
         "tests/integration/test_backup_restore.py",
