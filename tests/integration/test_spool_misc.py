@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 import trio
 import trio.testing
 
-from tests.unit.spool.factories import KITCHEN, make_order, open_test_spool
+from tests.unit.spool.factories import KITCHEN, make_order, new_alert, open_test_spool
+from wixprint.errors import SpoolError
 from wixprint.spool import SCHEMA_VERSION, JobState, QueueStats, Spool
 
 DAY = 24 * 3600.0
@@ -135,3 +137,93 @@ async def test_statistics(spool: Spool, thread_clock: trio.testing.MockClock) ->
     assert stats.orders == 1
     assert stats.jobs == {state.value: 3 if state is JobState.QUEUED else 0 for state in JobState}
     assert stats.db_bytes > 0
+
+
+async def test_webhook_ids_are_remembered_for_exactly_a_week(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.seen_event("evt-1")
+    await trio.sleep(7 * DAY - 60)
+    await spool.prune(keep_for=30 * DAY, reference=None)
+    assert not await spool.seen_event("evt-1")  # still known: a late duplicate is dropped
+    await spool.seen_event("evt-2")
+    await trio.sleep(7 * DAY + 60)
+    await spool.prune(keep_for=30 * DAY, reference=None)
+    assert await spool.seen_event("evt-2")
+
+
+async def test_a_failing_call_names_itself(spool: Spool) -> None:
+    conn = spool._conn
+    assert conn is not None
+    conn.execute("PRAGMA query_only = ON")  # the card turned read-only
+    with pytest.raises(SpoolError, match=r"^spool set cursors failed"):
+        await spool.set_cursor("orders", "mark")
+    with pytest.raises(SpoolError, match=r"^spool seen_event failed"):
+        await spool.seen_event("evt-1")
+    conn.execute("PRAGMA query_only = OFF")
+    conn.execute("ALTER TABLE cursors RENAME TO cursors_damaged")  # a damaged file
+    with pytest.raises(SpoolError, match=r"^spool get cursors failed"):
+        await spool.get_cursor("orders")
+    conn.execute("ALTER TABLE alert_outbox RENAME TO alert_outbox_damaged")
+    with pytest.raises(SpoolError, match=r"^spool statistics failed"):
+        await spool.statistics()
+
+
+async def test_statistics_count_the_file_and_its_write_ahead_log(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    path = tmp_path / "spool.db"
+    wal = tmp_path / "spool.db-wal"
+    async with open_test_spool(path) as spool:
+        await spool.accept(make_order())
+        await spool.record_alerts([new_alert()])
+        stats = await spool.statistics()
+        assert wal.stat().st_size > 0
+        assert stats.db_bytes == path.stat().st_size + wal.stat().st_size
+        assert stats.pending_alerts == 1
+        wal.unlink()  # gone from the folder (the open file lives on): counted as nothing
+        assert (await spool.statistics()).db_bytes == path.stat().st_size
+
+
+async def test_a_healthy_spool_passes_its_integrity_check(spool: Spool) -> None:
+    await spool.accept(make_order())
+    assert await spool.integrity_check()
+
+
+async def test_a_checkpoint_empties_the_log_unless_a_reader_still_needs_it(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    path = tmp_path / "spool.db"
+    async with open_test_spool(path) as spool:
+        await spool.accept(make_order("o-1"))
+        assert await spool.wal_checkpoint() == (0, 0, 0)  # all moved, the log truncated
+        assert (tmp_path / "spool.db-wal").stat().st_size == 0
+        reader = sqlite3.connect(path, isolation_level=None)
+        try:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM orders").fetchone()  # holds its snapshot
+            await spool.accept(make_order("o-2"))
+            busy, logged, moved = await spool.wal_checkpoint()
+        finally:
+            reader.close()
+        assert busy == 1
+        assert logged > moved >= 0
+        assert (tmp_path / "spool.db-wal").stat().st_size > 0
+
+
+async def test_a_backup_goes_into_a_new_or_existing_folder(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+        await spool.accept(make_order())
+        await spool.backup_to(tmp_path / "backups" / "daily" / "one.db")
+        await spool.backup_to(tmp_path / "backups" / "daily" / "two.db")
+    for name in ("one.db", "two.db"):
+        async with open_test_spool(tmp_path / "backups" / "daily" / name) as copy:
+            assert (await copy.statistics()).orders == 1
+
+
+async def test_a_failed_backup_says_why(spool: Spool, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(SpoolError, match=r"^spool backup failed: File exists$"):
+        await spool.backup_to(tmp_path / "a-file" / "backup.db")

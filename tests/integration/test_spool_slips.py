@@ -20,6 +20,7 @@ from wixprint.alerts.messages import AlertFacts
 from wixprint.alerts.slip_channel import PrinterSlipChannel
 from wixprint.alerts.slips import AlertSlip, encode_facts, encode_slip, slip_prefix
 from wixprint.config import load_config_text
+from wixprint.errors import SpoolError
 from wixprint.spool import Spool
 from wixprint.spool.schema import _V7_ALERT_SLIPS, MIGRATIONS, migrate
 from wixprint.spool.types import ALERT_SLIP_KIND
@@ -189,3 +190,28 @@ async def test_a_resolved_slip_goes_only_where_the_problem_was_announced(spool: 
     await channel.deliver(ended)
     stats = await spool.queue_stats(("kitchen", "counter", "bar"))
     assert {name: q.depth for name, q in stats.items()} == {"kitchen": 0, "counter": 2, "bar": 0}
+
+
+async def test_a_slip_job_is_the_first_revision_of_its_row(spool: Spool) -> None:
+    """A slip is never revised: its job must not look like a changed order's reprint."""
+    await spool.enqueue_slip(slip().slip_id, encode_slip(slip()), ["counter"])
+    job = await spool.claim_next("counter")
+    assert job is not None
+    assert (job.order_id, job.order_number, job.revision, job.kind) == (
+        slip().slip_id,
+        "ALERT",
+        1,
+        ALERT_SLIP_KIND,
+    )
+
+
+async def test_a_failing_slip_call_names_itself(spool: Spool) -> None:
+    conn = spool._conn
+    assert conn is not None
+    conn.execute("PRAGMA query_only = ON")  # the card turned read-only
+    with pytest.raises(SpoolError, match=r"^spool enqueue_slip failed"):
+        await spool.enqueue_slip(slip().slip_id, encode_slip(slip()), ["counter"])
+    conn.execute("PRAGMA query_only = OFF")
+    conn.execute("ALTER TABLE jobs RENAME TO jobs_damaged")  # a damaged file
+    with pytest.raises(SpoolError, match=r"^spool slip_printers failed"):
+        await spool.slip_printers(slip_prefix("raise", FACTS.key))

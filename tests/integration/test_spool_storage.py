@@ -3,6 +3,8 @@ and write failures surfacing as SpoolError."""
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +23,7 @@ from tests.unit.spool.factories import (
 )
 from wixprint.errors import SpoolError, SpoolUnwritable
 from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool
+from wixprint.spool.lock import hold_state_lock
 from wixprint.spool.schema import migrate
 from wixprint.spool.storage import WriteCheck, pause_reason, write_check_of
 
@@ -302,3 +305,16 @@ async def test_a_paused_intake_refuses_with_the_kind_of_pause(
                 await spool.accept(make_order("o-1", targets=(KITCHEN,)))
             assert refused.value.full is full
             assert pause_reason(write_check_of(refused.value)) == pause_reason(check)
+
+
+def test_the_state_lock_names_its_holder_and_refuses_a_second_one(tmp_path: Path) -> None:
+    """``wixprint restore`` and the service take the same lock: one at a time."""
+    path = tmp_path / "spool.lock"
+    with hold_state_lock(tmp_path, holder="service"):
+        assert path.read_text(encoding="utf-8") == f"service {os.getpid()}\n"
+        assert path.stat().st_mode & 0o777 == 0o600
+        refusal = f"^another process holds {re.escape(str(path))} \\(the service running\\?\\)$"
+        with pytest.raises(SpoolError, match=refusal), hold_state_lock(tmp_path, holder="restore"):
+            pass
+    with hold_state_lock(tmp_path, holder="restore"):  # free again once the block ended
+        assert path.read_text(encoding="utf-8") == f"restore {os.getpid()}\n"

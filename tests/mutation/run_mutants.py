@@ -53,14 +53,20 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/unit/printing/test_printing_protocol.py",
         "tests/unit/printing",
     ),
-    "supervisor/_backoff": ("tests/unit/supervisor/test_supervisor_backoff.py",),
+    "supervisor/_backoff": (
+        "tests/unit/supervisor/test_supervisor_backoff.py",
+        "tests/unit/supervisor/test_supervisor_exports.py",
+    ),
     "supervisor/_outcome": (
         "tests/unit/supervisor/test_supervisor_containment.py",
         "tests/unit/supervisor/test_supervisor_core.py",
     ),
     "supervisor/_history": ("tests/unit/supervisor/test_supervisor_history.py",),
     "supervisor/bus": ("tests/unit/supervisor/test_supervisor_bus.py",),
-    "supervisor/faults": ("tests/unit/supervisor/test_supervisor_faults.py",),
+    "supervisor/faults": (
+        "tests/unit/supervisor/test_supervisor_faults.py",
+        "tests/unit/supervisor/test_supervisor_exports.py",
+    ),
     "supervisor/_stats": ("tests/unit/supervisor/test_supervisor_stats.py",),
     "supervisor/_child": ("tests/unit/supervisor",),
     "supervisor/_supervisor": ("tests/unit/supervisor",),
@@ -83,9 +89,14 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_accept.py",
     ),
     "spool/db_memory": ("tests/integration/test_spool_tombstones.py",),
-    "spool/db_misc": ("tests/integration/test_spool_misc.py",),
+    "spool/db_misc": (
+        "tests/integration/test_spool_misc.py",
+        "tests/integration/test_spool_storage.py",
+    ),
     "spool/revisions": ("tests/unit/spool/test_spool_revisions.py",),
     "spool/horizons": (
+        "tests/unit/spool/test_spool_revisions.py",
+        "tests/integration/test_spool_tombstones.py",
         "tests/integration/test_backup_restore.py",
         "tests/integration/test_spool_storage.py",
     ),

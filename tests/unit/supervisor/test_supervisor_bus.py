@@ -5,6 +5,8 @@ Charter: see ``test_supervisor_core.py`` (virtual clock, absolute deadlines).
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import trio
 import trio.testing
@@ -76,13 +78,13 @@ async def test_closing_the_bus_ends_iteration_after_buffered_events(
             async for event in sub:
                 got.append(event)
     assert got == [1, 2]
-    with bus.subscribe() as late, pytest.raises(trio.EndOfChannel):
+    with trio.fail_after(10), bus.subscribe() as late, pytest.raises(trio.EndOfChannel):
         await late.receive()
 
 
 def test_a_buffer_needs_room_for_one_event() -> None:
     bus: Bus[int] = Bus()
-    with pytest.raises(ValueError, match="buffer"), bus.subscribe(buffer=0):
+    with pytest.raises(ValueError, match=r"^buffer must be >= 1$"), bus.subscribe(buffer=0):
         pass
 
 
@@ -149,3 +151,37 @@ async def test_a_coalescing_subscriber_wakes_its_reader_and_ends_when_the_bus_cl
     assert bus.statistics() == BusStatistics(subscribers=0, published=3, dropped=0)
     with pytest.raises(trio.ClosedResourceError):
         sub.receive_nowait()
+
+
+def test_bus_statistics_are_a_snapshot() -> None:
+    bus: Bus[int] = Bus()
+    stats = bus.statistics()
+    bus.publish(1)
+    assert stats.published == 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        stats.published = 5  # type: ignore[misc]
+
+
+def test_receiving_after_leaving_the_block_says_why() -> None:
+    bus: Bus[int] = Bus()
+    with bus.subscribe_coalescing(lambda event: None) as sub:
+        pass
+    with pytest.raises(trio.ClosedResourceError, match=r"^unsubscribed$"):
+        sub.receive_nowait()
+
+
+def test_a_subscriber_holds_256_waiting_events_by_default() -> None:
+    bus: Bus[int] = Bus()
+    with bus.subscribe() as sub:
+        for n in range(300):
+            bus.publish(n)
+        assert (sub.dropped, bus.statistics().dropped) == (44, 44)
+        assert [sub.receive_nowait() for _ in range(256)] == list(range(256))
+
+
+def test_after_close_an_event_goes_nowhere_and_is_not_counted() -> None:
+    """Publishers need no shutdown order: a late event is neither delivered nor counted."""
+    bus: Bus[int] = Bus()
+    bus.close()
+    bus.publish(1)
+    assert bus.statistics() == BusStatistics(subscribers=0, published=0, dropped=0)

@@ -14,11 +14,15 @@ Charter for every test of ``wixprint.supervisor``:
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import pytest
 import trio
 
-from tests.unit.supervisor.supervisor_helpers import Boom, Log, Scripted, run_until
-from wixprint.supervisor import Restart, RestartEvent, Strategy, Supervisor
+from tests.unit.supervisor.supervisor_helpers import EXACT, Boom, Log, Scripted, run_until
+from wixprint.errors import DependencyUnavailable
+from wixprint.supervisor import ChildSpec, Restart, RestartEvent, Strategy, Supervisor
 
 
 async def test_children_start_in_order_each_after_the_previous_is_ready(
@@ -322,3 +326,156 @@ def test_duplicate_child_names_are_refused() -> None:
     log = Log()
     with pytest.raises(ValueError, match="unique"):
         Supervisor("root", [Scripted(log, "w").spec(), Scripted(log, "w").spec()])
+
+
+# -- how an exit is judged and summarised ---------------------------------------------------
+
+
+async def test_a_transient_child_that_lost_its_dependency_is_restarted_but_not_counted(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    log = Log()
+    worker = Scripted(log, "w", ["dep"], after=2.0)
+    sup = Supervisor("root", [worker.spec(restart=Restart.TRANSIENT)], intensity=1)
+    await run_until(sup, 20.0)
+    assert log.times("w start") == [0.0, 3.0]
+    (event,) = sup.statistics().recent
+    assert (event.classification, event.action, event.restarts_in_window) == (
+        "dependency",
+        "restart",
+        0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("errors", "classification", "counted"),
+    [
+        ([DependencyUnavailable("printer"), DependencyUnavailable("shop")], "dependency", 0),
+        ([DependencyUnavailable("printer"), Boom("bug")], "abnormal", 1),
+    ],
+)
+async def test_several_outages_at_once_are_an_outage_and_a_bug_among_them_is_a_crash(
+    autojump_clock: trio.abc.Clock,
+    errors: list[Exception],
+    classification: str,
+    counted: int,
+) -> None:
+    """A child that lost two links at once raises them together: no bug, not counted."""
+    starts: list[float] = []
+
+    async def child(*, task_status: trio.TaskStatus[None]) -> None:
+        starts.append(trio.current_time())
+        task_status.started()
+        if len(starts) > 1:
+            await trio.sleep_forever()
+        await trio.sleep(2.0)
+        raise ExceptionGroup("links lost", errors)
+
+    spec = ChildSpec("w", child, restart=Restart.TRANSIENT, backoff=EXACT)
+    sup = Supervisor("root", [spec], intensity=1)
+    await run_until(sup, 20.0)
+    assert starts == [0.0, 3.0]
+    (event,) = sup.statistics().recent
+    assert (event.classification, event.restarts_in_window) == (classification, counted)
+
+
+@pytest.mark.parametrize(
+    ("length", "shown"),
+    [(500, "x" * 500), (501, "x" * 499 + "…"), (5000, "x" * 499 + "…")],
+)
+async def test_an_error_message_is_cut_to_500_characters(
+    autojump_clock: trio.abc.Clock, length: int, shown: str
+) -> None:
+    """Events are kept, served and written to disk: one huge message must not bloat them."""
+
+    async def child(*, task_status: trio.TaskStatus[None]) -> None:
+        task_status.started()
+        await trio.sleep(1.0)
+        raise Boom("x" * length)
+
+    sup = Supervisor("root", [ChildSpec("w", child, restart=Restart.TEMPORARY)])
+    await run_until(sup, 5.0)
+    (event,) = sup.statistics().recent
+    last_error = sup.statistics().children[0].last_error
+    assert last_error is not None
+    assert event.message == last_error.message == shown
+
+
+def _level1() -> None:
+    _level2()
+
+
+def _level2() -> None:
+    _level3()
+
+
+def _level3() -> None:
+    _level4()
+
+
+def _level4() -> None:
+    _level5()
+
+
+def _level5() -> None:
+    raise Boom("deep")
+
+
+async def test_the_traceback_shows_the_four_innermost_frames_one_per_line(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    async def child(*, task_status: trio.TaskStatus[None]) -> None:
+        task_status.started()
+        await trio.sleep(1.0)
+        _level1()
+
+    sup = Supervisor("root", [ChildSpec("w", child, restart=Restart.TEMPORARY)])
+    await run_until(sup, 5.0)
+    (event,) = sup.statistics().recent
+    lines = event.traceback.split("\n")
+    assert [line.split(":")[0] for line in lines] == ["test_supervisor_core.py"] * 4
+    assert [line.split(" in ")[1] for line in lines] == ["_level2", "_level3", "_level4", "_level5"]
+    assert all(line.split(":")[1].split(" ")[0].isdigit() for line in lines)
+
+
+# -- child specs ----------------------------------------------------------------------------
+
+
+async def _idle(*, task_status: trio.TaskStatus[None]) -> None:
+    task_status.started()
+    await trio.sleep_forever()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"name": ""}, ValueError, "a child needs a name"),
+        ({"fn": "printer"}, TypeError, "child 'w': fn must be an async function"),
+        ({"shutdown": -1.0}, ValueError, "child 'w': shutdown must be >= 0 seconds"),
+        ({"shutdown": float("nan")}, ValueError, "child 'w': shutdown must be >= 0 seconds"),
+        ({"restart": "permanent"}, TypeError, "child 'w': restart must be a Restart"),
+    ],
+)
+def test_a_bad_child_spec_is_refused_naming_the_child_and_the_rule(
+    kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
+    arguments: dict[str, object] = {"name": "w", "fn": _idle, **kwargs}
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        ChildSpec(**arguments)  # type: ignore[arg-type]
+
+
+def test_a_child_spec_cannot_be_changed_after_it_was_checked() -> None:
+    spec = ChildSpec("w", _idle)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.shutdown = -1.0  # type: ignore[misc]
+
+
+async def test_a_child_without_its_own_curve_restarts_on_the_default_one(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    log = Log()
+    crasher = Scripted(log, "c", ["crash"])
+    sup = Supervisor("root", [ChildSpec("c", crasher)])
+    await run_until(sup, 1.0)
+    (restart,) = log.times("c start")[1:]
+    assert 0.05 <= restart < 0.06  # 50 ms and at most 20 % jitter

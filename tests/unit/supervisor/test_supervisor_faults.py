@@ -5,8 +5,11 @@ Charter: see ``test_supervisor_core.py``. Every test leaves the fault registry e
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -146,3 +149,113 @@ def test_a_malformed_environment_is_refused_naming_the_item(spec: str, bad: str)
         faults.arm_from_env({"WIXPRINT_FAULTS": spec})
     assert bad in str(caught.value)
     assert faults.statistics() == {}  # nothing half-armed
+
+
+@pytest.mark.parametrize("name", faults.KNOWN_POINTS)
+def test_each_known_point_can_be_armed_from_the_environment_and_fires(name: str) -> None:
+    faults.arm_from_env({faults.ENV_FAULTS: f"{name}=1.0"})
+    assert _pattern(name, 2) == [True, True]
+
+
+def test_every_point_the_code_marks_is_a_known_one() -> None:
+    """A point called under a name nobody can arm would never fire in a chaos run."""
+    source = Path(faults.__file__).parents[1]
+    called = {
+        match
+        for path in source.rglob("*.py")
+        if path.name != "faults.py"
+        for match in re.findall(r'faults\.point\("([^"]+)"\)', path.read_text(encoding="utf-8"))
+    }
+    assert called == set(faults.KNOWN_POINTS)  # the names themselves: test_supervisor_exports
+
+
+def test_point_statistics_are_a_snapshot() -> None:
+    faults.arm(POINT)
+    stats = faults.statistics()[POINT]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        stats.fires = 9  # type: ignore[misc]
+
+
+_KNOWN = ", ".join(faults.KNOWN_POINTS)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": "printer.explode"}, f"unknown fault point 'printer.explode'; known: {_KNOWN}"),
+        (
+            {"name": POINT, "probability": 1.5},
+            f"fault point '{POINT}': probability must be within [0, 1]",
+        ),
+        ({"name": POINT, "times": 0}, f"fault point '{POINT}': times must be >= 1 or None"),
+        ({"name": POINT, "skip": -1}, f"fault point '{POINT}': skip must be >= 0"),
+    ],
+)
+def test_a_refusal_says_what_is_allowed(kwargs: dict[str, object], message: str) -> None:
+    name = kwargs.pop("name")
+    assert isinstance(name, str)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        faults.arm(name, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("printer.mid_send", "bad item 'printer.mid_send': expected point=probability"),
+        (
+            "printer.explode=0.5",
+            "bad item 'printer.explode=0.5': "
+            f"unknown fault point 'printer.explode'; known: {_KNOWN}",
+        ),
+    ],
+)
+def test_a_malformed_environment_says_what_is_expected(spec: str, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(f'WIXPRINT_FAULTS: {message}')}$"):
+        faults.arm_from_env({"WIXPRINT_FAULTS": spec})
+
+
+def test_the_edges_of_each_argument_are_accepted() -> None:
+    faults.arm(POINT, 0.0)  # armed but silent: counts hits
+    assert _pattern(POINT, 3) == [False, False, False]
+    faults.arm(POINT, 1.0, times=1, skip=0)
+    assert _pattern(POINT, 3) == [True, False, False]
+    stats = faults.statistics()[POINT]
+    assert (stats.hits, stats.fires, stats.armed) == (4, 1, False)
+
+
+class _Draws(random.Random):
+    """A generator whose draws are given: the edges a real one hits once in 2**53."""
+
+    def __init__(self, *draws: float) -> None:
+        super().__init__()
+        self._draws = list(draws)
+
+    def random(self) -> float:
+        return self._draws.pop(0)
+
+
+def test_a_point_fires_only_on_a_draw_below_its_probability() -> None:
+    faults.arm(POINT, 0.0, rng=_Draws(0.0))
+    assert _pattern(POINT, 1) == [False]  # probability 0 never fires, even on a draw of 0.0
+    faults.arm(POINT, 0.5, rng=_Draws(0.5, 0.49))
+    assert _pattern(POINT, 2) == [False, True]
+
+
+def test_leaving_an_armed_block_disarms_only_its_own_point() -> None:
+    with faults.armed("web.webhook"):
+        with faults.armed(POINT):
+            pass
+        assert _pattern("web.webhook", 1) == [True]
+
+
+def test_blank_items_in_the_environment_are_skipped() -> None:
+    faults.arm_from_env({"WIXPRINT_FAULTS": "web.webhook=1,, ,printer.mid_send=1"})
+    assert (_pattern("web.webhook", 1), _pattern(POINT, 1)) == ([True], [True])
+
+
+def test_a_seed_replays_each_point_from_its_own_seed_and_name() -> None:
+    """A failing chaos seed is printed so it can be replayed: ``seed:point`` seeds each point."""
+    faults.arm_from_env({"WIXPRINT_FAULTS": f"{POINT}=0.5", "WIXPRINT_FAULTS_SEED": "7"})
+    replay = _pattern(POINT, 40)
+    draws = random.Random(f"7:{POINT}")
+    assert replay == [draws.random() < 0.5 for _ in range(40)]

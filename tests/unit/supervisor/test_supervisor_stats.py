@@ -5,12 +5,13 @@ Charter: see ``test_supervisor_core.py`` (virtual clock, exact times, absolute d
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 import trio
 
-from tests.unit.supervisor.supervisor_helpers import EXACT, Log, Scripted
+from tests.unit.supervisor.supervisor_helpers import EXACT, Log, Scripted, statistics_at
 from wixprint.errors import InjectedFault
 from wixprint.supervisor import (
     ChildSpec,
@@ -169,3 +170,65 @@ async def test_an_armed_fault_point_crashes_the_child_and_it_is_restarted(
         "InjectedFault",
         str(InjectedFault("printer.before_send")),
     )
+
+
+async def test_statistics_to_json_has_every_field_the_status_page_reads(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    log = Log()
+    steady = Scripted(log, "steady")
+    crasher = Scripted(log, "crasher", ["crash", "crash"], after=1.0)
+    sup = Supervisor("root", [steady.spec(), crasher.spec()], intensity=4, period=20.0)
+    stats = await statistics_at(sup, 3.5)  # crashed at 1 and 3 (restarted at 2, due at 5)
+    data = statistics_to_json(stats)
+    error = data["children"][1]["last_error"]  # type: ignore[index]
+    events = data["recent"]
+    assert isinstance(events, list)
+    assert data == {
+        "name": "root",
+        "strategy": "one_for_one",
+        "intensity": 4,
+        "period": 20.0,
+        "state": "running",
+        "restarts_in_window": 2,
+        "children": [
+            {
+                "name": "steady",
+                "kind": "worker",
+                "restart": "permanent",
+                "state": "running",
+                "restarts": 0,
+                "last_error": None,
+                "backoff_delay": None,
+                "uptime": 3.5,
+                "supervisor": None,
+            },
+            {
+                "name": "crasher",
+                "kind": "worker",
+                "restart": "permanent",
+                "state": "backoff",
+                "restarts": 1,
+                "last_error": {
+                    "error_type": "Boom",
+                    "message": "crasher crashed",
+                    "at": error["at"],
+                },
+                "backoff_delay": 2.0,
+                "uptime": None,
+                "supervisor": None,
+            },
+        ],
+        "recent": [event.to_json() for event in stats.recent],
+    }
+    assert [(e["child"], e["delay"]) for e in events] == [("crasher", 1.0), ("crasher", 2.0)]
+
+
+async def test_a_statistics_snapshot_cannot_be_altered(autojump_clock: trio.abc.Clock) -> None:
+    """``statistics()`` hands out a snapshot: no reader may change what others see."""
+    sup = Supervisor("root", [Scripted(Log(), "w").spec()])
+    stats = await statistics_at(sup, 1.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        stats.state = "failed"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        stats.children[0].restarts = 7  # type: ignore[misc]

@@ -238,6 +238,15 @@ def test_the_stop_budget_adds_graces_and_deadlines_in_order_and_nests() -> None:
     assert forever.stop_budget() == math.inf
 
 
+def test_a_supervisor_without_children_adds_nothing_to_the_stop_budget() -> None:
+    """A subtree with nothing configured (no printers yet) must not lengthen every stop."""
+    empty = Supervisor("empty", [])
+    assert empty.stop_budget() == 0.0
+    assert Supervisor("empty", [], parallel_stop=True).stop_budget() == 0.0
+    outer = Supervisor("outer", [supervisor_spec(empty)], cancel_timeout=0.25)
+    assert outer.stop_budget() == 0.25
+
+
 def test_bad_cancel_timeouts_are_refused() -> None:
     with pytest.raises(ValueError, match="cancel_timeout"):
         Supervisor("root", [], cancel_timeout=-1.0)
