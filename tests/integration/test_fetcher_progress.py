@@ -25,8 +25,10 @@ from wixprint.config import load_config_text
 from wixprint.errors import InjectedFault
 from wixprint.sim.shop import FakeWixShop
 from wixprint.spool import open_spool
+from wixprint.spool.horizons import POLL_MARK
 from wixprint.supervisor import faults
 from wixprint.wix.client import WixClient, open_wix_client
+from wixprint.wix.intake import format_wix_time
 
 ORDERS = 40
 PAGE = 3
@@ -92,3 +94,21 @@ async def test_half_the_pages_and_commits_crashing_still_takes_every_order_in_on
         # A clean poll afterwards clears the resume point.
         await poll_once(ctx, client, "2025-01-01T00:00:00Z")
         assert await spool.get_cursor(POLL_RESUME) == ""
+
+
+async def test_a_poll_interrupted_before_a_restart_or_an_upgrade_resumes_where_it_got(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """Where an interrupted poll got is kept in the spool's ``cursors`` table as
+    ``poll_resume``: part of the spool's format, so a spool left mid-poll (by this version or
+    an earlier one) resumes there rather than reading the whole overlap window again."""
+    async with fetcher_parts(tmp_path) as (ctx, client, shop):
+        spool = ctx.spool.get()
+        mark = virtual_now() - timedelta(seconds=60)
+        resume = format_wix_time(mark - timedelta(seconds=100))
+        await spool.set_cursor(POLL_MARK, format_wix_time(mark))
+        await spool.set_cursor("poll_resume", resume)
+        await poll_once(ctx, client, "2025-01-01T00:00:00Z")
+        [poll] = [b for b in shop.search_bodies if isinstance(b, dict) and "filter" in b["search"]]
+        assert poll["search"]["filter"]["updatedDate"] == {"$gte": resume}
+        assert await spool.get_cursor("poll_resume") == ""  # that poll completed
