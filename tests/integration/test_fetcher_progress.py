@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import trio
@@ -112,3 +112,17 @@ async def test_a_poll_interrupted_before_a_restart_or_an_upgrade_resumes_where_i
         [poll] = [b for b in shop.search_bodies if isinstance(b, dict) and "filter" in b["search"]]
         assert poll["search"]["filter"]["updatedDate"] == {"$gte": resume}
         assert await spool.get_cursor("poll_resume") == ""  # that poll completed
+
+
+async def test_more_than_a_page_of_orders_with_garbled_future_dates_is_taken_in(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """Dates years ahead move neither the mark nor the resume point (one garbled date must
+    not hide later orders); whole pages of them still come in, to the last page."""
+    async with fetcher_parts(tmp_path) as (ctx, client, shop):
+        future = datetime(2099, 1, 1, tzinfo=UTC)
+        ids = [str(shop.new_demo_order(future + timedelta(seconds=i))["id"]) for i in range(4)]
+        spool = ctx.spool.get()
+        await poll_once(ctx, client, "2025-01-01T00:00:00Z")
+        assert set(await spool.known_revisions(ids)) == set(ids)  # pages of 3: two pages
+        assert await spool.get_cursor(POLL_RESUME) is None  # no point inside the window
