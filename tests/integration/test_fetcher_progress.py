@@ -28,7 +28,7 @@ from wixprint.spool import open_spool
 from wixprint.spool.horizons import POLL_MARK
 from wixprint.supervisor import faults
 from wixprint.wix.client import WixClient, open_wix_client
-from wixprint.wix.intake import format_wix_time
+from wixprint.wix.intake import format_wix_time, parse_wix_time
 
 ORDERS = 40
 PAGE = 3
@@ -126,3 +126,22 @@ async def test_more_than_a_page_of_orders_with_garbled_future_dates_is_taken_in(
         await poll_once(ctx, client, "2025-01-01T00:00:00Z")
         assert set(await spool.known_revisions(ids)) == set(ids)  # pages of 3: two pages
         assert await spool.get_cursor(POLL_RESUME) is None  # no point inside the window
+
+
+async def test_a_not_before_older_than_any_wix_date_starts_the_first_poll_at_now(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """``not_before = "0001-01-01"`` ("everything") is a valid ISO time but no Wix date: the
+    first poll starts at Wix's now (less the overlap), as without a readable one, and takes
+    the new order in."""
+    async with fetcher_parts(tmp_path) as (ctx, client, shop):
+        await trio.sleep(700)
+        order_id = str(shop.new_demo_order(virtual_now())["id"])
+        before = virtual_now()
+        await poll_once(ctx, client, "0001-01-01T00:00:00")
+        overlap = timedelta(seconds=600)  # the default
+        [poll] = [b for b in shop.search_bodies if isinstance(b, dict) and "filter" in b["search"]]
+        since = parse_wix_time(poll["search"]["filter"]["updatedDate"]["$gte"])
+        assert since is not None
+        assert before - overlap - timedelta(milliseconds=1) <= since <= virtual_now() - overlap
+        assert list(await ctx.spool.get().known_revisions([order_id])) == [order_id]
