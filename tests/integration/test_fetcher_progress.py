@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import trio
@@ -25,8 +25,10 @@ from wixprint.config import load_config_text
 from wixprint.errors import InjectedFault
 from wixprint.sim.shop import FakeWixShop
 from wixprint.spool import open_spool
+from wixprint.spool.horizons import POLL_MARK
 from wixprint.supervisor import faults
 from wixprint.wix.client import WixClient, open_wix_client
+from wixprint.wix.intake import format_wix_time, parse_wix_time
 
 ORDERS = 40
 PAGE = 3
@@ -92,3 +94,54 @@ async def test_half_the_pages_and_commits_crashing_still_takes_every_order_in_on
         # A clean poll afterwards clears the resume point.
         await poll_once(ctx, client, "2025-01-01T00:00:00Z")
         assert await spool.get_cursor(POLL_RESUME) == ""
+
+
+async def test_a_poll_interrupted_before_a_restart_or_an_upgrade_resumes_where_it_got(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """Where an interrupted poll got is kept in the spool's ``cursors`` table as
+    ``poll_resume``: part of the spool's format, so a spool left mid-poll (by this version or
+    an earlier one) resumes there rather than reading the whole overlap window again."""
+    async with fetcher_parts(tmp_path) as (ctx, client, shop):
+        spool = ctx.spool.get()
+        mark = virtual_now() - timedelta(seconds=60)
+        resume = format_wix_time(mark - timedelta(seconds=100))
+        await spool.set_cursor(POLL_MARK, format_wix_time(mark))
+        await spool.set_cursor("poll_resume", resume)
+        await poll_once(ctx, client, "2025-01-01T00:00:00Z")
+        [poll] = [b for b in shop.search_bodies if isinstance(b, dict) and "filter" in b["search"]]
+        assert poll["search"]["filter"]["updatedDate"] == {"$gte": resume}
+        assert await spool.get_cursor("poll_resume") == ""  # that poll completed
+
+
+async def test_more_than_a_page_of_orders_with_garbled_future_dates_is_taken_in(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """Dates years ahead move neither the mark nor the resume point (one garbled date must
+    not hide later orders); whole pages of them still come in, to the last page."""
+    async with fetcher_parts(tmp_path) as (ctx, client, shop):
+        future = datetime(2099, 1, 1, tzinfo=UTC)
+        ids = [str(shop.new_demo_order(future + timedelta(seconds=i))["id"]) for i in range(4)]
+        spool = ctx.spool.get()
+        await poll_once(ctx, client, "2025-01-01T00:00:00Z")
+        assert set(await spool.known_revisions(ids)) == set(ids)  # pages of 3: two pages
+        assert await spool.get_cursor(POLL_RESUME) is None  # no point inside the window
+
+
+async def test_a_not_before_older_than_any_wix_date_starts_the_first_poll_at_now(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """``not_before = "0001-01-01"`` ("everything") is a valid ISO time but no Wix date: the
+    first poll starts at Wix's now (less the overlap), as without a readable one, and takes
+    the new order in."""
+    async with fetcher_parts(tmp_path) as (ctx, client, shop):
+        await trio.sleep(700)
+        order_id = str(shop.new_demo_order(virtual_now())["id"])
+        before = virtual_now()
+        await poll_once(ctx, client, "0001-01-01T00:00:00")
+        overlap = timedelta(seconds=600)  # the default
+        [poll] = [b for b in shop.search_bodies if isinstance(b, dict) and "filter" in b["search"]]
+        since = parse_wix_time(poll["search"]["filter"]["updatedDate"]["$gte"])
+        assert since is not None
+        assert before - overlap - timedelta(milliseconds=1) <= since <= virtual_now() - overlap
+        assert list(await ctx.spool.get().known_revisions([order_id])) == [order_id]

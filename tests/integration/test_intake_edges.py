@@ -159,6 +159,7 @@ async def test_an_order_no_code_can_read_is_set_aside_with_its_text_and_one_aler
     assert logged
     assert logged[0]["order"] == bad["number"]
     assert logged[0]["error"] == "RuntimeError"
+    assert logged[0]["actor"] == "intake"
 
 
 # -- 2. crashes mid-poll cost at most the order in hand -----------------------------------

@@ -238,7 +238,10 @@ async def test_a_changed_then_canceled_order_reaches_the_stations_that_cooked_it
 
 
 async def test_malformed_orders_in_a_search_answer_do_not_hold_up_the_good_ones(
-    tmp_path: Path, fixtures_dir: Path, thread_clock: trio.testing.MockClock
+    tmp_path: Path,
+    fixtures_dir: Path,
+    thread_clock: trio.testing.MockClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with open_rig(tmp_path, ("kitchen",)) as rig:
         await rig.start(
@@ -257,6 +260,10 @@ async def test_malformed_orders_in_a_search_answer_do_not_hold_up_the_good_ones(
         assert ticket_numbers(rig, "kitchen") == [*good, "20001", *later]
         recovery = await get_json(rig, "/recovery/status")
         assert child_status(recovery, "fetcher")["restarts"] == 0
+        # Each entry no code can read is named in the log, by the poll that met it.
+        lines = [r.msg for r in caplog.records if isinstance(r.msg, dict)]
+        malformed = [m for m in lines if m.get("event") == "order_malformed"]
+        assert [(m["actor"], m["source"]) for m in malformed] == [("fetcher", "poll")] * 2
 
 
 async def test_a_rejected_wix_key_degrades_health_and_alerts_without_a_crash_loop(

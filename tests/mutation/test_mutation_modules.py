@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.mutation import run_mutants
 from tests.mutation.run_mutants import MODULES, ROOT
 
 PACKAGE = ROOT / "src" / "wixprint"
@@ -55,3 +58,17 @@ def test_a_mutant_that_breaks_the_import_counts_as_killed(tmp_path: Path) -> Non
     assert _status(tmp_path, "def test_fails() -> None:\n    assert False\n") == 1
     assert _status(tmp_path, "X = 1\n") == 1  # no test ran
     assert _status(tmp_path, "def test_passes() -> None:\n    pass\n") == 0
+
+
+def test_a_module_mutmut_could_not_read_is_not_a_pass(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """mutmut's parser refused a module (``async with (a, b):``) and made no mutants: the
+    runner said 0 survivors and exit status 0, as if the module were fully covered."""
+
+    def unread(module: str, tests: tuple[str, ...], *, resume: bool = False) -> dict[str, object]:
+        return {"module": module, "mutants": 0, "killed": 0, "survived": 0, "timeout": 0}
+
+    monkeypatch.setattr(run_mutants, "run_module", unread)
+    assert run_mutants.main(["health"]) == 2
+    assert "health: no mutants made" in capsys.readouterr().err

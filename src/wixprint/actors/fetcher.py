@@ -43,12 +43,11 @@ async def run_fetcher(
     failures = 0
     auth_failed = False
     spool_refused = False
-    async with (
-        open_wix_client(
-            cfg.base_url, cfg.api_key, cfg.site_id, request_timeout=cfg.request_timeout
-        ) as client,
-        trio.open_nursery() as nursery,
-    ):
+    # One line, not a parenthesized group: mutmut's parser (parso) cannot read that form.
+    wix = open_wix_client(
+        cfg.base_url, cfg.api_key, cfg.site_id, request_timeout=cfg.request_timeout
+    )
+    async with wix as client, trio.open_nursery() as nursery:
         task_status.started()
         if ctx.clock.first_start is None and not cfg.not_before:
             ctx.health.set("fetcher", Health.DEGRADED, "waiting for a true clock (first start)")
