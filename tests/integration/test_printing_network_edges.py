@@ -18,6 +18,7 @@ import trio.testing
 
 from tests.fakes.fake_printer import CLEAR_BUFFERS, FakePrinter, line_ticket, sample_ticket
 from tests.fakes.fake_printer import start_printer as _start
+from tests.integration.test_printing_slow_proof import unproven_then_confirmed_by_status
 from tests.integration.test_printing_truth import OK, RETRY, _nothing, _transport
 from wixprint.config import PrinterConfig
 from wixprint.errors import InjectedFault, PrinterNotReady, PrinterOffline, PrintOutcomeUnknown
@@ -340,15 +341,8 @@ async def test_a_late_answer_to_the_question_is_taken_without_asking_again(
     printer keeps the answer and sends it on the next connection, here a status probe (the
     connectivity actor's). It counts all the same: the job after uses process ids without
     asking a third time."""
-    printer = await _start(nursery, print_delay=0.5)
-    transport = _transport(printer, reply_timeout=1.0)
-    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown):
-        await transport.print_job(line_ticket(40), tag=job_tag(12, 1), on_status=_nothing)
+    printer, transport, got = await unproven_then_confirmed_by_status(nursery, 12)
     with trio.fail_after(120):
-        got = await transport.print_job(
-            line_ticket(5), tag=job_tag(13), on_status=_nothing, options=JobOptions(3.0)
-        )
-        await printer.wait_tickets(2)
         await trio.sleep(1)
         assert await transport.probe() == OK
         caps = transport.capabilities

@@ -30,6 +30,24 @@ def _nothing(status: PrinterStatus) -> None:
     return None
 
 
+async def unproven_then_confirmed_by_status(
+    nursery: trio.Nursery, order: int
+) -> tuple[FakePrinter, NetworkTransport, str]:
+    """A printer busy with a long ticket whose proof never came in time (its outcome is
+    unknown), then the next, short job (``order + 1``): the questions wait behind the lines,
+    so that job is confirmed by status. Returns once both tickets are out."""
+    printer = await _start(nursery, print_delay=0.5)
+    transport = _transport(printer, reply_timeout=1.0)
+    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown):
+        await transport.print_job(line_ticket(40), tag=job_tag(order, 1), on_status=_nothing)
+    with trio.fail_after(120):
+        got = await transport.print_job(
+            line_ticket(5), tag=job_tag(order + 1), on_status=_nothing, options=JobOptions(3.0)
+        )
+        await printer.wait_tickets(2)
+    return printer, transport, got
+
+
 async def test_a_long_ticket_on_a_printer_without_process_ids_is_confirmed_once(
     thread_clock: trio.testing.MockClock, nursery: trio.Nursery
 ) -> None:
@@ -120,15 +138,8 @@ async def test_a_new_job_on_a_busy_printer_is_confirmed_by_status_and_it_is_aske
     """The next job is not a retry (the earlier one was set aside): nothing is cleared, the
     questions time out behind the lines, this job is confirmed by status; once the printer
     is idle it is asked again and answers process ids as before."""
-    printer = await _start(nursery, print_delay=0.5)
-    transport = _transport(printer, reply_timeout=1.0)
-    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown):
-        await transport.print_job(line_ticket(40), tag=job_tag(4, 1), on_status=_nothing)
+    _, transport, got = await unproven_then_confirmed_by_status(nursery, 4)
     with trio.fail_after(120):
-        got = await transport.print_job(
-            line_ticket(5), tag=job_tag(5), on_status=_nothing, options=JobOptions(3.0)
-        )
-        await printer.wait_tickets(2)
         later = await transport.print_job(
             line_ticket(5), tag=job_tag(6), on_status=_nothing, options=JobOptions(3.0)
         )
