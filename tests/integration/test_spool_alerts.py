@@ -125,13 +125,17 @@ async def test_migration_turns_waiting_mails_into_mail_deliveries(
     try:
         migrate(conn, path, target=2)  # the outbox before channels: mail only
         conn.executemany(
-            "INSERT INTO alert_outbox (key, level, subject, body, raised_at, attempts, sent_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO alert_outbox (key, level, subject, body, raised_at, attempts, sent_at,"
+            " last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                ("printer_offline:kitchen", "critical", "s1", "b1", BASE_TIME, 3, None),
-                ("internet_down", "critical", "s2", "b2", BASE_TIME + 1, 1, BASE_TIME + 5),
+                ("printer_offline:kitchen", "critical", "s1", "b1", BASE_TIME, 3, None, "Smtp"),
+                ("internet_down", "critical", "s2", "b2", BASE_TIME + 1, 1, BASE_TIME + 5, None),
             ],
         )
+        migrate(conn, path)
+        # What the spool file tells an operator: the mail's attempts and its last error.
+        rows = conn.execute("SELECT channel, attempts, last_error FROM alert_deliveries")
+        assert rows.fetchall() == [("mail", 3, "Smtp")]
     finally:
         conn.close()
     async with open_test_spool(path) as spool:
