@@ -40,18 +40,32 @@ def test_a_duplicate_job_is_refused_by_the_schema(tmp_path: Path) -> None:
                 NOW,
             ),
         )
-    # And through the code's own insert, inside a write transaction: a SpoolError, rolled back.
-    with pytest.raises(SpoolError), write_tx(conn, "insert job"):
-        insert_job(
-            conn,
-            order_id=first["order_id"],
-            revision=first["revision"],
-            target=JobTarget(first["kind"], first["printer"]),
-            variant=Variant(first["variant"]),
-            now=NOW,
-        )
+
+    def write_half_then_the_job_again() -> None:
+        with write_tx(conn, "insert job"):
+            conn.execute("INSERT INTO meta (name, value) VALUES ('half', 'written')")
+            insert_job(
+                conn,
+                order_id=first["order_id"],
+                revision=first["revision"],
+                target=JobTarget(first["kind"], first["printer"]),
+                variant=Variant(first["variant"]),
+                now=NOW,
+            )
+
+    # And through the code's own insert, inside a write transaction: a SpoolError, rolled back;
+    # a plain one: a bug, not a disk that refuses (which would pause intake).
+    with pytest.raises(SpoolError) as refused:
+        write_half_then_the_job_again()
+    assert type(refused.value) is SpoolError
+    assert str(refused.value).startswith(
+        "spool insert job failed (SQLITE_CONSTRAINT_UNIQUE: UNIQUE constraint failed: jobs."
+    )
     count = conn.execute("SELECT count(*) FROM jobs").fetchone()[0]
     assert count == len(result.job_ids)
+    # Nothing of the failed transaction stays, and the next one begins.
+    with write_tx(conn, "after"):
+        assert conn.execute("SELECT value FROM meta WHERE name = 'half'").fetchone() is None
     conn.close()
 
 
@@ -65,8 +79,12 @@ def test_a_second_writer_waits_until_the_first_commits(tmp_path: Path) -> None:
     second.execute("PRAGMA busy_timeout = 0")
     with write_tx(first, "count"):
         value = int(first.execute("SELECT count(*) FROM meta").fetchone()[0])
-        with pytest.raises(SpoolError, match="cannot begin"), write_tx(second, "count"):
+        with pytest.raises(SpoolError) as busy, write_tx(second, "count"):
             pass
+        assert type(busy.value) is SpoolError
+        assert (
+            str(busy.value) == "spool count failed: cannot begin (SQLITE_BUSY: database is locked)"
+        )
         first.execute("INSERT INTO meta (name, value) VALUES (?, ?)", (f"w{value}", "first"))
     with write_tx(second, "count"):
         value2 = int(second.execute("SELECT count(*) FROM meta").fetchone()[0])

@@ -23,6 +23,7 @@ from tests.unit.spool.factories import (
 )
 from wixprint.errors import SpoolError, SpoolUnwritable
 from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool
+from wixprint.spool.db import connect
 from wixprint.spool.lock import hold_state_lock
 from wixprint.spool.schema import migrate
 from wixprint.spool.storage import WriteCheck, pause_reason, write_check_of
@@ -69,13 +70,15 @@ async def test_pragmas_on_every_open(tmp_path: Path, thread_clock: trio.testing.
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
             assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+            # A second writer (a backup, a restore) is waited for, 5 s at most.
+            assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
             assert conn.isolation_level is None
 
 
 async def test_new_file_and_missing_directory(
     tmp_path: Path, thread_clock: trio.testing.MockClock
 ) -> None:
-    path = tmp_path / "state" / "spool.db"
+    path = tmp_path / "var" / "state" / "spool.db"
     async with open_test_spool(path) as spool:
         assert spool.migration.old_version == 0
         assert spool.migration.new_version == SCHEMA_VERSION
@@ -146,14 +149,30 @@ async def test_newer_database_is_refused_and_left_alone(
 async def test_unopenable_path_is_a_spool_error(
     tmp_path: Path, thread_clock: trio.testing.MockClock
 ) -> None:
+    """What the log says when the spool cannot start: the file, or the folder for it."""
     (tmp_path / "spool.db").mkdir()
-    with pytest.raises(SpoolError, match="cannot open the spool database"):
-        async with open_test_spool(tmp_path / "spool.db"):
-            pass
     (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(SpoolError, match="cannot open the spool database"):
-        async with open_test_spool(tmp_path / "junk.db"):
-            pass
+    (tmp_path / "a-file").touch()
+    for name, message in (
+        (
+            "spool.db",
+            "cannot open the spool database (SQLITE_CANTOPEN: unable to open database file)",
+        ),
+        ("junk.db", "cannot open the spool database (SQLITE_NOTADB: file is not a database)"),
+        ("a-file/state/spool.db", "cannot create the spool directory: Not a directory"),
+    ):
+        with pytest.raises(SpoolError) as refused:
+            async with open_test_spool(tmp_path / name):
+                pass
+        assert str(refused.value) == message
+
+
+def test_a_database_without_write_ahead_log_is_not_used() -> None:
+    """The spool needs WAL journaling (readers beside the writer, a commit that survives a
+    power cut): where SQLite keeps another journal (here a database in memory), it refuses."""
+    with pytest.raises(SpoolError) as refused:
+        connect(Path(":memory:"))
+    assert str(refused.value) == "spool database refused WAL journaling (journal_mode=memory)"
 
 
 async def test_integrity_check_finds_a_damaged_file(

@@ -77,11 +77,17 @@ MODULES: dict[str, tuple[str, ...]] = {
     "supervisor/_spec": ("tests/unit/supervisor",),
     "spool/schema": (
         "tests/unit/spool/test_spool_schema.py",
+        # the data migrations: waiting mails into deliveries, alerts' facts, old pruning
+        "tests/integration/test_spool_alerts.py::test_migration_turns_waiting_mails_into_mail_deliveries",
+        "tests/integration/test_spool_slips.py::test_alert_slips_migration_keeps_alerts_and_adds_their_facts",
         "tests/integration/test_spool_storage.py",
+        "tests/integration/test_spool_tombstones.py",  # also a backup's snapshot stamp
     ),
     "spool/db": (
         "tests/integration/test_spool_guarantees.py",
         "tests/integration/test_spool_storage.py",
+        "tests/integration/test_spool_misc.py::test_job_history_newest_first",  # record_event
+        "tests/integration/test_spool_jobs.py",  # job_from_row, fetch_job
     ),
     "spool/db_jobs": ("tests/integration/test_spool_jobs.py",),
     "spool/db_orders": (
@@ -105,7 +111,11 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_misc.py",
     ),
     "spool/types": ("tests/unit/spool", "tests/integration/test_spool_jobs.py"),
-    "spool/db_alerts": ("tests/integration/test_spool_alerts.py",),
+    "spool/db_alerts": (
+        "tests/integration/test_spool_alerts.py",
+        # the alert's facts, read back after the migration that added them
+        "tests/integration/test_spool_slips.py::test_alert_slips_migration_keeps_alerts_and_adds_their_facts",
+    ),
     "spool/db_slips": ("tests/integration/test_spool_slips.py",),
     "spool/lock": (
         "tests/integration/test_backup_restore.py",

@@ -101,8 +101,29 @@ def test_newer_database_is_refused(conn: sqlite3.Connection, db_path: Path) -> N
 
 def test_foreign_database_is_refused(conn: sqlite3.Connection, db_path: Path) -> None:
     conn.execute("CREATE TABLE something_else (x)")
-    with pytest.raises(SpoolError, match="not a spool file"):
+    with pytest.raises(SpoolError) as refused:
         schema.migrate(conn, db_path)
+    assert str(refused.value) == (
+        "spool database has tables but no schema version: not a spool file"
+    )
+
+
+def test_a_migration_that_breaks_a_foreign_key_is_undone(
+    conn: sqlite3.Connection, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema.migrate(conn, db_path)
+    orphan = (
+        "INSERT INTO jobs (order_id, revision, kind, printer, variant, created_at, updated_at)"
+        " VALUES ('no-such-order', 1, 'kitchen', 'k', 'new', 0, 0)"
+    )
+    broken = (*schema.MIGRATIONS, (orphan,))
+    monkeypatch.setattr(schema, "MIGRATIONS", broken)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(broken))
+    with pytest.raises(SpoolError) as refused:
+        schema.migrate(conn, db_path, target=len(broken))
+    assert str(refused.value) == f"migration to version {len(broken)} broke a foreign key"
+    assert schema.read_version(conn) == len(broken) - 1
+    assert conn.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
 
 
 def _migrate_over_one_job(
@@ -149,8 +170,13 @@ def test_unanswered_migration_keeps_jobs_and_counts_no_silent_attempts(
 
 
 def test_unknown_target_is_a_bug(conn: sqlite3.Connection, db_path: Path) -> None:
-    with pytest.raises(ValueError, match="no schema version 99"):
-        schema.migrate(conn, db_path, target=99)
+    for target in (-1, schema.SCHEMA_VERSION + 1):
+        with pytest.raises(ValueError, match=rf"^no schema version {target}$"):
+            schema.migrate(conn, db_path, target=target)
+    # Version 0 is an empty file: the oldest database a test can start from.
+    report = schema.migrate(conn, db_path, target=0)
+    assert (report.old_version, report.new_version, report.backup) == (0, 0, None)
+    assert tables(conn) == set()
 
 
 def test_schedule_and_payment_columns_keep_old_orders_printing_as_before(
@@ -174,3 +200,96 @@ def test_schedule_and_payment_columns_keep_old_orders_printing_as_before(
         "SELECT order_id FROM orders WHERE hold_until <> '' OR payment_wait IS NOT NULL"
     ).fetchall()
     assert pending == []
+
+
+_ORDER_COLUMNS = (
+    "INSERT INTO orders (order_id, number, status, created, updated, fingerprint, raw_json,"
+    " revision, received_at, updated_at, source) VALUES"
+)
+_JOB_COLUMNS = (
+    "INSERT INTO jobs (order_id, revision, kind, printer, copy_no, variant, created_at,"
+    " updated_at) VALUES"
+)
+
+
+@pytest.fixture
+def filled(conn: sqlite3.Connection, db_path: Path) -> sqlite3.Connection:
+    """The newest schema holding one of each row the rules below are about."""
+    schema.migrate(conn, db_path)
+    for statement in (
+        f"{_ORDER_COLUMNS} ('o1', '1001', 'APPROVED', '', '', '', '{{}}', 1, 0, 0, 'poll')",
+        f"{_JOB_COLUMNS} ('o1', 1, 'kitchen', 'k', 0, 'new', 0, 0)",
+        "INSERT INTO cursors (name, value) VALUES ('orders', 'mark')",
+        "INSERT INTO meta (name, value) VALUES ('history_start', 'x')",
+        "INSERT INTO webhook_events (event_id, received_at) VALUES ('evt', 0)",
+        "INSERT INTO tombstones (order_id, number, status, created, updated, revision,"
+        " fingerprint, targets, printed, buried_at) VALUES ('t1', '9', 'A', '', '', 1, '', '',"
+        " 1, 0)",
+        "INSERT INTO quarantine (order_key, number, updated, source, stage, error, raw,"
+        " first_at, last_at) VALUES ('q1', '8', '', 'poll', 'parse', 'e', '{}', 0, 0)",
+        "INSERT INTO alert_outbox (key, level, subject, body, raised_at) VALUES"
+        " ('k', 'critical', 's', 'b', 0)",
+        "INSERT INTO alert_deliveries (alert_id, channel) VALUES (1, 'mail')",
+        "INSERT INTO alert_state (name, value, updated_at) VALUES ('engine', '{}', 0)",
+    ):
+        conn.execute(statement)
+    return conn
+
+
+# What no code path may ever write: the schema itself refuses it (one job per order, revision,
+# receipt kind, printer and copy; one row per order, event, channel delivery…).
+_REFUSED = {
+    "the same order twice": f"{_ORDER_COLUMNS} ('o1', '2', 'A', '', '', '', '{{}}', 1, 0, 0, 'p')",
+    "a negative order revision": "UPDATE orders SET revision = -1",
+    "printed_any neither 0 nor 1": "UPDATE orders SET printed_any = 2",
+    "payment_settled neither 0 nor 1": "UPDATE orders SET payment_settled = 2",
+    "the same job twice": f"{_JOB_COLUMNS} ('o1', 1, 'kitchen', 'k', 0, 'changed', 1, 1)",
+    "a job of no order": f"{_JOB_COLUMNS} ('o2', 1, 'kitchen', 'k', 0, 'new', 0, 0)",
+    "an order whose jobs remain deleted": "DELETE FROM orders",
+    "a job of revision 0": "UPDATE jobs SET revision = 0",
+    "a job of no kind": "UPDATE jobs SET kind = ''",
+    "a job for no printer": "UPDATE jobs SET printer = ''",
+    "a negative copy number": "UPDATE jobs SET copy_no = -1",
+    "reprint neither 0 nor 1": "UPDATE jobs SET reprint = 2",
+    "a negative unproven count": "UPDATE jobs SET unproven = -1",
+    "a negative unanswered count": "UPDATE jobs SET unanswered = -1",
+    "the same cursor twice": "INSERT INTO cursors (name, value) VALUES ('orders', 'b')",
+    "the same meta name twice": "INSERT INTO meta (name, value) VALUES ('history_start', 'y')",
+    "the same webhook event twice": "INSERT INTO webhook_events VALUES ('evt', 1)",
+    "the same tombstone twice": "INSERT INTO tombstones SELECT * FROM tombstones",
+    "a negative tombstone revision": "UPDATE tombstones SET revision = -1",
+    "a tombstone printed neither 0 nor 1": "UPDATE tombstones SET printed = 2",
+    "the same quarantined order twice": "INSERT INTO quarantine SELECT * FROM quarantine",
+    "a delivery of no alert": "INSERT INTO alert_deliveries (alert_id, channel) VALUES (2, 'm')",
+    "a delivery on no channel": "UPDATE alert_deliveries SET channel = ''",
+    "one alert twice on a channel": "INSERT INTO alert_deliveries (alert_id, channel) VALUES"
+    " (1, 'mail')",
+    "the engine state twice": "INSERT INTO alert_state VALUES ('engine', '{}', 1)",
+}
+
+
+@pytest.mark.parametrize("statement", _REFUSED.values(), ids=_REFUSED)
+def test_the_schema_refuses_what_no_code_may_write(
+    filled: sqlite3.Connection, statement: str
+) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        filled.execute(statement)
+
+
+def test_ids_never_come_back_and_an_alert_takes_its_deliveries_along(
+    filled: sqlite3.Connection,
+) -> None:
+    """A job or alert id in a log names one row for ever, even after pruning; a pruned alert
+    leaves no delivery behind."""
+    filled.execute("DELETE FROM jobs")
+    filled.execute(f"{_JOB_COLUMNS} ('o1', 1, 'kitchen', 'k', 0, 'new', 0, 0)")
+    filled.execute("DELETE FROM alert_outbox")
+    assert filled.execute("SELECT count(*) FROM alert_deliveries").fetchone() == (0,)
+    filled.execute(
+        "INSERT INTO alert_outbox (key, level, subject, body, raised_at) VALUES"
+        " ('k', 'info', 's', 'b', 1)"
+    )
+    ids = [
+        r[0] for r in filled.execute("SELECT id FROM jobs UNION ALL SELECT id FROM alert_outbox")
+    ]
+    assert ids == [2, 2]
