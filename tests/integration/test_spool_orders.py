@@ -36,8 +36,9 @@ async def test_an_order_settled_when_first_taken_in_keeps_its_payment_answer(
     nothing = replace(make_order("o-2", number="10002"), await_payment=True)
     await spool.accept(replace(nothing, settle_payment=True, payment=""))
     assert await spool.order_raw("o-2") == nothing.raw_json
+    await spool.accept(replace(make_order("o-3", number="10003"), await_payment=True))
     payments = {o.order_id: o.payment for o in await spool.recent_orders()}
-    assert payments == {"o-1": "known", "o-2": "unavailable"}
+    assert payments == {"o-1": "known", "o-2": "unavailable", "o-3": "waiting"}
 
 
 async def test_a_failing_order_call_names_itself(spool: Spool) -> None:
