@@ -94,6 +94,20 @@ async def test_a_closed_spool_says_so(tmp_path: Path, thread_clock: trio.testing
     assert str(refused.value) == "the spool is closed"
 
 
+async def test_tasks_calling_at_once_take_turns_on_the_one_connection(spool: Spool) -> None:
+    """Every call is one transaction on the spool's one connection: two at once in two
+    threads would begin a transaction inside the other's."""
+
+    async def intake(first: int) -> None:
+        for n in range(first, first + 25):
+            await spool.accept(make_order(f"o-{n}", number=str(n)))
+
+    async with trio.open_nursery() as nursery:
+        for first in range(0, 200, 25):
+            nursery.start_soon(intake, first)
+    assert (await spool.statistics()).orders == 200
+
+
 def raw(spool: Spool) -> sqlite3.Connection:
     conn = spool._conn
     assert conn is not None
