@@ -111,6 +111,12 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_storage.py",
     ),
     "spool/client": (
+        "tests/integration/test_spool_client.py",
+        "tests/integration/test_spool_storage.py",  # paused intake, unwritable disk, closed
+        "tests/integration/test_spool_orders.py",
+        "tests/integration/test_spool_slips.py",
+        "tests/integration/test_spool_alerts.py",
+        "tests/integration/test_spool_tombstones.py",  # prune, known revisions, quarantine
         "tests/integration/test_spool_jobs.py",
         "tests/integration/test_spool_misc.py",
     ),
