@@ -80,6 +80,7 @@ async def test_new_file_and_missing_directory(
 ) -> None:
     path = tmp_path / "var" / "state" / "spool.db"
     async with open_test_spool(path) as spool:
+        assert spool.path == path  # the spool actor watches the free space of its folder
         assert spool.migration.old_version == 0
         assert spool.migration.new_version == SCHEMA_VERSION
         assert (await spool.statistics()).schema_version == SCHEMA_VERSION

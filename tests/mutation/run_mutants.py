@@ -92,7 +92,17 @@ MODULES: dict[str, tuple[str, ...]] = {
     "spool/db_jobs": ("tests/integration/test_spool_jobs.py",),
     "spool/db_orders": (
         "tests/integration/test_spool_guarantees.py",
+        "tests/integration/test_spool_schedule.py",  # held pre-orders, the payment method
+        "tests/integration/test_spool_orders.py",
         "tests/integration/test_spool_accept.py",
+        "tests/integration/test_spool_slips.py::test_slips_are_no_orders",
+        "tests/integration/test_spool_slips.py::test_a_slip_job_is_the_first_revision_of_its_row",
+        "tests/integration/test_spool_misc.py::test_unprinted_orders_after_their_grace",
+        "tests/integration/test_spool_misc.py"
+        "::test_recent_orders_show_ticket_states_and_no_customer_details",
+        "tests/integration/test_spool_misc.py::test_job_history_newest_first",
+        "tests/integration/test_spool_tombstones.py",  # revisions of buried orders
+        "tests/integration/test_spool_jobs.py",  # reprints
     ),
     "spool/db_memory": ("tests/integration/test_spool_tombstones.py",),
     "spool/db_misc": (
@@ -107,6 +117,12 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_storage.py",
     ),
     "spool/client": (
+        "tests/integration/test_spool_client.py",
+        "tests/integration/test_spool_storage.py",  # paused intake, unwritable disk, closed
+        "tests/integration/test_spool_orders.py",
+        "tests/integration/test_spool_slips.py",
+        "tests/integration/test_spool_alerts.py",
+        "tests/integration/test_spool_tombstones.py",  # prune, known revisions, quarantine
         "tests/integration/test_spool_jobs.py",
         "tests/integration/test_spool_misc.py",
     ),
