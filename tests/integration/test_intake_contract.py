@@ -9,6 +9,7 @@ fast enough to run for every mutant of ``actors/intake.py``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import logging
@@ -47,11 +48,15 @@ NOT_BEFORE = "2025-01-01T00:00:00Z"
 Order = dict[str, Any]
 
 
+def service_config(tmp_path: Path) -> str:
+    """A kitchen printer and a counter (driver slips, customer receipts); no Wix reached."""
+    return config_text(tmp_path, "http://127.0.0.1:9", {"kitchen": 9100, "counter": 9101})
+
+
 @pytest.fixture
 async def ctx(tmp_path: Path, thread_clock: trio.testing.MockClock) -> AsyncIterator[ActorContext]:
-    """A kitchen printer and a counter (driver slips, customer receipts), a spool file."""
-    text = config_text(tmp_path, "http://127.0.0.1:9", {"kitchen": 9100, "counter": 9101})
-    config = load_config_text(text)
+    """Intake's context as the service builds it, on a spool file."""
+    config = load_config_text(service_config(tmp_path))
     context = ActorContext(
         config=config,
         bus=Bus[Event](),
@@ -107,12 +112,13 @@ def set_aside(ctx: ActorContext) -> list[OrderQuarantined]:
 def quarantine_rows(spool: Spool) -> list[tuple[str, str, str, str]]:
     """(key, number, stage, error) of the spool's quarantine table, as the alert tells the
     owner to look them up."""
-    with sqlite3.connect(spool.path) as conn:
+    with contextlib.closing(sqlite3.connect(spool.path)) as conn:
         rows = conn.execute("SELECT order_key, number, stage, error FROM quarantine").fetchall()
     return [(str(k), str(n), str(s), str(e)) for k, n, s, e in rows]
 
 
 async def rung(bell: Doorbell) -> bool:
+    """Whether ``bell`` was rung (the fetcher's scheduler wakes for it)."""
     with trio.move_on_after(1.0):
         await bell.wait()
         return True
@@ -132,14 +138,13 @@ async def test_orders_are_judged_by_the_configured_not_before_else_the_first_sta
     assert intake.not_before_now(ctx) == NOT_BEFORE
     assert await intake.wait_not_before(ctx) == NOT_BEFORE
 
-    text = config_text(tmp_path, "http://127.0.0.1:9", {"kitchen": 9100})
-    ctx.config = load_config_text(text.replace(f'not_before = "{NOT_BEFORE}"', ""))
+    text = service_config(tmp_path).replace(f'not_before = "{NOT_BEFORE}"', "")
+    ctx.config = load_config_text(text)
     ctx.clock = ClockTruth()
     with pytest.raises(ClockUntrusted):  # a webhook now is answered 503, Wix sends it again
         intake.not_before_now(ctx)
+    waited: list[str] = []
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(trio.sleep, 5)
-        waited = []
 
         async def poller() -> None:
             waited.append(await intake.wait_not_before(ctx))
