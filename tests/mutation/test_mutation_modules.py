@@ -41,7 +41,11 @@ def test_each_module_and_its_tests_exist() -> None:
         assert (PACKAGE / f"{module}.py").is_file(), module
         assert tests, module
         for test in tests:
-            assert Path(ROOT / test).exists(), test
+            path, _, name = test.partition("::")  # a file, a folder, or one test of a file
+            assert Path(ROOT / path).exists(), test
+            if name:
+                function = name.split("[")[0]
+                assert f"def {function}(" in (ROOT / path).read_text(encoding="utf-8"), test
 
 
 def _status(tmp_path: Path, test_text: str) -> int:
