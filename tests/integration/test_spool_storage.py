@@ -3,6 +3,7 @@ and write failures surfacing as SpoolError."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sqlite3
@@ -159,7 +160,11 @@ async def test_unopenable_path_is_a_spool_error(
             "cannot open the spool database (SQLITE_CANTOPEN: unable to open database file)",
         ),
         ("junk.db", "cannot open the spool database (SQLITE_NOTADB: file is not a database)"),
-        ("a-file/state/spool.db", "cannot create the spool directory: Not a directory"),
+        # libc's own words for the reason, whatever its language or version
+        (
+            "a-file/state/spool.db",
+            f"cannot create the spool directory: {os.strerror(errno.ENOTDIR)}",
+        ),
     ):
         with pytest.raises(SpoolError) as refused:
             async with open_test_spool(tmp_path / name):
