@@ -4,8 +4,7 @@ the engine's state written with the alerts, and the migration from the single-ma
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ import trio.testing
 from tests.unit.spool.factories import BASE_TIME, new_alert, open_test_spool
 from wixprint.errors import SpoolError
 from wixprint.spool import OutboxAlert, Spool
-from wixprint.spool.db import connect
 from wixprint.spool.db_alerts import (
     load_alert_state,
     mark_delivered,
@@ -26,20 +24,6 @@ from wixprint.spool.db_alerts import (
     retire_channels,
 )
 from wixprint.spool.schema import migrate
-
-
-@pytest.fixture
-async def spool(tmp_path: Path, thread_clock: trio.testing.MockClock) -> AsyncIterator[Spool]:
-    async with open_test_spool(tmp_path / "spool.db") as s:
-        yield s
-
-
-@pytest.fixture
-def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    """The spool file through the synchronous layer the client runs on its worker thread."""
-    connection, _ = connect(tmp_path / "spool.db", now=BASE_TIME)
-    yield connection
-    connection.close()
 
 
 async def test_each_channel_drains_its_own_deliveries_oldest_first(spool: Spool) -> None:
@@ -154,8 +138,8 @@ async def test_migration_turns_waiting_mails_into_mail_deliveries(
 def test_an_alert_reads_back_as_it_was_written(conn: sqlite3.Connection) -> None:
     """What a channel words its message from: every field as recorded. A resolved problem is
     level info but keeps its problem's level; an alert with no problem level takes its own."""
-    resolved = replace(new_alert(kind="resolve", raised_at=BASE_TIME + 7), facts='{"a": 1}')
-    plain = replace(new_alert("internet_down", level="warning"), problem_level="")
+    resolved = new_alert(kind="resolve", raised_at=BASE_TIME + 7, facts='{"a": 1}')
+    plain = new_alert("internet_down", level="warning", problem_level="")
     first, second = record_alerts(conn, [resolved, plain], None, BASE_TIME)
     expected = [
         OutboxAlert(
@@ -192,7 +176,10 @@ def test_an_alert_reads_back_as_it_was_written(conn: sqlite3.Connection) -> None
 def test_a_failed_delivery_is_noted_on_the_alert_with_its_channel(
     conn: sqlite3.Connection,
 ) -> None:
-    """The spool file tells an operator why an alert is late, and through which channel."""
+    """The spool file tells an operator why an alert is late, and through which channel.
+
+    No code reads ``last_error`` back (of the outbox or of a delivery): its reader is the
+    operator who opens the spool with ``sqlite3``, so these raw queries are its interface."""
     (alert,) = record_alerts(conn, [new_alert()], None, BASE_TIME)
     mark_delivery_failed(conn, alert, "mail", "SmtpUnavailable")
     mark_delivery_failed(conn, alert, "ntfy", "HTTP 502")

@@ -146,7 +146,6 @@ async def test_a_job_knows_when_it_was_queued(
     spool: Spool, thread_clock: trio.testing.MockClock
 ) -> None:
     """The printer measures each ticket's latency from this moment."""
-    await trio.sleep(30)
     before = virtual_wall()
     await spool.accept(make_order(targets=(KITCHEN,)))
     after = virtual_wall()

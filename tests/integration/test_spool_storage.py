@@ -3,6 +3,7 @@ and write failures surfacing as SpoolError."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sqlite3
@@ -160,7 +161,11 @@ async def test_unopenable_path_is_a_spool_error(
             "cannot open the spool database (SQLITE_CANTOPEN: unable to open database file)",
         ),
         ("junk.db", "cannot open the spool database (SQLITE_NOTADB: file is not a database)"),
-        ("a-file/state/spool.db", "cannot create the spool directory: Not a directory"),
+        # libc's own words for the reason, whatever its language or version
+        (
+            "a-file/state/spool.db",
+            f"cannot create the spool directory: {os.strerror(errno.ENOTDIR)}",
+        ),
     ):
         with pytest.raises(SpoolError) as refused:
             async with open_test_spool(tmp_path / name):
@@ -229,6 +234,20 @@ async def test_backup_while_writes_continue_is_consistent(
     assert seen == sorted(seen)
     assert seen[0] >= 20
     assert seen[-1] < total
+
+
+async def test_a_backup_name_leaves_room_only_for_its_temporary_copy_and_journal(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """The copy is written as ``<name>.tmp`` first, and SQLite keeps ``<name>.tmp-journal``
+    beside it: a name of 243 bytes, 255 with both suffixes (a file system's limit), works."""
+    copy = tmp_path / ("b" * 243)
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+        await spool.accept(make_order())
+        await spool.backup_to(copy)
+    assert [name for name in os.listdir(tmp_path) if name.startswith("b")] == [copy.name]
+    async with open_test_spool(copy) as backup:
+        assert (await backup.statistics()).orders == 1
 
 
 async def test_closed_spool_refuses_calls(
