@@ -15,6 +15,7 @@ from wixprint.errors import PrinterOffline, PrintOutcomeUnknown
 from wixprint.printing.base import JobOptions
 from wixprint.printing.network import NetworkTransport, Proof
 from wixprint.printing.profiles import PROFILES, TicketLength
+from wixprint.printing.proof import KEEPALIVE
 from wixprint.printing.protocol import MAX_PENDING_PAYLOAD, job_tag
 from wixprint.vocabulary import PrinterStatus
 
@@ -234,6 +235,45 @@ async def test_power_loss_mid_job_is_an_unanswered_unknown_and_booting_is_offlin
         await transport.probe()
     assert trio.current_time() - start == pytest.approx(2.0, abs=0.5)  # the connect timeout
     assert transport.capabilities is None  # asked again after the reconnect
+
+
+async def test_a_printer_rebooted_while_a_fault_held_the_ticket_is_found_by_the_keepalive(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """Paper out holds the ticket, so the wait has no deadline. Then the printer is off for
+    50 s and boots for 15: the ticket in its buffer is gone, and a rebooted Epson does not
+    reset our old connection by itself (escpos.md §6). Our question 2 s after it went
+    silent gets no answer; while it is unanswered another one goes out only every 30 s
+    (a printer busy with a long ticket answers late), and the first one after the boot
+    meets the reset."""
+    printer = await _start(nursery, print_delay=0.1)
+    transport = _transport(printer, reply_timeout=3.0)
+    off: list[float] = []
+
+    def paper_out_then_power_off(status: PrinterStatus) -> None:
+        if status == OK:
+            printer.paper_out = True  # right after the check before sending
+        elif not off:
+            printer.power_off()
+            off.append(trio.current_time())
+
+    async def back_after_50_s() -> None:
+        await printer.wait_for(lambda: not printer.powered)
+        await trio.sleep(50)
+        printer.power_on(boot_seconds=15.0)
+
+    nursery.start_soon(back_after_50_s)
+    with trio.fail_after(300):
+        await transport.identify()
+        with pytest.raises(PrintOutcomeUnknown) as caught:
+            await transport.print_job(
+                sample_ticket(), tag=job_tag(15), on_status=paper_out_then_power_off
+            )
+    [went_off] = off
+    assert not caught.value.answered
+    assert trio.current_time() - went_off == pytest.approx(2 + 3 * KEEPALIVE, abs=0.5)
+    assert bytes(printer.unheard) == b"\x10\x04\x01" * 4  # 2 s, 32 s, 62 s, 92 s
+    assert printer.paper() == []
 
 
 async def test_paper_out_while_sending_a_real_ticket_is_an_unanswered_unknown(
