@@ -243,10 +243,11 @@ async def test_a_printer_rebooted_while_a_fault_held_the_ticket_is_found_by_the_
 ) -> None:
     """Paper out holds the ticket, so the wait has no deadline. Then the printer is off for
     50 s and boots for 15: the ticket in its buffer is gone, and a rebooted Epson does not
-    reset our old connection by itself (escpos.md §6). Our question 2 s after it went
-    silent gets no answer; while it is unanswered another one goes out only every 30 s
-    (a printer busy with a long ticket answers late), and the first one after the boot
-    meets the reset."""
+    reset our old connection by itself: it answers the next packet it gets with RST
+    (``tests/fakes/epson/zombie.py``). Our question 2 s after it went silent gets no answer
+    (TCP sends it again, the first time after the boot 102 s later); while it is unanswered
+    another one goes out only every 30 s (a printer busy with a long ticket answers late),
+    and the first one after the boot meets the reset."""
     printer = await _start(nursery, print_delay=0.1)
     transport = _transport(printer, reply_timeout=3.0)
     off: list[float] = []

@@ -6,7 +6,8 @@ dead only when one of its packets reaches the printer, which answers with RST. T
 either new data sent after the boot, or a retransmission of data the printer never
 acknowledged (sent while it was off, or held in the client's send queue by a full window),
 which the client's TCP sends again with exponential backoff. A client that sends nothing
-hears nothing, ever (escpos.md §6: "power off (RST or close)").
+hears nothing, ever (plain TCP: a host that lost a connection's state answers the next
+segment of it with RST, and sends nothing of its own).
 
 On loopback the kernel acknowledges everything, so the fake draws the line itself: what sits
 in the socket's receive buffer at the power loss had been acknowledged by the printer and is
