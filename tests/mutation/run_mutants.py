@@ -93,7 +93,11 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_misc.py",
         "tests/integration/test_spool_storage.py",
     ),
-    "spool/revisions": ("tests/unit/spool/test_spool_revisions.py",),
+    "spool/revisions": (
+        "tests/unit/spool/test_spool_revisions.py",
+        "tests/integration/test_spool_schedule.py",  # held pre-orders, payment method
+        "tests/integration/test_spool_accept.py",
+    ),
     "spool/horizons": (
         "tests/unit/spool/test_spool_revisions.py",
         "tests/integration/test_spool_tombstones.py",
