@@ -7,6 +7,7 @@ years moves the history start, and a restored backup sets the restore horizon.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,8 +23,14 @@ from tests.unit.spool.factories import (
     make_order,
     open_test_spool,
 )
-from wixprint.spool import AcceptOutcome, JobState, QuarantinedOrder, Spool, Variant
-from wixprint.spool.horizons import HISTORY_START, RESTORE_HORIZON
+from wixprint.spool import (
+    AcceptOutcome,
+    JobState,
+    QuarantinedOrder,
+    Spool,
+    Variant,
+    open_spool,
+)
 from wixprint.wixtime import wix_time_of
 
 DAY = 86400.0
@@ -146,7 +153,7 @@ async def test_old_tombstones_go_and_what_they_covered_comes_back_marked(
     assert await spool.known_revisions(["o-1"]) == {"o-1": [T0]}
     await spool.prune(keep_for=20 * DAY, keep_tombstones_for=100 * DAY, reference=mark_after(101))
     assert await spool.known_revisions(["o-1"]) == {}
-    start = await spool.get_meta(HISTORY_START)
+    start = await spool.get_meta("history_start")  # its name in every spool file
     assert start is not None
     assert start > T0
     # Forgotten now, so it may have printed: a new sight of it says REPRINT.
@@ -185,7 +192,7 @@ async def test_a_restored_backup_marks_what_the_replaced_spool_may_have_printed(
     await trio.sleep(3600)
     async with open_test_spool(copy) as restored:
         assert restored.restore_horizon == wix_time_of(BASE_TIME + trio.current_time())
-        assert await restored.get_meta(RESTORE_HORIZON) == restored.restore_horizon
+        assert await restored.get_meta("restore_horizon") == restored.restore_horizon
         waiting = await restored.claim_next("counter")
         assert waiting is not None
         assert (waiting.reprint, waiting.reason) == (True, "restored")
@@ -201,6 +208,44 @@ async def test_a_restored_backup_marks_what_the_replaced_spool_may_have_printed(
         assert not job.reprint
     async with open_test_spool(copy) as reopened:
         assert reopened.restore_horizon is None  # adopted once, remembered in meta
+
+
+@pytest.mark.parametrize("mark_ahead", [None, 600.0])
+async def test_a_restore_on_a_machine_whose_clock_is_behind_keeps_the_copys_time(
+    tmp_path: Path, thread_clock: trio.testing.MockClock, mark_ahead: float | None
+) -> None:
+    """The restoring machine's clock reads a day before the copy was taken: the horizon is
+    the copy's own time, or its poll mark (Wix's clock) when that is later still."""
+    live, copy = tmp_path / "spool.db", tmp_path / "backup.db"
+    await trio.sleep(3600)
+    taken = BASE_TIME + trio.current_time()
+    async with open_test_spool(live) as spool:
+        if mark_ahead is not None:
+            await spool.set_cursor("poll_mark", wix_time_of(taken + mark_ahead))  # as on disk
+        await spool.backup_to(copy)
+    async with open_spool(copy, clock=lambda: taken - DAY) as restored:
+        assert restored.restore_horizon == wix_time_of(taken + (mark_ahead or 0.0))
+
+
+async def test_restoring_a_stamped_backup_keeps_the_moment_it_was_taken(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """``wixprint restore`` stamps only copies without a stamp: this one was taken an hour
+    after its last order, and a machine whose clock is behind still restores it as of then."""
+    from wixprint.commands.backup import SPOOL_FILE, restore
+    from wixprint.config import Config, ServiceConfig
+
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+        await spool.accept(make_order(targets=(KITCHEN,)))
+        await trio.sleep(3600)
+        taken = BASE_TIME + trio.current_time()
+        await spool.backup_to(backup / SPOOL_FILE)
+    config = Config(service=ServiceConfig(state_dir=str(tmp_path / "state")))
+    assert restore(config, backup) == 0
+    async with open_spool(tmp_path / "state" / SPOOL_FILE, clock=lambda: taken - DAY) as restored:
+        assert restored.restore_horizon == wix_time_of(taken)
 
 
 def test_the_migration_remembers_that_an_old_spool_pruned(tmp_path: Path) -> None:
@@ -224,7 +269,7 @@ def test_the_migration_remembers_that_an_old_spool_pruned(tmp_path: Path) -> Non
         # Earlier jobs were pruned: the id sequence ran past what is left.
         conn.execute("UPDATE sqlite_sequence SET seq = 40 WHERE name = 'jobs'")
         migrate(conn, path)
-        row = conn.execute("SELECT value FROM meta WHERE name = ?", (HISTORY_START,)).fetchone()
+        row = conn.execute("SELECT value FROM meta WHERE name = ?", ("history_start",)).fetchone()
         assert row == ("2025-06-01T10:00:00.000Z",)
         backup = sqlite3.connect(path.with_name("old.db.v2.bak"))
         try:
@@ -255,7 +300,7 @@ def test_a_spool_that_never_pruned_keeps_its_whole_history(tmp_path: Path) -> No
         )
         migrate(conn, path)
         assert (
-            conn.execute("SELECT value FROM meta WHERE name = ?", (HISTORY_START,)).fetchone()
+            conn.execute("SELECT value FROM meta WHERE name = ?", ("history_start",)).fetchone()
             is None
         )
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
@@ -264,7 +309,30 @@ def test_a_spool_that_never_pruned_keeps_its_whole_history(tmp_path: Path) -> No
         conn.close()
 
 
-def test_restoring_a_backup_from_before_stamps_stamps_it(tmp_path: Path) -> None:
+def test_an_old_spool_that_pruned_everything_before_any_poll_has_no_history_start(
+    tmp_path: Path,
+) -> None:
+    """Nothing left to date it by (no order, no poll mark): no start is written, not a
+    made-up one."""
+    from wixprint.spool.schema import migrate
+
+    path = tmp_path / "empty.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        migrate(conn, path, target=2)
+        conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('jobs', 40)")
+        migrate(conn, path)
+        assert (
+            conn.execute("SELECT name, value FROM meta WHERE name LIKE 'history%'").fetchall() == []
+        )
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("orders", [1, 0])
+def test_restoring_a_backup_from_before_stamps_stamps_it(tmp_path: Path, orders: int) -> None:
+    """Taken, as far as it tells, when it last saw an order; an empty one, when its file was
+    last written."""
     from wixprint.commands.backup import SPOOL_FILE, restore
     from wixprint.config import Config, ServiceConfig
     from wixprint.spool.schema import migrate
@@ -274,14 +342,16 @@ def test_restoring_a_backup_from_before_stamps_stamps_it(tmp_path: Path) -> None
     conn = sqlite3.connect(backup / SPOOL_FILE, isolation_level=None)
     try:
         migrate(conn, None, target=2)  # an old backup: no snapshot stamp inside
-        conn.execute(
-            "INSERT INTO orders (order_id, number, status, created, updated, fingerprint,"
-            " raw_json, revision, received_at, updated_at, source)"
-            " VALUES ('o', '1', 'APPROVED', ?, ?, 'fp', '{}', 1, ?, ?, 'poll')",
-            (T0, T0, BASE_TIME, BASE_TIME),
-        )
+        for _ in range(orders):
+            conn.execute(
+                "INSERT INTO orders (order_id, number, status, created, updated, fingerprint,"
+                " raw_json, revision, received_at, updated_at, source)"
+                " VALUES ('o', '1', 'APPROVED', ?, ?, 'fp', '{}', 1, ?, ?, 'poll')",
+                (T0, T0, BASE_TIME, BASE_TIME),
+            )
     finally:
         conn.close()
+    os.utime(backup / SPOOL_FILE, (BASE_TIME - DAY, BASE_TIME - DAY))
     config = Config(service=ServiceConfig(state_dir=str(tmp_path / "state")))
     assert restore(config, backup) == 0
     conn = sqlite3.connect(tmp_path / "state" / SPOOL_FILE)
@@ -290,4 +360,4 @@ def test_restoring_a_backup_from_before_stamps_stamps_it(tmp_path: Path) -> None
     finally:
         conn.close()
     assert row is not None
-    assert wix_time_of(BASE_TIME) in row[0]  # taken when it last saw an order
+    assert wix_time_of(BASE_TIME if orders else BASE_TIME - DAY) in row[0]

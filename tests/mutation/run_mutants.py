@@ -99,10 +99,11 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_accept.py",
     ),
     "spool/horizons": (
-        "tests/unit/spool/test_spool_revisions.py",
         "tests/integration/test_spool_tombstones.py",
-        "tests/integration/test_backup_restore.py",
+        "tests/unit/spool/test_spool_revisions.py",
         "tests/integration/test_spool_storage.py",
+        "tests/integration/test_spool_misc.py",  # the cursors table
+        "tests/integration/test_backup_restore.py",
     ),
     "spool/client": (
         "tests/integration/test_spool_jobs.py",
