@@ -88,7 +88,13 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_guarantees.py",
         "tests/integration/test_spool_accept.py",
     ),
-    "spool/db_memory": ("tests/integration/test_spool_tombstones.py",),
+    "spool/db_memory": (
+        "tests/integration/test_spool_tombstones.py",
+        "tests/integration/test_spool_accept.py",  # fingerprints and targets of a stored order
+        "tests/integration/test_spool_alerts.py",  # pruning sent alerts
+        "tests/integration/test_spool_slips.py",  # pruning alert slips
+        "tests/integration/test_spool_misc.py",  # pruning webhook ids
+    ),
     "spool/db_misc": (
         "tests/integration/test_spool_misc.py",
         "tests/integration/test_spool_storage.py",
