@@ -24,10 +24,11 @@ async def test_a_held_preorder_prints_its_notice_then_its_tickets_once_when_rele
     order = make_order(targets=(KITCHEN,))
     first = await spool.accept(replace(order, hold_until=HELD_UNTIL, notice_targets=(NOTICE,)))
     assert first.outcome is AcceptOutcome.SCHEDULED
-    assert first.hold_until == HELD_UNTIL
+    assert (first.hold_until, first.payment_wait) == (HELD_UNTIL, False)
     assert await kinds(spool) == [("preorder", "new")]
     [pending] = await spool.pending_orders()
     assert (pending.order_id, pending.hold_until) == ("o-1", HELD_UNTIL)
+    assert pending.payment_wait is None  # held for its time, not for a payment method
     [summary] = await spool.recent_orders(1)
     assert summary.hold_until == HELD_UNTIL  # shown as scheduled on /orders
 
@@ -49,6 +50,22 @@ async def test_a_held_preorder_prints_its_notice_then_its_tickets_once_when_rele
     assert (await kinds(spool))[-1] == ("kitchen", Variant.CHANGED.value)
 
 
+async def test_a_preorder_held_without_a_notice_slip_prints_its_tickets_when_released(
+    spool: Spool,
+) -> None:
+    """No printer takes notice slips: nothing prints while held, not even for a change."""
+    order = make_order(targets=(KITCHEN,))
+    first = await spool.accept(replace(order, hold_until=HELD_UNTIL))
+    assert (first.outcome, first.job_ids) == (AcceptOutcome.SCHEDULED, ())
+    moved = replace(order, updated=T1, fingerprints={"kitchen": "fp-2", "driver": "dfp-1"})
+    changed = await spool.accept(replace(moved, hold_until=HELD_UNTIL))
+    assert (changed.outcome, changed.job_ids) == (AcceptOutcome.SCHEDULED, ())
+    assert await kinds(spool) == []
+    released = await spool.accept(moved)
+    assert (released.outcome, released.revision) == (AcceptOutcome.REVISED, 1)
+    assert await kinds(spool) == [("kitchen", "new")]
+
+
 async def test_a_preorder_canceled_while_held_prints_nothing_more(spool: Spool) -> None:
     order = make_order(targets=(KITCHEN,))
     await spool.accept(replace(order, hold_until=HELD_UNTIL, notice_targets=(NOTICE,)))
@@ -64,7 +81,7 @@ async def test_driver_slip_and_receipt_wait_for_the_payment_method_not_the_kitch
 ) -> None:
     order = replace(make_order(targets=TARGETS), await_payment=True)
     first = await spool.accept(order)
-    assert first.payment_wait
+    assert (first.outcome, first.payment_wait) == (AcceptOutcome.NEW, True)
     assert await kinds(spool) == [("kitchen", "new")]
     [pending] = await spool.pending_orders()
     assert pending.payment_wait is not None
@@ -81,6 +98,16 @@ async def test_driver_slip_and_receipt_wait_for_the_payment_method_not_the_kitch
     # Settled twice: printed once.
     again = await spool.accept(replace(order, settle_payment=True, payment=answer))
     assert again.outcome is AcceptOutcome.DUPLICATE
+
+
+async def test_an_order_without_driver_slip_or_receipt_waits_for_no_payment_method(
+    spool: Spool,
+) -> None:
+    order = replace(make_order(targets=(KITCHEN,)), await_payment=True)
+    first = await spool.accept(order)
+    assert (first.outcome, first.payment_wait) == (AcceptOutcome.NEW, False)
+    assert await kinds(spool) == [("kitchen", "new")]
+    assert await spool.pending_orders() == []  # no payment to fetch from Wix
 
 
 async def test_tickets_that_came_due_print_even_for_an_order_long_past(spool: Spool) -> None:

@@ -110,17 +110,28 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_tombstones.py",  # revisions of buried orders
         "tests/integration/test_spool_jobs.py",  # reprints
     ),
-    "spool/db_memory": ("tests/integration/test_spool_tombstones.py",),
+    "spool/db_memory": (
+        "tests/integration/test_spool_tombstones.py",
+        "tests/integration/test_spool_accept.py",  # fingerprints and targets of a stored order
+        "tests/integration/test_spool_alerts.py",  # pruning sent alerts
+        "tests/integration/test_spool_slips.py",  # pruning alert slips
+        "tests/integration/test_spool_misc.py",  # pruning webhook ids
+    ),
     "spool/db_misc": (
         "tests/integration/test_spool_misc.py",
         "tests/integration/test_spool_storage.py",
     ),
-    "spool/revisions": ("tests/unit/spool/test_spool_revisions.py",),
-    "spool/horizons": (
+    "spool/revisions": (
         "tests/unit/spool/test_spool_revisions.py",
+        "tests/integration/test_spool_schedule.py",  # held pre-orders, payment method
+        "tests/integration/test_spool_accept.py",
+    ),
+    "spool/horizons": (
         "tests/integration/test_spool_tombstones.py",
-        "tests/integration/test_backup_restore.py",
+        "tests/unit/spool/test_spool_revisions.py",
         "tests/integration/test_spool_storage.py",
+        "tests/integration/test_spool_misc.py",  # the cursors table
+        "tests/integration/test_backup_restore.py",
     ),
     "spool/client": (
         "tests/integration/test_spool_client.py",

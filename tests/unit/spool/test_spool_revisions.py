@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -55,6 +56,9 @@ def test_is_newer_compares_instants_not_text() -> None:
 def test_is_newer_falls_back_to_text_for_garbage() -> None:
     assert is_newer("b", "a")
     assert not is_newer("a", "a")
+    # One side readable, the other not: text as well, never a crash of the accept.
+    assert is_newer("yesterday", T0)
+    assert not is_newer(T0, "yesterday")
 
 
 def test_new_printable_order_gets_one_job_per_target() -> None:
@@ -91,11 +95,17 @@ def test_approved_later_prints_revision_one() -> None:
 def test_still_not_printable_stays_ignored() -> None:
     before = stored(status="INITIALIZED", revision=0, targets=())
     plan = plan_accept(before, make_order(status="CANCELED", updated=T1))
-    assert (plan.outcome, plan.targets) == (AcceptOutcome.IGNORED, ())
+    assert (plan.outcome, plan.revision, plan.targets) == (AcceptOutcome.IGNORED, 0, ())
+    # Still never printed, so an approval after that prints the whole order.
+    again = stored(status="CANCELED", updated=T1, revision=plan.revision, targets=())
+    approved = plan_accept(again, make_order(updated="2025-06-13T17:00:00Z"))
+    assert (approved.outcome, approved.targets) == (AcceptOutcome.REVISED, TARGETS)
 
 
-def test_cancel_goes_to_every_station_but_the_customer() -> None:
-    plan = plan_accept(stored(), make_order(status="CANCELED", updated=T1))
+@pytest.mark.parametrize("status", ["CANCELED", "CANCELLED", "REJECTED"])
+def test_cancel_goes_to_every_station_but_the_customer(status: str) -> None:
+    """A rejection after printing, or the British spelling, reaches the stations alike."""
+    plan = plan_accept(stored(), make_order(status=status, updated=T1))
     assert (plan.outcome, plan.revision, plan.variant) == (
         AcceptOutcome.REVISED,
         2,
@@ -126,7 +136,9 @@ def test_changed_items_go_to_old_kitchens_and_new_kitchens_only() -> None:
 
 
 def test_a_new_address_reaches_the_driver_only() -> None:
-    plan = plan_accept(stored(), make_order(driver_fingerprint="dfp-2", updated=T1))
+    """Not even a kitchen station added to the routing since: its ticket did not change."""
+    moved = make_order(driver_fingerprint="dfp-2", updated=T1, targets=(*TARGETS, BAR))
+    plan = plan_accept(stored(), moved)
     assert (plan.outcome, plan.revision, plan.variant) == (
         AcceptOutcome.REVISED,
         2,
@@ -183,6 +195,8 @@ def test_every_ticket_before_the_restore_horizon_says_reprint() -> None:
     assert (changed.outcome, changed.reason) == (AcceptOutcome.REVISED, "restored")
     after = make_order(updated="2025-06-13T17:00:00.001Z")
     assert plan_accept(None, after, horizon).reason == "new"
+    at_the_horizon = make_order(updated="2025-06-13T17:00:00.000Z")
+    assert plan_accept(None, at_the_horizon, horizon).reason == "new"  # not before it
     assert plan_accept(None, make_order(updated="garbled"), horizon).reason == "restored"
 
 
@@ -198,6 +212,10 @@ def test_reapproved_after_cancel_prints_changed() -> None:
         3,
         Variant.CHANGED,
     )
+    assert plan.targets == (KITCHEN, DRIVER)
+    # Every station that had the order hears of it again, whatever the fingerprints say.
+    bare = replace(make_order(updated=T1), fingerprints={})
+    assert plan_accept(stored(status="CANCELED", revision=2), bare).targets == (KITCHEN, DRIVER)
 
 
 def test_customer_only_order_gets_no_update_tickets() -> None:
@@ -209,3 +227,20 @@ def test_jobs_pruned_falls_back_to_current_targets() -> None:
     plan = plan_accept(stored(targets=()), make_order(status="CANCELED", updated=T1))
     assert plan.targets == (KITCHEN, DRIVER)
     assert plan.revision == 2
+
+
+def test_a_change_after_changes_until_is_history_and_prints_nothing() -> None:
+    changed = replace(make_order(fingerprint="fp-2", updated=T1), changes_until=T0)
+    plan = plan_accept(stored(), changed)
+    assert (plan.outcome, plan.revision, plan.targets) == (AcceptOutcome.UPDATED, 1, ())
+    # A change at the very moment of the limit is not after it: the kitchen hears of it.
+    in_time = plan_accept(stored(), replace(changed, changes_until=T1))
+    assert (in_time.outcome, in_time.targets) == (AcceptOutcome.REVISED, (KITCHEN,))
+
+
+def test_a_settled_payment_of_an_order_known_by_its_tombstone_is_a_duplicate() -> None:
+    """A tombstone keeps no payment state: pruning keeps an order whose tickets wait for it,
+    so a pruned order had nothing waiting, and a late payment answer prints nothing."""
+    order = replace(make_order(), await_payment=True, settle_payment=True, payment="{}")
+    plan = plan_accept(stored(), order)
+    assert (plan.outcome, plan.targets) == (AcceptOutcome.DUPLICATE, ())
