@@ -83,7 +83,12 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_guarantees.py",
         "tests/integration/test_spool_storage.py",
     ),
-    "spool/db_jobs": ("tests/integration/test_spool_jobs.py",),
+    "spool/db_jobs": (
+        "tests/integration/test_spool_jobs.py",
+        "tests/integration/test_spool_slips.py",  # order tickets before alert slips
+        "tests/integration/test_spool_misc.py::test_queue_stats_age_on_the_clock",
+        "tests/integration/test_spool_misc.py::test_job_history_newest_first",
+    ),
     "spool/db_orders": (
         "tests/integration/test_spool_guarantees.py",
         "tests/integration/test_spool_accept.py",
