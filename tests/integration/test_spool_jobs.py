@@ -524,3 +524,27 @@ async def test_the_job_history_shows_each_change_and_outlives_its_order(
     assert await spool.recent_job_events() == [
         dataclasses.replace(e, order_number=None) for e in history
     ]
+
+
+async def test_job_states_are_read_by_the_words_in_the_file(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    """The state words are the file format: the rows of a spool an earlier release wrote
+    read back in their states, and its queued ticket is the one claimed."""
+    conn = spool._conn
+    assert conn is not None
+    words = {
+        "printing": JobState.PRINTING,
+        "printed": JobState.PRINTED,
+        "failed": JobState.FAILED,
+        "attention": JobState.ATTENTION,
+        "replaced": JobState.REPLACED,
+        "queued": JobState.QUEUED,
+    }
+    ids = []
+    for n, word in enumerate(words):
+        (job_id,) = (await spool.accept(make_order(f"o-{n}", targets=(KITCHEN,)))).job_ids
+        conn.execute("UPDATE jobs SET state = ? WHERE id = ?", (word, job_id))
+        ids.append(job_id)
+    assert [job.state for job in [await spool.get_job(i) for i in ids] if job] == [*words.values()]
+    assert (await claim(spool, "kitchen")).id == ids[-1]

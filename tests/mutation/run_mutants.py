@@ -109,7 +109,18 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_jobs.py",
         "tests/integration/test_spool_misc.py",
     ),
-    "spool/types": ("tests/unit/spool", "tests/integration/test_spool_jobs.py"),
+    "spool/types": (
+        "tests/unit/spool",
+        "tests/integration/test_spool_slips.py",  # the slip's kind and source
+        "tests/integration/test_spool_accept.py",
+        "tests/integration/test_spool_jobs.py",
+        "tests/integration/test_spool_misc.py::test_queue_stats_age_on_the_clock",
+        "tests/integration/test_spool_misc.py::test_recent_orders_show_ticket_states_and_no_customer_details",
+        "tests/integration/test_spool_misc.py::test_statistics",
+        "tests/integration/test_spool_storage.py::test_paused_intake_still_prints_the_tickets_of_orders_already_held",
+        "tests/integration/test_spool_tombstones.py::test_a_quarantined_order_is_kept_once_and_known_at_its_revision",
+        "tests/integration/test_spool_alerts.py::test_an_alert_for_no_channel_is_done_at_once",
+    ),
     "spool/db_alerts": ("tests/integration/test_spool_alerts.py",),
     "spool/db_slips": ("tests/integration/test_spool_slips.py",),
     "spool/lock": (
