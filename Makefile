@@ -97,7 +97,7 @@ wheelhouse: $(BIN)/python
 MUTANTS ?=
 mutants: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,mutants]'
-	$(BIN)/python tests/mutation/run_mutants.py $(MUTANTS)
+	$(BIN)/python -m tests.mutation.run_mutants $(MUTANTS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .mutants

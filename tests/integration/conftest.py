@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 import trio.testing
 
 from tests.fakes.smtp import FakeSmtpServer
-from tests.unit.spool.factories import open_test_spool
+from tests.unit.spool.factories import open_sync_spool, open_test_spool
 from wixprint.spool import Spool
 
 
@@ -25,6 +26,14 @@ async def spool(tmp_path: Path, thread_clock: trio.testing.MockClock) -> AsyncIt
     """A spool on a real file in ``tmp_path``, timed by the virtual clock."""
     async with open_test_spool(tmp_path / "spool.db") as s:
         yield s
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """The same file ``spool.db`` through the synchronous layer the spool client runs on its
+    worker thread (no Trio): for tests of one ``db_*`` function or of the schema under it."""
+    with open_sync_spool(tmp_path / "spool.db") as connection:
+        yield connection
 
 
 # ops/install.sh scratch roots (test_install, test_install_transaction).

@@ -19,15 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import trio
 import trio.testing
 
 from tests.fakes.fake_printer import FakePrinter, is_alert_slip, line_delay
 from tests.fakes.smtp import ReceivedMail
+from wixprint.actors import intake
 from wixprint.app import Service, ServiceOptions, create_service
 from wixprint.config import Config, load_config_text
 from wixprint.config.tomledit import Value, toml_value
 from wixprint.sim.shop import FakeWixShop, serve_shop
+from wixprint.wix.parse import parse_order
 
 API_KEY = "test-api-key"
 SITE_ID = "7a3e0c52-1b9d-4f60-8e21-5c4d3b2a1f00"  # a GUID, as Wix site IDs are
@@ -192,6 +195,18 @@ async def open_rig(
             if rig.service is not None:
                 await rig.stop()
             nursery.cancel_scope.cancel()
+
+
+def spy_on_parse(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Intake's parser, counted: the number of each order it reads, in that order."""
+    parsed: list[str] = []
+
+    def parse(raw: Any, tz: Any) -> Any:
+        parsed.append(str(raw.get("number")))
+        return parse_order(raw, tz)
+
+    monkeypatch.setattr(intake, "parse_order", parse)
+    return parsed
 
 
 def fixture_order(fixtures: Path, name: str) -> dict[str, object]:

@@ -29,6 +29,7 @@ from tests.integration.harness import (
     new_orders,
     open_rig,
     pass_time,
+    spy_on_parse,
     ticket_numbers,
     tune,
     wait_fast,
@@ -183,13 +184,7 @@ async def test_a_crash_after_every_commit_still_takes_every_order_in(
 async def test_orders_already_spooled_cost_a_lookup_not_a_parse_or_a_commit(
     tmp_path: Path, thread_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    parsed: list[str] = []
-
-    def parse(raw: Any, tz: Any) -> Any:
-        parsed.append(str(raw.get("id")))
-        return real_parse(raw, tz)
-
-    monkeypatch.setattr(intake, "parse_order", parse)
+    parsed = spy_on_parse(monkeypatch)
     async with open_rig(tmp_path, ("kitchen",)) as rig:
         await start_with_kitchen(rig, tmp_path)
         faults.reset()

@@ -303,10 +303,36 @@ async def test_power_loss_is_silence_then_connects_time_out_while_booting(
     await trio.sleep(15)
     async with await _connect(printer) as fresh:
         assert len(await _status(fresh)) == 4
-    with pytest.raises(trio.BrokenResourceError):  # the old connection died with the power
+    with pytest.raises(trio.BrokenResourceError):  # the request sent while off was sent again
         await _read(client, 1)
     await client.aclose()
     assert printer.paper() == []  # the held ticket was lost
+
+
+async def test_a_rebooted_printer_resets_an_old_connection_only_when_a_packet_reaches_it(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """After a power loss an idle connection is never told, the client's next packet meets
+    a RST. A request sent while the printer was off was never acknowledged: the client's
+    TCP sends it again (after 0.2, 0.4, 0.8 ... s), and the first try after the boot meets
+    the RST (15 s of boot: the seventh, 25.4 s after the first send)."""
+    printer = await _start(nursery)
+    idle = await _connect(printer)
+    assert len(await _status(idle)) == 4
+    asking = await _connect(printer)
+    printer.power_off()
+    await asking.send_all(b"\x10\x04\x01")
+    sent = trio.current_time()
+    printer.power_on(boot_seconds=15.0)
+    with pytest.raises(trio.BrokenResourceError):
+        await _read(asking, 1, within=60)
+    assert trio.current_time() - sent == pytest.approx(25.4)
+    assert await _read(idle, 1, within=600) == b""  # no RST, no FIN: nothing at all
+    await idle.send_all(b"\x10\x04\x01")
+    with pytest.raises(trio.BrokenResourceError):
+        await _read(idle, 1, within=1)
+    for stream in (idle, asking):
+        await stream.aclose()
 
 
 async def test_asb_at_power_on_is_pushed_without_asking(

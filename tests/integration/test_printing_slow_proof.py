@@ -8,6 +8,7 @@ import pytest
 import trio
 import trio.testing
 
+from tests.deadlines import fail_after
 from tests.fakes.fake_printer import FakePrinter, line_ticket
 from tests.fakes.fake_printer import start_printer as _start
 from wixprint.errors import PrintOutcomeUnknown
@@ -38,9 +39,9 @@ async def unproven_then_confirmed_by_status(
     so that job is confirmed by status. Returns once both tickets are out."""
     printer = await _start(nursery, print_delay=0.5)
     transport = _transport(printer, reply_timeout=1.0)
-    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown):
+    with fail_after(60), pytest.raises(PrintOutcomeUnknown):
         await transport.print_job(line_ticket(40), tag=job_tag(order, 1), on_status=_nothing)
-    with trio.fail_after(120):
+    with fail_after(120):
         got = await transport.print_job(
             line_ticket(5), tag=job_tag(order + 1), on_status=_nothing, options=JobOptions(3.0)
         )
@@ -56,7 +57,7 @@ async def test_a_long_ticket_on_a_printer_without_process_ids_is_confirmed_once(
     printer = await _start(nursery, process_id=False, print_delay=LINE)
     transport = _transport(printer)
     ticket = line_ticket(400, "Kaesespaetzle mit Roestzwiebeln, extra Kaese")
-    with trio.fail_after(300):
+    with fail_after(300):
         got = await transport.print_job(
             ticket, tag=job_tag(1), on_status=_nothing, options=JobOptions(400 * LINE)
         )
@@ -75,9 +76,9 @@ async def test_a_status_request_ignored_at_connect_does_not_stop_polling_for_the
     printer = await _start(nursery, print_delay=0.5)
     transport = _transport(printer, reply_timeout=1.0)
     other, ours = job_tag(1, 1), job_tag(2, 1)
-    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown):
+    with fail_after(60), pytest.raises(PrintOutcomeUnknown):
         await transport.print_job(line_ticket(20, "other"), tag=other, on_status=_nothing)
-    with trio.fail_after(60):
+    with fail_after(60):
         await printer.wait_tickets(1)
         await trio.sleep(1)
     assert printer.stored_process_id == other
@@ -90,7 +91,7 @@ async def test_a_status_request_ignored_at_connect_does_not_stop_polling_for_the
 
     printer.paper_out_after(10)
     nursery.start_soon(new_roll)
-    with trio.fail_after(300):
+    with fail_after(300):
         got = await transport.print_job(
             line_ticket(40, "ours"), tag=ours, on_status=statuses.append, options=JobOptions(20.0)
         )
@@ -111,15 +112,15 @@ async def test_a_busy_printer_keeps_its_process_ids_and_the_retry_is_proven(
     printer = await _start(nursery, print_delay=0.5)
     transport = _transport(printer, reply_timeout=1.0)
     first, second = job_tag(3, 1), job_tag(3, 2)
-    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown) as caught:
+    with fail_after(60), pytest.raises(PrintOutcomeUnknown) as caught:
         await transport.print_job(line_ticket(40), tag=first, on_status=_nothing)
     assert caught.value.answered
-    with trio.fail_after(60):
+    with fail_after(60):
         caps = await transport.identify()  # what the printer actor does next
     assert caps.process_id is not False
     assert caps.model == "TM-m30III"
     retry = JobOptions(10.0, retry=True, earlier=frozenset({first}))
-    with trio.fail_after(120):
+    with fail_after(120):
         got = await transport.print_job(
             line_ticket(10), tag=second, on_status=_nothing, options=retry
         )
@@ -139,7 +140,7 @@ async def test_a_new_job_on_a_busy_printer_is_confirmed_by_status_and_it_is_aske
     questions time out behind the lines, this job is confirmed by status; once the printer
     is idle it is asked again and answers process ids as before."""
     _, transport, got = await unproven_then_confirmed_by_status(nursery, 4)
-    with trio.fail_after(120):
+    with fail_after(120):
         later = await transport.print_job(
             line_ticket(5), tag=job_tag(6), on_status=_nothing, options=JobOptions(3.0)
         )
@@ -159,7 +160,7 @@ async def test_a_status_request_ignored_during_block_data_does_not_silence_the_p
     transport = NetworkTransport(
         "kitchen", "127.0.0.1", printer.port, proof="status", reply_timeout=5.0
     )
-    with trio.fail_after(60):
+    with fail_after(60):
         got = await transport.print_job(line_ticket(5), tag=job_tag(7), on_status=_nothing)
         await printer.wait_tickets(1)
     assert got == "status"

@@ -9,12 +9,14 @@ import pytest
 import trio
 import trio.testing
 
+from tests.deadlines import fail_after
 from tests.fakes.fake_printer import CLEAR_BUFFERS, FakePrinter, line_ticket, sample_ticket
 from tests.fakes.fake_printer import start_printer as _start
 from wixprint.errors import PrinterOffline, PrintOutcomeUnknown
 from wixprint.printing.base import JobOptions
 from wixprint.printing.network import NetworkTransport, Proof
 from wixprint.printing.profiles import PROFILES, TicketLength
+from wixprint.printing.proof import KEEPALIVE
 from wixprint.printing.protocol import MAX_PENDING_PAYLOAD, job_tag
 from wixprint.vocabulary import PrinterStatus
 
@@ -40,7 +42,7 @@ async def test_a_long_ticket_is_waited_for_as_long_as_it_prints(
     transport = _transport(printer, reply_timeout=20.0)
     seconds = PROFILES["TM-m30III"].print_seconds(TicketLength(lines=480, cuts=1))
     start = trio.current_time()
-    with trio.fail_after(120):
+    with fail_after(120):
         got = await transport.print_job(
             line_ticket(480), tag=job_tag(1), on_status=_nothing, options=JobOptions(seconds)
         )
@@ -57,7 +59,7 @@ async def test_a_status_request_lost_to_the_proof_reply_keeps_the_proof(
     the poll (it is sending block data): the proof is in hand, the job is printed."""
     printer = await _start(nursery, collide=True, print_delay=0.2)
     transport = _transport(printer, reply_timeout=10.0)
-    with trio.fail_after(60):
+    with fail_after(60):
         got = await transport.print_job(sample_ticket(), tag=job_tag(2), on_status=_nothing)
     assert got == "proof"
     assert printer.status_ignored == 1
@@ -71,7 +73,7 @@ async def test_late_and_slow_status_replies_still_print_once(
     printer = await _start(nursery, **profile)
     transport = _transport(printer)
     statuses: list[PrinterStatus] = []
-    with trio.fail_after(60):
+    with fail_after(60):
         got = await transport.print_job(sample_ticket(), tag=job_tag(3), on_status=statuses.append)
     assert got == "proof"
     assert statuses[0] == OK
@@ -86,7 +88,7 @@ async def test_a_late_status_reply_is_not_read_as_the_answer_to_the_next_questio
     printer = await _start(nursery, status_delay=1.5, status_jitter=1.5, seed=7)
     transport = _transport(printer)
     seen: list[PrinterStatus] = []
-    with trio.fail_after(600):
+    with fail_after(600):
         for _ in range(20):
             seen.append(await transport.probe())
     assert seen == [OK] * 20
@@ -98,7 +100,7 @@ async def test_auto_proof_uses_status_on_a_printer_that_ignores_process_ids(
     printer = await _start(nursery, process_id=False)
     transport = _transport(printer)
     assert transport.proof_mode().mode == "unknown"
-    with trio.fail_after(60):
+    with fail_after(60):
         first = await transport.print_job(sample_ticket("one"), tag=job_tag(4), on_status=_nothing)
         second = await transport.print_job(sample_ticket("two"), tag=job_tag(5), on_status=_nothing)
         await printer.wait_tickets(2)
@@ -117,7 +119,7 @@ async def test_forced_process_id_on_such_a_printer_is_unknown_while_it_answers(
 ) -> None:
     printer = await _start(nursery, process_id=False)
     transport = _transport(printer, proof="process_id", reply_timeout=3.0)
-    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown) as caught:
+    with fail_after(60), pytest.raises(PrintOutcomeUnknown) as caught:
         await transport.print_job(sample_ticket(), tag=job_tag(6), on_status=_nothing)
     assert caught.value.answered
     assert "set aside" in transport.proof_mode().warning
@@ -142,7 +144,7 @@ async def test_the_wait_for_proof_starts_over_once_a_fault_clears(
         printer.paper_out = False
         cleared.append(trio.current_time())
 
-    with trio.fail_after(120):
+    with fail_after(120):
         await transport.identify()
         nursery.start_soon(paper_out_for_20_s)
         with pytest.raises(PrintOutcomeUnknown) as caught:
@@ -161,7 +163,7 @@ async def test_a_retry_clears_the_printer_and_pads_before_itsline_ticket(
     printer = await _start(nursery)
     transport = _transport(printer)
     ticket = sample_ticket("retry")
-    with trio.fail_after(60):
+    with fail_after(60):
         await transport.print_job(ticket, tag=job_tag(7, 2), on_status=_nothing, options=RETRY)
     raw = bytes(printer.raw[-1])
     start = raw.index(CLEAR_BUFFERS)
@@ -177,9 +179,9 @@ async def test_a_stored_proof_of_the_earlier_attempt_withdraws_the_retry(
     transport = _transport(printer, reply_timeout=1.0)
     first, second = job_tag(8, 1), job_tag(8, 2)
     assert first != second  # a fresh process id for every attempt
-    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown):
+    with fail_after(60), pytest.raises(PrintOutcomeUnknown):
         await transport.print_job(line_ticket(20), tag=first, on_status=_nothing)
-    with trio.fail_after(60):
+    with fail_after(60):
         await printer.wait_tickets(1)
         await trio.sleep(1)
         assert printer.stored_process_id == first  # our connection was gone
@@ -199,9 +201,9 @@ async def test_a_late_proof_seen_by_a_probe_is_kept_for_its_job(
     printer = await _start(nursery, print_delay=0.5)
     transport = _transport(printer, reply_timeout=1.0)
     tag = job_tag(9, 1)
-    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown):
+    with fail_after(60), pytest.raises(PrintOutcomeUnknown):
         await transport.print_job(line_ticket(20), tag=tag, on_status=_nothing)
-    with trio.fail_after(60):
+    with fail_after(60):
         await printer.wait_tickets(1)
         await trio.sleep(1)
         assert transport.take_late_proofs() == []
@@ -223,7 +225,7 @@ async def test_power_loss_mid_job_is_an_unanswered_unknown_and_booting_is_offlin
 
     nursery.start_soon(power_loss)
     start = trio.current_time()
-    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown) as caught:
+    with fail_after(60), pytest.raises(PrintOutcomeUnknown) as caught:
         await transport.print_job(ticket, tag=job_tag(10), on_status=_nothing)
     assert not caught.value.answered
     # Silence may be a printer busy with our ticket: it counts once the proof wait is over.
@@ -236,6 +238,46 @@ async def test_power_loss_mid_job_is_an_unanswered_unknown_and_booting_is_offlin
     assert transport.capabilities is None  # asked again after the reconnect
 
 
+async def test_a_printer_rebooted_while_a_fault_held_the_ticket_is_found_by_the_keepalive(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """Paper out holds the ticket, so the wait has no deadline. Then the printer is off for
+    50 s and boots for 15: the ticket in its buffer is gone, and a rebooted Epson does not
+    reset our old connection by itself: it answers the next packet it gets with RST
+    (``tests/fakes/epson/zombie.py``). Our question 2 s after it went silent gets no answer
+    (TCP sends it again, the first time after the boot 102 s later); while it is unanswered
+    another one goes out only every 30 s (a printer busy with a long ticket answers late),
+    and the first one after the boot meets the reset."""
+    printer = await _start(nursery, print_delay=0.1)
+    transport = _transport(printer, reply_timeout=3.0)
+    off: list[float] = []
+
+    def paper_out_then_power_off(status: PrinterStatus) -> None:
+        if status == OK:
+            printer.paper_out = True  # right after the check before sending
+        elif not off:
+            printer.power_off()
+            off.append(trio.current_time())
+
+    async def back_after_50_s() -> None:
+        await printer.wait_for(lambda: not printer.powered)
+        await trio.sleep(50)
+        printer.power_on(boot_seconds=15.0)
+
+    nursery.start_soon(back_after_50_s)
+    with fail_after(300):
+        await transport.identify()
+        with pytest.raises(PrintOutcomeUnknown) as caught:
+            await transport.print_job(
+                sample_ticket(), tag=job_tag(15), on_status=paper_out_then_power_off
+            )
+    [went_off] = off
+    assert not caught.value.answered
+    assert trio.current_time() - went_off == pytest.approx(2 + 3 * KEEPALIVE, abs=0.5)
+    assert bytes(printer.unheard) == b"\x10\x04\x01" * 4  # 2 s, 32 s, 62 s, 92 s
+    assert printer.paper() == []
+
+
 async def test_paper_out_while_sending_a_real_ticket_is_an_unanswered_unknown(
     thread_clock: trio.testing.MockClock, nursery: trio.Nursery
 ) -> None:
@@ -246,7 +288,7 @@ async def test_paper_out_while_sending_a_real_ticket_is_an_unanswered_unknown(
     def paper_runs_out(status: PrinterStatus) -> None:
         printer.paper_out = True  # right after the status check said OK
 
-    with trio.fail_after(60), pytest.raises(PrintOutcomeUnknown) as caught:
+    with fail_after(60), pytest.raises(PrintOutcomeUnknown) as caught:
         await transport.print_job(ticket, tag=job_tag(11), on_status=paper_runs_out)
     assert not caught.value.answered
     assert "send" in str(caught.value)
@@ -269,7 +311,7 @@ async def test_an_error_while_waiting_holds_the_job_until_cleared(
         setattr(printer, error, False)
 
     nursery.start_soon(jam_then_clear)
-    with trio.fail_after(120):
+    with fail_after(120):
         got = await transport.print_job(ticket, tag=job_tag(12), on_status=statuses.append)
     assert got == "proof"
     assert any(s.error for s in statuses)
@@ -281,7 +323,7 @@ async def test_asb_pushed_from_power_on_does_not_confuse_status(
 ) -> None:
     printer = await _start(nursery, asb_at_power_on=True)
     transport = _transport(printer)
-    with trio.fail_after(60):
+    with fail_after(60):
         assert await transport.probe() == OK
         assert await transport.print_job(sample_ticket(), tag=job_tag(13), on_status=_nothing)
     assert len(printer.tickets) == 1
@@ -292,7 +334,7 @@ async def test_identify_reads_the_model(
 ) -> None:
     printer = await _start(nursery, model="TM-T88V", dots=512)
     transport = _transport(printer)
-    with trio.fail_after(30):
+    with fail_after(30):
         caps = await transport.identify()
     assert (caps.model, caps.manufacturer, caps.process_id) == ("TM-T88V", "EPSON", True)
     assert transport.proof_mode().mode == "process_id"

@@ -13,7 +13,6 @@ machines and CI run as root).
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import signal
@@ -28,6 +27,7 @@ from typing import Any
 import httpx
 import trio
 
+from tests.fakes.disk import fill_to_the_last_byte, small_tmpfs
 from tests.fakes.fake_printer import FakePrinter
 from tests.fakes.smtp import FakeSmtpServer
 from tests.integration.harness import API_KEY, SITE_ID, config_text, wait_for
@@ -45,35 +45,6 @@ from wixprint.sim.shop import FakeWixShop
 LIMIT = 90.0
 """Seconds for one step to show (a printer backs off up to 30 s between tries)."""
 _NUMBER = re.compile(r"#(\d{3,})")
-
-
-@contextmanager
-def small_tmpfs(path: Path, size: str = "16m") -> Iterator[Path]:
-    path.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True)
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-def fill_to_the_last_byte(folder: Path) -> Path:
-    """A file that takes every byte left, down to the last one."""
-    filler = folder / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        for block in (1 << 20, 4096, 1):
-            try:
-                while True:
-                    os.write(fd, bytes(block))
-            except OSError as exc:
-                if exc.errno != errno.ENOSPC:
-                    raise
-    finally:
-        os.close(fd)
-    stats = os.statvfs(folder)
-    assert stats.f_bavail == 0
-    return filler
 
 
 def printed(printer: FakePrinter) -> list[str]:

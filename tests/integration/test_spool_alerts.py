@@ -4,7 +4,8 @@ the engine's state written with the alerts, and the migration from the single-ma
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,17 @@ import trio.testing
 
 from tests.unit.spool.factories import BASE_TIME, new_alert, open_test_spool
 from wixprint.errors import SpoolError
-from wixprint.spool import Spool
+from wixprint.spool import NewAlert, OutboxAlert, Spool
+from wixprint.spool.db_alerts import (
+    load_alert_state,
+    mark_delivered,
+    mark_delivery_failed,
+    pending_alerts,
+    pending_deliveries,
+    record_alerts,
+    retire_channels,
+)
 from wixprint.spool.schema import migrate
-
-
-@pytest.fixture
-async def spool(tmp_path: Path, thread_clock: trio.testing.MockClock) -> AsyncIterator[Spool]:
-    async with open_test_spool(tmp_path / "spool.db") as s:
-        yield s
 
 
 async def test_each_channel_drains_its_own_deliveries_oldest_first(spool: Spool) -> None:
@@ -57,6 +61,16 @@ async def test_an_alert_for_no_channel_is_done_at_once(spool: Spool) -> None:
     await spool.record_alerts([new_alert(channels=())])
     assert await spool.pending_alerts() == []
     assert await spool.pending_deliveries("mail") == []
+
+
+async def test_an_alert_without_facts_is_kept_with_none(spool: Spool) -> None:
+    """The heal command's alert names no problem: the outbox keeps it, with no facts."""
+    alert = new_alert("spool_healed", channels=("mail",))
+    bare = NewAlert(**{f.name: getattr(alert, f.name) for f in fields(alert) if f.name != "facts"})
+    await spool.record_alerts([bare])
+    assert [(a.key, a.facts) for a in await spool.pending_deliveries("mail")] == [
+        ("spool_healed", "")
+    ]
 
 
 async def test_state_is_written_with_the_alerts_or_not_at_all(spool: Spool, tmp_path: Path) -> None:
@@ -106,13 +120,17 @@ async def test_migration_turns_waiting_mails_into_mail_deliveries(
     try:
         migrate(conn, path, target=2)  # the outbox before channels: mail only
         conn.executemany(
-            "INSERT INTO alert_outbox (key, level, subject, body, raised_at, attempts, sent_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO alert_outbox (key, level, subject, body, raised_at, attempts, sent_at,"
+            " last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                ("printer_offline:kitchen", "critical", "s1", "b1", BASE_TIME, 3, None),
-                ("internet_down", "critical", "s2", "b2", BASE_TIME + 1, 1, BASE_TIME + 5),
+                ("printer_offline:kitchen", "critical", "s1", "b1", BASE_TIME, 3, None, "Smtp"),
+                ("internet_down", "critical", "s2", "b2", BASE_TIME + 1, 1, BASE_TIME + 5, None),
             ],
         )
+        migrate(conn, path)
+        # What the spool file tells an operator: the mail's attempts and its last error.
+        rows = conn.execute("SELECT channel, attempts, last_error FROM alert_deliveries")
+        assert rows.fetchall() == [("mail", 3, "Smtp")]
     finally:
         conn.close()
     async with open_test_spool(path) as spool:
@@ -126,3 +144,100 @@ async def test_migration_turns_waiting_mails_into_mail_deliveries(
         await spool.mark_delivered(waiting.id, "mail")
         assert await spool.pending_alerts() == []
         assert await spool.load_alert_state() is None
+
+
+def test_an_alert_reads_back_as_it_was_written(conn: sqlite3.Connection) -> None:
+    """What a channel words its message from: every field as recorded. A resolved problem is
+    level info but keeps its problem's level; an alert with no problem level takes its own."""
+    resolved = new_alert(kind="resolve", raised_at=BASE_TIME + 7, facts='{"a": 1}')
+    plain = new_alert("internet_down", level="warning", problem_level="")
+    first, second = record_alerts(conn, [resolved, plain], None, BASE_TIME)
+    expected = [
+        OutboxAlert(
+            id=first,
+            key="paper_out:kitchen",
+            level="info",
+            subject="resolve paper_out:kitchen",
+            body="paper_out:kitchen body",
+            raised_at=BASE_TIME + 7,
+            attempts=0,
+            kind="resolve",
+            problem_level="critical",
+            since=BASE_TIME - 113,
+            facts='{"a": 1}',
+        ),
+        OutboxAlert(
+            id=second,
+            key="internet_down",
+            level="warning",
+            subject="raise internet_down",
+            body="internet_down body",
+            raised_at=BASE_TIME,
+            attempts=0,
+            kind="raise",
+            problem_level="warning",
+            since=BASE_TIME - 120,
+            facts="",
+        ),
+    ]
+    assert pending_alerts(conn, 10) == expected
+    assert pending_deliveries(conn, "ntfy", 10) == expected
+
+
+def test_a_failed_delivery_is_noted_on_the_alert_with_its_channel(
+    conn: sqlite3.Connection,
+) -> None:
+    """The spool file tells an operator why an alert is late, and through which channel.
+
+    No code reads ``last_error`` back (of the outbox or of a delivery): its reader is the
+    operator who opens the spool with ``sqlite3``, so these raw queries are its interface."""
+    (alert,) = record_alerts(conn, [new_alert()], None, BASE_TIME)
+    mark_delivery_failed(conn, alert, "mail", "SmtpUnavailable")
+    mark_delivery_failed(conn, alert, "ntfy", "HTTP 502")
+    mark_delivered(conn, alert, "ntfy", BASE_TIME + 5)
+    outbox = conn.execute("SELECT attempts, last_error FROM alert_outbox").fetchone()
+    assert tuple(outbox) == (2, "ntfy: HTTP 502")
+    rows = conn.execute("SELECT channel, attempts, last_error FROM alert_deliveries ORDER BY 1")
+    assert [tuple(r) for r in rows] == [("mail", 1, "SmtpUnavailable"), ("ntfy", 2, None)]
+
+
+def test_retiring_keeps_every_channel_still_configured(conn: sqlite3.Connection) -> None:
+    (alert,) = record_alerts(
+        conn, [new_alert(channels=("mail", "ntfy", "webhook"))], None, BASE_TIME
+    )
+    assert retire_channels(conn, ["mail", "ntfy"], BASE_TIME) == 1
+    assert [a.id for a in pending_deliveries(conn, "mail", 10)] == [alert]
+    assert [a.id for a in pending_deliveries(conn, "ntfy", 10)] == [alert]
+    assert pending_deliveries(conn, "webhook", 10) == []
+
+
+def test_the_engine_state_an_earlier_version_saved_is_read(conn: sqlite3.Connection) -> None:
+    """The state's row name is part of the file: an upgrade must not forget what the engine
+    announced (it would announce every open problem again)."""
+    conn.execute(
+        "INSERT INTO alert_state (name, value, updated_at) VALUES ('engine', '{\"v\": 1}', 0)"
+    )
+    assert load_alert_state(conn) == '{"v": 1}'
+    record_alerts(conn, [], '{"v": 2}', BASE_TIME)
+    rows = conn.execute("SELECT name, value FROM alert_state")
+    assert [tuple(r) for r in rows] == [("engine", '{"v": 2}')]
+
+
+_OPERATIONS: dict[str, Callable[[sqlite3.Connection], object]] = {
+    "record_alerts": lambda c: record_alerts(c, [new_alert()], None, BASE_TIME),
+    "load_alert_state": load_alert_state,
+    "pending_alerts": lambda c: pending_alerts(c, 10),
+    "pending_deliveries": lambda c: pending_deliveries(c, "mail", 10),
+    "mark_delivered": lambda c: mark_delivered(c, 1, "mail", BASE_TIME),
+    "mark_delivery_failed": lambda c: mark_delivery_failed(c, 1, "mail", "down"),
+    "retire_channels": lambda c: retire_channels(c, ["mail"], BASE_TIME),
+}
+
+
+@pytest.mark.parametrize("op", _OPERATIONS)
+def test_a_failing_alert_operation_names_itself(conn: sqlite3.Connection, op: str) -> None:
+    """The log line of a spool failure says which operation failed (here: a transaction
+    already open on the connection, so none can begin)."""
+    conn.execute("BEGIN")
+    with pytest.raises(SpoolError, match=rf"^spool {op} failed: cannot begin"):
+        _OPERATIONS[op](conn)

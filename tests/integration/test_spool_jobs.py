@@ -13,7 +13,14 @@ import pytest
 import trio
 import trio.testing
 
-from tests.unit.spool.factories import BASE_TIME, KITCHEN, TARGETS, make_order, open_test_spool
+from tests.unit.spool.factories import (
+    BASE_TIME,
+    KITCHEN,
+    TARGETS,
+    make_order,
+    open_test_spool,
+    virtual_wall,
+)
 from wixprint.errors import SpoolError
 from wixprint.printing.protocol import ATTEMPT_SLOTS, JOB_WINDOW
 from wixprint.spool import (
@@ -140,6 +147,30 @@ async def test_release_when_nothing_was_sent_keeps_the_ticket_plain(
     assert again.id == job.id
     assert (again.reprint, again.reason, again.attempts) == (False, "new", 2)
     assert again.error == "printer offline"
+
+
+async def test_a_long_error_is_kept_cut_to_its_first_500_characters(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    await spool.accept(make_order(targets=(KITCHEN,)))
+    job = await claim(spool, "kitchen")
+    error = "printer offline: " + "x" * 600
+    assert await spool.release(job.id, outcome_unknown=False, error=error)
+    again = await spool.get_job(job.id)
+    assert again is not None
+    assert again.error == error[:500]
+    assert (await spool.recent_job_events())[0].detail == error[:500]
+
+
+async def test_a_job_knows_when_it_was_queued(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    """The printer measures each ticket's latency from this moment."""
+    before = virtual_wall()
+    await spool.accept(make_order(targets=(KITCHEN,)))
+    after = virtual_wall()
+    job = await claim(spool, "kitchen")
+    assert before <= job.created_at <= after
 
 
 async def test_release_with_unknown_outcome_prints_a_reprint(

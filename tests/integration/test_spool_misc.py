@@ -11,6 +11,7 @@ import pytest
 import trio
 import trio.testing
 
+from tests.fakes.disk import fill_to_the_last_byte, small_tmpfs
 from tests.unit.spool.factories import KITCHEN, make_order, new_alert, open_test_spool
 from wixprint.errors import SpoolError
 from wixprint.spool import SCHEMA_VERSION, JobState, QueueStats, Spool
@@ -228,3 +229,21 @@ async def test_a_failed_backup_says_why(spool: Spool, tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
     with pytest.raises(SpoolError, match=r"^spool backup failed: File exists$"):
         await spool.backup_to(tmp_path / "a-file" / "backup.db")
+
+
+async def test_a_full_disk_stops_a_backup_and_a_checkpoint_with_sqlites_reason(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """The operator's ``wixprint backup`` and the checkpoint say that SQLite ran out of room,
+    not a bare traceback: the WAL holds the orders until a checkpoint copies them into the
+    spool file, which then has no byte left to grow into."""
+    with small_tmpfs(tmp_path / "sd", size="4m") as disk:
+        async with open_test_spool(disk / "spool.db") as spool:
+            for number in range(1, 41):
+                await spool.accept(make_order(f"order-{number}", number=str(number)))
+            fill_to_the_last_byte(disk)
+            full = r"\(SQLITE_FULL: database or disk is full\)$"
+            with pytest.raises(SpoolError, match=r"^spool backup failed " + full):
+                await spool.backup_to(disk / "backup.db")
+            with pytest.raises(SpoolError, match=r"^spool checkpoint failed " + full):
+                await spool.wal_checkpoint()

@@ -218,6 +218,7 @@ async def test_a_slip_job_is_the_first_revision_of_its_row(spool: Spool) -> None
         1,
         ALERT_SLIP_KIND,
     )
+    assert (job.reprint, job.reason) == (False, "new")  # no REPRINT banner on a first slip
 
 
 async def test_a_failing_slip_call_names_itself(spool: Spool) -> None:

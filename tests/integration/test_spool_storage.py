@@ -3,6 +3,7 @@ and write failures surfacing as SpoolError."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sqlite3
@@ -23,6 +24,7 @@ from tests.unit.spool.factories import (
 )
 from wixprint.errors import SpoolError, SpoolUnwritable
 from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool
+from wixprint.spool.db import connect
 from wixprint.spool.lock import hold_state_lock
 from wixprint.spool.schema import migrate
 from wixprint.spool.storage import WriteCheck, pause_reason, write_check_of
@@ -69,14 +71,17 @@ async def test_pragmas_on_every_open(tmp_path: Path, thread_clock: trio.testing.
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
             assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+            # A second writer (a backup, a restore) is waited for, 5 s at most.
+            assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
             assert conn.isolation_level is None
 
 
 async def test_new_file_and_missing_directory(
     tmp_path: Path, thread_clock: trio.testing.MockClock
 ) -> None:
-    path = tmp_path / "state" / "spool.db"
+    path = tmp_path / "var" / "state" / "spool.db"
     async with open_test_spool(path) as spool:
+        assert spool.path == path  # the spool actor watches the free space of its folder
         assert spool.migration.old_version == 0
         assert spool.migration.new_version == SCHEMA_VERSION
         assert (await spool.statistics()).schema_version == SCHEMA_VERSION
@@ -146,14 +151,34 @@ async def test_newer_database_is_refused_and_left_alone(
 async def test_unopenable_path_is_a_spool_error(
     tmp_path: Path, thread_clock: trio.testing.MockClock
 ) -> None:
+    """What the log says when the spool cannot start: the file, or the folder for it."""
     (tmp_path / "spool.db").mkdir()
-    with pytest.raises(SpoolError, match="cannot open the spool database"):
-        async with open_test_spool(tmp_path / "spool.db"):
-            pass
     (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(SpoolError, match="cannot open the spool database"):
-        async with open_test_spool(tmp_path / "junk.db"):
-            pass
+    (tmp_path / "a-file").touch()
+    for name, message in (
+        (
+            "spool.db",
+            "cannot open the spool database (SQLITE_CANTOPEN: unable to open database file)",
+        ),
+        ("junk.db", "cannot open the spool database (SQLITE_NOTADB: file is not a database)"),
+        # libc's own words for the reason, whatever its language or version
+        (
+            "a-file/state/spool.db",
+            f"cannot create the spool directory: {os.strerror(errno.ENOTDIR)}",
+        ),
+    ):
+        with pytest.raises(SpoolError) as refused:
+            async with open_test_spool(tmp_path / name):
+                pass
+        assert str(refused.value) == message
+
+
+def test_a_database_without_write_ahead_log_is_not_used() -> None:
+    """The spool needs WAL journaling (readers beside the writer, a commit that survives a
+    power cut): where SQLite keeps another journal (here a database in memory), it refuses."""
+    with pytest.raises(SpoolError) as refused:
+        connect(Path(":memory:"))
+    assert str(refused.value) == "spool database refused WAL journaling (journal_mode=memory)"
 
 
 async def test_integrity_check_finds_a_damaged_file(
@@ -209,6 +234,20 @@ async def test_backup_while_writes_continue_is_consistent(
     assert seen == sorted(seen)
     assert seen[0] >= 20
     assert seen[-1] < total
+
+
+async def test_a_backup_name_leaves_room_only_for_its_temporary_copy_and_journal(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """The copy is written as ``<name>.tmp`` first, and SQLite keeps ``<name>.tmp-journal``
+    beside it: a name of 243 bytes, 255 with both suffixes (a file system's limit), works."""
+    copy = tmp_path / ("b" * 243)
+    async with open_test_spool(tmp_path / "spool.db") as spool:
+        await spool.accept(make_order())
+        await spool.backup_to(copy)
+    assert [name for name in os.listdir(tmp_path) if name.startswith("b")] == [copy.name]
+    async with open_test_spool(copy) as backup:
+        assert (await backup.statistics()).orders == 1
 
 
 async def test_closed_spool_refuses_calls(

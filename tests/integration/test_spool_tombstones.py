@@ -203,13 +203,23 @@ async def test_a_restored_backup_marks_what_the_replaced_spool_may_have_printed(
         assert reopened.restore_horizon is None  # adopted once, remembered in meta
 
 
-def test_the_migration_remembers_that_an_old_spool_pruned(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("all_pruned", "start"),
+    [
+        (False, "2025-06-01T10:00:00.000Z"),  # the newest order left
+        (True, "2025-06-02T08:00:00.000Z"),  # no order left: the poll mark
+    ],
+)
+def test_the_migration_remembers_that_an_old_spool_pruned(
+    tmp_path: Path, all_pruned: bool, start: str
+) -> None:
     from wixprint.spool.schema import migrate
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         migrate(conn, path, target=2)
+        conn.execute("INSERT INTO cursors (name, value) VALUES ('poll_mark', '2025-06-02T08:00Z')")
         for n, created in enumerate(("2025-05-01T10:00:00Z", "2025-06-01T10:00:00Z")):
             conn.execute(
                 "INSERT INTO orders (order_id, number, status, created, updated, fingerprint,"
@@ -223,9 +233,12 @@ def test_the_migration_remembers_that_an_old_spool_pruned(tmp_path: Path) -> Non
         )
         # Earlier jobs were pruned: the id sequence ran past what is left.
         conn.execute("UPDATE sqlite_sequence SET seq = 40 WHERE name = 'jobs'")
+        if all_pruned:
+            conn.execute("DELETE FROM jobs")
+            conn.execute("DELETE FROM orders")
         migrate(conn, path)
         row = conn.execute("SELECT value FROM meta WHERE name = ?", (HISTORY_START,)).fetchone()
-        assert row == ("2025-06-01T10:00:00.000Z",)
+        assert row == (start,)
         backup = sqlite3.connect(path.with_name("old.db.v2.bak"))
         try:
             stamp = backup.execute("SELECT value FROM meta WHERE name = 'snapshot'").fetchone()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.mutation import run_mutants
+from tests.mutation.planted import PLANTED
 from tests.mutation.run_mutants import MODULES, ROOT
 
 PACKAGE = ROOT / "src" / "wixprint"
@@ -41,7 +42,11 @@ def test_each_module_and_its_tests_exist() -> None:
         assert (PACKAGE / f"{module}.py").is_file(), module
         assert tests, module
         for test in tests:
-            assert Path(ROOT / test).exists(), test
+            path, _, name = test.partition("::")  # a file, a folder, or one test of a file
+            assert Path(ROOT / path).exists(), test
+            if name:
+                function = name.split("[")[0]
+                assert f"def {function}(" in (ROOT / path).read_text(encoding="utf-8"), test
 
 
 def _status(tmp_path: Path, test_text: str) -> int:
@@ -66,9 +71,55 @@ def test_a_module_mutmut_could_not_read_is_not_a_pass(
     """mutmut's parser refused a module (``async with (a, b):``) and made no mutants: the
     runner said 0 survivors and exit status 0, as if the module were fully covered."""
 
-    def unread(module: str, tests: tuple[str, ...], *, resume: bool = False) -> dict[str, object]:
+    def unread(
+        module: str, tests: tuple[str, ...], *, resume: bool = False, planted_only: bool = False
+    ) -> dict[str, object]:
         return {"module": module, "mutants": 0, "killed": 0, "survived": 0, "timeout": 0}
 
     monkeypatch.setattr(run_mutants, "run_module", unread)
     assert run_mutants.main(["health"]) == 2
     assert "health: no mutants made" in capsys.readouterr().err
+
+
+def test_every_planted_mutant_applies_once_to_its_module() -> None:
+    for module, pairs in PLANTED.items():
+        assert module in MODULES
+        assert pairs, module
+        run_mutants.check_planted(module)
+
+
+def test_a_planted_text_not_in_its_module_stops_the_run_before_it_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pair written for an older module would plant nothing and count as a survivor (or,
+    found twice, plant the wrong place): the runner refuses before any mutmut run."""
+
+    def never(module: str, tests: tuple[str, ...], **_: bool) -> dict[str, object]:
+        raise AssertionError("ran although a planted text is missing")
+
+    monkeypatch.setattr(run_mutants, "run_module", never)
+    monkeypatch.setitem(PLANTED, "health", (("no such text", "x"),))
+    assert run_mutants.main(["health"]) == 2
+    assert capsys.readouterr().err == (
+        "health: planted text found 0 times, not once: 'no such text';"
+        " see tests/mutation/planted.py\n"
+    )
+    with pytest.raises(run_mutants.PlantError, match="found 2 times"):
+        run_mutants.plant("a a", "a", "b")
+    assert run_mutants.plant("a b", "a", "c") == "c b"
+
+
+def test_a_surviving_planted_mutant_is_not_a_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def one_survivor(module: str, tests: tuple[str, ...], **_: bool) -> dict[str, object]:
+        return {"module": module, "mutants": 1, "killed": 1, "survived": 0, "timeout": 0}
+
+    monkeypatch.setattr(run_mutants, "run_module", one_survivor)
+    assert run_mutants.main(["health"]) == 0
+    monkeypatch.setattr(
+        run_mutants,
+        "run_module",
+        lambda *a, **k: {**one_survivor(*a), "planted": 2, "planted_killed": 1},
+    )
+    assert run_mutants.main(["health"]) == 2

@@ -18,8 +18,9 @@ What it reproduces (escpos.md §4–§6, §8, §12–§14):
 * **Printing takes time per line** (``print_delay`` per line height); a fault stops it
   between lines, paper can run out in the middle of a ticket and the rest prints on the new
   roll. Errors: cutter jam, recoverable and unrecoverable error, near-end stop.
-* **Power loss is silence**: no FIN, no RST; while off and booting, connects time out; after
-  booting, old connections get RST.
+* **Power loss is silence**: no FIN, no RST; while off and booting, connects time out. A
+  rebooted printer resets an old connection only when a packet of the client reaches it: new
+  data, or a retransmission of data it never acknowledged (:mod:`tests.fakes.epson.zombie`).
 * **Profiles**: ``process_id=False`` ignores GS ( H, ``reply_delay`` answers everything late,
   ``status_delay`` answers DLE EOT late (``status_jitter`` adds up to that much more, drawn
   from ``seed``; replies still leave in order), ``collide=True`` sends each process id that follows
@@ -45,6 +46,7 @@ from tests.fakes.epson.network import RECEIVE_WINDOW, BlackHole, open_listener
 from tests.fakes.epson.paper import PrintHead, Step, Strip
 from tests.fakes.epson.session import Session
 from tests.fakes.epson.status import Faults
+from tests.fakes.epson.zombie import discard_received, retransmitted_at
 
 Connections = Literal["epson", "hold", "refuse"]
 CLEAR_BUFFERS = b"\x10\x14\x08\x01\x03\x14\x01\x06\x02\x08"
@@ -135,6 +137,9 @@ class FakePrinter:
         """Every byte read from any connection."""
         self.job_bytes = 0
         """Bytes that went into the receive buffer as commands or text (not real-time)."""
+        self.unheard = bytearray()
+        """Bytes clients sent on connections from before a power loss, as a capture on the
+        wire shows them: the printer never read them."""
         self.process_ids: list[bytes] = []
         """Process ids answered, in order (sent, or stored for a later session)."""
         self.status_requests = self.status_ignored = self.clears = self.power_cycles = 0
@@ -160,6 +165,7 @@ class FakePrinter:
         self._printed_since_id = False
         self._listen_scope: trio.CancelScope | None = None
         self._engine_scope: trio.CancelScope | None = None
+        self._nursery: trio.Nursery | None = None
 
     # ---- what came out ------------------------------------------------------------------
 
@@ -242,7 +248,10 @@ class FakePrinter:
         self._tail.clear()
         for session in self._sessions:
             session.go_silent()
+            discard_received(session)
             self._zombies.append(session)
+            if self._nursery is not None:
+                self._nursery.start_soon(self._haunt, session)
         self._sessions.clear()
         for scope in (self._listen_scope, self._engine_scope):
             if scope is not None:
@@ -250,7 +259,7 @@ class FakePrinter:
         self.notify()
 
     def power_on(self, *, boot_seconds: float = 15.0) -> None:
-        """Connects time out for ``boot_seconds`` more, then old connections get RST."""
+        """Connects time out for ``boot_seconds`` more; old connections stay dead."""
         self._powered = True
         self._boot_until = trio.current_time() + boot_seconds
         self.faults.unrecoverable_error = False
@@ -300,6 +309,7 @@ class FakePrinter:
         self.port = listener.socket.getsockname()[1]
         try:
             async with trio.open_nursery() as nursery:
+                self._nursery = nursery
                 nursery.start_soon(self._run_engine)
                 task_status.started(self.port)
                 while True:
@@ -339,9 +349,42 @@ class FakePrinter:
                     await self._wait_change()
         finally:
             hole.close()
-        for zombie in self._zombies:  # the rebooted printer answers old connections with RST
-            zombie.reset_now()
-        self._zombies.clear()
+
+    @property
+    def _up(self) -> bool:
+        return self._powered and not self.booting
+
+    async def _haunt(self, zombie: Session) -> None:
+        """A connection from before a power loss: reset once a packet of the client reaches
+        the booted printer (new data, or a retransmission of unacknowledged data)."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._hear, zombie)
+            while zombie.open:
+                due = math.inf
+                if zombie.unacked_since is not None and self._powered:
+                    due = retransmitted_at(zombie.unacked_since, self._boot_until)
+                with trio.move_on_at(due):
+                    await self._wait_change()
+                    continue
+                zombie.reset_now()
+            nursery.cancel_scope.cancel()
+
+    async def _hear(self, zombie: Session) -> None:
+        await zombie.ended.wait()  # its reader is cancelled: the socket is ours
+        while zombie.open:
+            try:
+                data = await zombie.stream.receive_some(65536)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                data = b""
+            self.unheard += data
+            if not data:  # the client closed it (its FIN would meet a RST: nobody hears)
+                zombie.open = False
+                zombie.stream.socket.close()
+            elif self._up:
+                zombie.reset_now()
+            elif zombie.unacked_since is None:
+                zombie.unacked_since = trio.current_time()
+            self.notify()
 
     async def _accept_loop(self, listener: trio.SocketListener, nursery: trio.Nursery) -> None:
         while not self._unreachable:
@@ -391,6 +434,7 @@ class FakePrinter:
                 with trio.CancelScope(shield=True):
                     await session.stream.aclose()
                 self._activate()
+            session.ended.set()
 
     async def _read(self, session: Session) -> None:
         while session.open:

@@ -21,6 +21,9 @@ class Session:
         """Only the active (first) session is read; the others wait their turn."""
         self.silent = False
         """The printer lost power: nothing is read or sent, yet no FIN or RST either."""
+        self.unacked_since: float | None = None
+        """A dead session (:mod:`tests.fakes.epson.zombie`): when the client sent the first
+        data the printer never acknowledged."""
         self.asb_mask = 0
         self.last_asb = b""
         self.received = 0
@@ -32,6 +35,8 @@ class Session:
         self._out: deque[tuple[float, bytes, bool]] = deque()
         self._wake = trio.Event()
         self.scope = trio.CancelScope()
+        self.ended = trio.Event()
+        """Set when the task serving the session is done with its socket."""
 
     def reply(self, data: bytes, *, delay: float = 0.0, block: bool = False) -> None:
         """Queue ``data``; it leaves ``delay`` seconds from now, after what is queued."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import trio
 
 from wixprint.spool import IncomingOrder, JobTarget, NewAlert, Spool, open_spool
+from wixprint.spool.db import connect
 
 BASE_TIME = 1_750_000_000.0
 """Wall-clock seconds at virtual time zero."""
@@ -62,6 +64,17 @@ async def open_test_spool(path: Path) -> AsyncIterator[Spool]:
         yield spool
 
 
+@contextmanager
+def open_sync_spool(path: Path) -> Iterator[sqlite3.Connection]:
+    """The spool file through the synchronous layer the client runs on its worker thread
+    (migrated, its pragmas set), closed afterwards."""
+    connection, _ = connect(path, now=BASE_TIME)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
 def new_alert(
     key: str = "paper_out:kitchen",
     *,
@@ -69,7 +82,10 @@ def new_alert(
     level: str = "critical",
     raised_at: float = BASE_TIME,
     channels: tuple[str, ...] = ("mail", "ntfy"),
+    problem_level: str | None = None,
+    facts: str = "",
 ) -> NewAlert:
+    """``problem_level`` defaults to ``level`` (a resolved alert is level info)."""
     return NewAlert(
         key=key,
         level="info" if kind == "resolve" else level,
@@ -78,6 +94,7 @@ def new_alert(
         body=f"{key} body",
         raised_at=raised_at,
         since=raised_at - 120,
-        problem_level=level,
+        problem_level=level if problem_level is None else problem_level,
         channels=channels,
+        facts=facts,
     )

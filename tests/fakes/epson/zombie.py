@@ -1,0 +1,47 @@
+"""Connections from before a power loss, as a rebooted printer treats them.
+
+A printer that loses power forgets its connections without a word: no FIN, no RST. Once it
+has booted it does not reset them by itself either: a client learns that its connection is
+dead only when one of its packets reaches the printer, which answers with RST. That packet is
+either new data sent after the boot, or a retransmission of data the printer never
+acknowledged (sent while it was off, or held in the client's send queue by a full window),
+which the client's TCP sends again with exponential backoff. A client that sends nothing
+hears nothing, ever (plain TCP: a host that lost a connection's state answers the next
+segment of it with RST, and sends nothing of its own).
+
+On loopback the kernel acknowledges everything, so the fake draws the line itself: what sits
+in the socket's receive buffer at the power loss had been acknowledged by the printer and is
+gone; whatever arrives later stands for unacknowledged data.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tests.fakes.epson.session import Session
+
+RTO_MIN = 0.2
+"""Linux's first retransmission timeout on a fast link (TCP_RTO_MIN)."""
+RTO_MAX = 120.0
+"""Linux's longest wait between retransmissions (TCP_RTO_MAX)."""
+
+
+def retransmitted_at(first_sent: float, up_at: float) -> float:
+    """When data first sent at ``first_sent`` (and never acknowledged) is sent again for
+    the first time at or after ``up_at``: the waits double from :data:`RTO_MIN`, capped at
+    :data:`RTO_MAX`."""
+    at, rto = first_sent + RTO_MIN, RTO_MIN
+    while at < up_at:
+        rto = min(2 * rto, RTO_MAX)
+        at += rto
+    return at
+
+
+def discard_received(session: Session) -> None:
+    """Drop what the dead printer had received and acknowledged but not read yet."""
+    fd = session.stream.socket.fileno()
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:  # BlockingIOError: nothing more (the socket is non-blocking)
+        pass
