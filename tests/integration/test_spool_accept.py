@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,16 @@ from tests.unit.spool.factories import (
     open_test_spool,
 )
 from wixprint.errors import SpoolError
-from wixprint.spool import AcceptOutcome, Job, JobState, JobTarget, Spool, Variant, db_orders
+from wixprint.spool import (
+    AcceptOutcome,
+    AcceptResult,
+    Job,
+    JobState,
+    JobTarget,
+    Spool,
+    Variant,
+    db_orders,
+)
 
 T1 = "2025-06-13T17:00:00.000Z"
 T2 = "2025-06-13T17:30:00.000Z"
@@ -70,8 +80,10 @@ async def test_same_order_twice_is_a_no_op(
 ) -> None:
     first = await spool.accept(make_order())
     again = await spool.accept(make_order())
-    assert again.outcome is AcceptOutcome.DUPLICATE
-    assert (again.revision, again.job_ids) == (1, ())
+    # Nothing queued, no doorbell, nothing held, nothing waiting for a payment method.
+    assert again == AcceptResult(
+        AcceptOutcome.DUPLICATE, 1, job_ids=(), printers=(), hold_until="", payment_wait=False
+    )
     assert await job_count(spool) == len(first.job_ids)
 
 
@@ -197,3 +209,58 @@ async def test_constraint_violation_rolls_back_an_update(
     assert await job_count(spool) == 3
     good = make_order(updated=T1, fingerprint="fp-2")
     assert (await spool.accept(good)).outcome is AcceptOutcome.REVISED
+
+
+async def test_outcomes_are_the_words_of_the_logs_events_and_metrics(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    """``order_accepted outcome=…`` in the log and the events stream say these words, and the
+    orders-received metric counts an order at "new" or "ignored"."""
+    held = replace(make_order("o-3"), hold_until="2025-06-15T18:00:00.000Z")
+    outcomes = [
+        (await spool.accept(order)).outcome.value
+        for order in (
+            make_order(),
+            make_order(),
+            make_order(updated=T1, note="payment arrived"),
+            make_order(updated=T2, fingerprint="fp-2"),
+            make_order("o-2", status="INITIALIZED"),
+            held,
+        )
+    ]
+    assert outcomes == ["new", "duplicate", "updated", "revised", "ignored", "scheduled"]
+
+
+async def test_an_order_given_only_its_required_fields_prints_at_once_and_shows_no_more(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    """What an incoming order leaves out: nothing held, no wait for the payment method, and
+    no reason, due time or location on the status pages."""
+    result = await spool.accept(make_order(targets=(KITCHEN, DRIVER)))
+    assert (result.outcome, len(result.job_ids), result.hold_until, result.payment_wait) == (
+        AcceptOutcome.NEW,
+        2,
+        "",
+        False,
+    )
+    assert await spool.pending_orders() == []
+    (shown,) = await spool.recent_orders()
+    assert (
+        shown.skip_reason,
+        shown.hold_until,
+        shown.due,
+        shown.location_id,
+        shown.location_name,
+        shown.payment,
+    ) == ("", "", "", "", "", "unavailable")  # not asked for: none known, none awaited
+
+
+async def test_a_later_copy_that_brings_no_payment_keeps_the_known_one(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    paid = replace(make_order(), await_payment=True, settle_payment=True, payment='{"paid": 1}')
+    await spool.accept(paid)
+    assert (await spool.accept(make_order(updated=T1, note="later"))).outcome is (
+        AcceptOutcome.UPDATED
+    )
+    assert [o.payment for o in await spool.recent_orders()] == ["known"]

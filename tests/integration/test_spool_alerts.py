@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import trio.testing
 
 from tests.unit.spool.factories import BASE_TIME, new_alert, open_test_spool
 from wixprint.errors import SpoolError
-from wixprint.spool import OutboxAlert, Spool
+from wixprint.spool import NewAlert, OutboxAlert, Spool
 from wixprint.spool.db_alerts import (
     load_alert_state,
     mark_delivered,
@@ -60,6 +61,16 @@ async def test_an_alert_for_no_channel_is_done_at_once(spool: Spool) -> None:
     await spool.record_alerts([new_alert(channels=())])
     assert await spool.pending_alerts() == []
     assert await spool.pending_deliveries("mail") == []
+
+
+async def test_an_alert_without_facts_is_kept_with_none(spool: Spool) -> None:
+    """The heal command's alert names no problem: the outbox keeps it, with no facts."""
+    alert = new_alert("spool_healed", channels=("mail",))
+    bare = NewAlert(**{f.name: getattr(alert, f.name) for f in fields(alert) if f.name != "facts"})
+    await spool.record_alerts([bare])
+    assert [(a.key, a.facts) for a in await spool.pending_deliveries("mail")] == [
+        ("spool_healed", "")
+    ]
 
 
 async def test_state_is_written_with_the_alerts_or_not_at_all(spool: Spool, tmp_path: Path) -> None:

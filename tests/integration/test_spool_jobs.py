@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -12,15 +14,27 @@ import trio
 import trio.testing
 
 from tests.unit.spool.factories import (
+    BASE_TIME,
     KITCHEN,
     TARGETS,
     make_order,
     open_test_spool,
     virtual_wall,
 )
+from wixprint.errors import SpoolError
 from wixprint.printing.protocol import ATTEMPT_SLOTS, JOB_WINDOW
-from wixprint.spool import Job, JobEvent, JobState, JobTarget, Spool, Variant, transition
+from wixprint.spool import (
+    Job,
+    JobEvent,
+    JobHistoryEntry,
+    JobState,
+    JobTarget,
+    Spool,
+    Variant,
+    transition,
+)
 from wixprint.spool.machine import UNANSWERED_LIMIT, UNPROVEN_LIMIT, is_legal
+from wixprint.wixtime import wix_time_of
 
 
 @pytest.fixture
@@ -33,6 +47,12 @@ async def claim(spool: Spool, printer: str) -> Job:
     job = await spool.claim_next(printer)
     assert job is not None
     return job
+
+
+async def newest_event(spool: Spool, job_id: int) -> tuple[str, JobState, str | None]:
+    """The job's newest history entry as the status page shows it: event, state, detail."""
+    entry = next(e for e in await spool.recent_job_events() if e.job_id == job_id)
+    return (entry.event, entry.state, entry.detail)
 
 
 async def test_claims_follow_job_order_per_printer(
@@ -310,6 +330,11 @@ async def test_requeue_interrupted_for_one_printer(
     kitchen = await claim(spool, "kitchen")
     counter = await claim(spool, "counter")
     assert [j.id for j in await spool.requeue_interrupted(printer="kitchen")] == [kitchen.id]
+    assert await newest_event(spool, kitchen.id) == (
+        "interrupted",
+        JobState.QUEUED,
+        "found printing",
+    )
     still = await spool.get_job(counter.id)
     assert still is not None
     assert still.state is JobState.PRINTING
@@ -396,6 +421,7 @@ async def test_an_operator_reprint_replaces_the_set_aside_job(
     assert old is not None
     assert new is not None
     assert (old.state, new.state, new.reprint) == (JobState.REPLACED, JobState.QUEUED, True)
+    assert await newest_event(spool, job_id) == ("replaced", JobState.REPLACED, "operator reprint")
     assert await spool.attention_jobs() == []
 
 
@@ -430,3 +456,126 @@ async def test_a_retry_after_a_late_proof_printed_the_job_prints_nothing(
     assert done is not None
     assert done.state is JobState.PRINTED
     assert [j.id for j in await spool.attention_jobs(10)] == []
+
+
+JOB_CALLS: dict[str, Callable[[Spool], Awaitable[object]]] = {
+    "claim": lambda s: s.claim_next("kitchen"),
+    "mark_printed": lambda s: s.mark_printed(1),
+    "release": lambda s: s.release(1, outcome_unknown=False),
+    "record_unknown": lambda s: s.record_unknown(1, counted=True),
+    "resolve_late_proof": lambda s: s.resolve_late_proof(
+        "kitchen", 1, 1, window=JOB_WINDOW, slots=ATTEMPT_SLOTS
+    ),
+    "attention_jobs": lambda s: s.attention_jobs(),
+    "record_render_failure": lambda s: s.record_render_failure(1, "x"),
+    "quarantine": lambda s: s.quarantine(1, "x"),
+    "requeue_interrupted": lambda s: s.requeue_interrupted(),
+    "get_job": lambda s: s.get_job(1),
+    "queue_stats": lambda s: s.queue_stats(),
+    "recent_job_events": lambda s: s.recent_job_events(),
+}
+"""Every job call of the spool, by the name its failure is logged under."""
+
+
+async def test_a_failing_job_call_names_itself(spool: Spool) -> None:
+    """On a damaged file the operator reads which call failed."""
+    conn = spool._conn
+    assert conn is not None
+    for table in ("jobs", "job_events"):
+        conn.execute(f"ALTER TABLE {table} RENAME TO {table}_damaged")
+    for op, call in JOB_CALLS.items():
+        with pytest.raises(SpoolError, match=rf"^spool {op} failed \("):
+            await call(spool)
+
+
+async def test_a_late_proof_of_the_last_attempt_slot_prints_the_job(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    """Attempt ``ATTEMPT_SLOTS`` is tagged as slot 0: a job tried that often had it."""
+    (job_id,) = (await spool.accept(make_order("a", targets=(KITCHEN,)))).job_ids
+    for _ in range(ATTEMPT_SLOTS):
+        await claim(spool, "kitchen")
+        assert await spool.record_unknown(job_id, counted=False) is JobState.QUEUED
+    found = await spool.resolve_late_proof(
+        "kitchen", job_id % JOB_WINDOW, 0, window=JOB_WINDOW, slots=ATTEMPT_SLOTS
+    )
+    assert found is not None
+    assert (found.id, found.attempts) == (job_id, ATTEMPT_SLOTS)
+    assert await newest_event(spool, job_id) == (
+        "late_proof",
+        JobState.PRINTED,
+        f"attempt 0 (mod {ATTEMPT_SLOTS}) confirmed late",
+    )
+
+
+async def test_a_job_that_can_never_print_is_quarantined_once(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    (job_id,) = (await spool.accept(make_order(targets=(KITCHEN,)))).job_ids
+    assert await spool.quarantine(job_id, "unknown printer")
+    job = await spool.get_job(job_id)
+    assert job is not None
+    assert (job.state, job.error) == (JobState.FAILED, "unknown printer")
+    assert await newest_event(spool, job_id) == ("quarantine", JobState.FAILED, "unknown printer")
+    assert not await spool.quarantine(job_id, "again")  # failed already: nothing changes
+    assert not await spool.quarantine(9999, "unknown job")
+    assert await newest_event(spool, job_id) == ("quarantine", JobState.FAILED, "unknown printer")
+
+
+async def test_the_job_history_shows_each_change_and_outlives_its_order(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    """Each entry as the status page shows it; once the order is buried (Wix's mark a day
+    past its update) its number is gone, the entries stay (they go by this clock)."""
+    (job_id,) = (await spool.accept(make_order(targets=(JobTarget("kitchen", "bar"),)))).job_ids
+    await trio.sleep(1)
+    await claim(spool, "bar")
+    await trio.sleep(1)
+    assert await spool.mark_printed(job_id)
+    entry = functools.partial(
+        JobHistoryEntry, job_id=job_id, order_id="o-1", kind="kitchen", printer="bar"
+    )
+    history = [
+        entry(
+            id=3, at=BASE_TIME + 2, order_number="10001", event="printed", state=JobState.PRINTED
+        ),
+        entry(id=2, at=BASE_TIME + 1, order_number="10001", event="claim", state=JobState.PRINTING),
+        entry(
+            id=1,
+            at=BASE_TIME,
+            order_number="10001",
+            event="created",
+            state=JobState.QUEUED,
+            detail="new",
+        ),
+    ]
+    assert await spool.recent_job_events() == history
+    await spool.prune(keep_for=86400, reference=wix_time_of(BASE_TIME))
+    assert await spool.order_raw("o-1") is None
+    assert await spool.recent_job_events() == [
+        dataclasses.replace(e, order_number=None) for e in history
+    ]
+
+
+async def test_job_states_are_read_by_the_words_in_the_file(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    """The state words are the file format: the rows of a spool an earlier release wrote
+    read back in their states, and its queued ticket is the one claimed."""
+    conn = spool._conn
+    assert conn is not None
+    words = {
+        "printing": JobState.PRINTING,
+        "printed": JobState.PRINTED,
+        "failed": JobState.FAILED,
+        "attention": JobState.ATTENTION,
+        "replaced": JobState.REPLACED,
+        "queued": JobState.QUEUED,
+    }
+    ids = []
+    for n, word in enumerate(words):
+        (job_id,) = (await spool.accept(make_order(f"o-{n}", targets=(KITCHEN,)))).job_ids
+        conn.execute("UPDATE jobs SET state = ? WHERE id = ?", (word, job_id))
+        ids.append(job_id)
+    assert [job.state for job in [await spool.get_job(i) for i in ids] if job] == [*words.values()]
+    assert (await claim(spool, "kitchen")).id == ids[-1]

@@ -66,9 +66,10 @@ async def test_queue_stats_age_on_the_clock(
     spool: Spool, thread_clock: trio.testing.MockClock
 ) -> None:
     assert await spool.queue_stats(("kitchen",)) == {
-        "kitchen": QueueStats("kitchen", 0, None, 0, 0)
+        "kitchen": QueueStats("kitchen", 0, None, 0, 0, attention=0)
     }
     await spool.accept(make_order("o-1", targets=(KITCHEN,)))
+    assert (await spool.queue_stats())["kitchen"].oldest_age == 0.0  # queued this instant
     await trio.sleep(90)
     await spool.accept(make_order("o-2", targets=(KITCHEN,)))
     await trio.sleep(30)

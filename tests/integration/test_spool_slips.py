@@ -80,6 +80,21 @@ async def test_slips_are_no_orders(spool: Spool, thread_clock: trio.testing.Mock
     assert raw == encode_slip(slip())
 
 
+async def test_the_slips_an_earlier_release_queued_are_still_slips(spool: Spool) -> None:
+    """The word "alert" (the source of a slip's row, the kind of its job) is the file format:
+    a slip queued before an upgrade is no order and waits behind the order tickets."""
+    await spool.enqueue_slip(slip().slip_id, encode_slip(slip()), ["counter"])
+    conn = spool._conn
+    assert conn is not None
+    conn.execute("UPDATE orders SET source = 'alert' WHERE order_id = ?", (slip().slip_id,))
+    conn.execute("UPDATE jobs SET kind = 'alert' WHERE order_id = ?", (slip().slip_id,))
+    await spool.accept(make_order("o-1", number="1001", targets=(CUSTOMER,)))
+    assert [o.number for o in await spool.recent_orders()] == ["1001"]
+    assert (await spool.statistics()).orders == 1
+    claimed = [await spool.claim_next("counter") for _ in range(2)]
+    assert [job.order_number for job in claimed if job] == ["1001", "ALERT"]
+
+
 async def test_pruning_deletes_printed_slips_without_tombstones(
     spool: Spool, tmp_path: Path, thread_clock: trio.testing.MockClock
 ) -> None:

@@ -330,6 +330,16 @@ async def test_paused_intake_still_prints_the_tickets_of_orders_already_held(
         settled = replace(waiting, settle_payment=True, payment="{}", source="payment")
         assert (await spool.accept(settled)).outcome is AcceptOutcome.REVISED
         assert await spool.pending_orders() == []
+        spool.intake_paused = ""
+        preorder = replace(make_order("o-2"), hold_until="2025-06-15T18:00:00.000Z")
+        assert (await spool.accept(preorder)).outcome is AcceptOutcome.SCHEDULED
+        assert [(o.order_id, o.hold_until) for o in await spool.pending_orders()] == [
+            ("o-2", preorder.hold_until)
+        ]
+        spool.intake_paused = "the disk is full"
+        due = replace(make_order("o-2"), source="release")
+        assert (await spool.accept(due)).outcome is AcceptOutcome.REVISED
+        assert await spool.pending_orders() == []
 
 
 async def test_a_paused_intake_refuses_with_the_kind_of_pause(

@@ -95,7 +95,12 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_misc.py::test_job_history_newest_first",  # record_event
         "tests/integration/test_spool_jobs.py",  # job_from_row, fetch_job
     ),
-    "spool/db_jobs": ("tests/integration/test_spool_jobs.py",),
+    "spool/db_jobs": (
+        "tests/integration/test_spool_jobs.py",
+        "tests/integration/test_spool_slips.py",  # order tickets before alert slips
+        "tests/integration/test_spool_misc.py::test_queue_stats_age_on_the_clock",
+        "tests/integration/test_spool_misc.py::test_job_history_newest_first",
+    ),
     "spool/db_orders": (
         "tests/integration/test_spool_guarantees.py",
         "tests/integration/test_spool_schedule.py",  # held pre-orders, the payment method
@@ -143,7 +148,18 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_spool_jobs.py",
         "tests/integration/test_spool_misc.py",
     ),
-    "spool/types": ("tests/unit/spool", "tests/integration/test_spool_jobs.py"),
+    "spool/types": (
+        "tests/unit/spool",
+        "tests/integration/test_spool_slips.py",  # the slip's kind and source
+        "tests/integration/test_spool_accept.py",
+        "tests/integration/test_spool_jobs.py",
+        "tests/integration/test_spool_misc.py::test_queue_stats_age_on_the_clock",
+        "tests/integration/test_spool_misc.py::test_recent_orders_show_ticket_states_and_no_customer_details",
+        "tests/integration/test_spool_misc.py::test_statistics",
+        "tests/integration/test_spool_storage.py::test_paused_intake_still_prints_the_tickets_of_orders_already_held",
+        "tests/integration/test_spool_tombstones.py::test_a_quarantined_order_is_kept_once_and_known_at_its_revision",
+        "tests/integration/test_spool_alerts.py::test_an_alert_without_facts_is_kept_with_none",
+    ),
     "spool/db_alerts": (
         "tests/integration/test_spool_alerts.py",
         # the alert's facts, read back after the migration that added them
