@@ -36,6 +36,8 @@ class OrderReceived(Event):
     jobs: int
     source: str
     outcome: str
+    first_sight: bool
+    """The order's first arrival (neither stored nor remembered by its tombstone)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -108,6 +108,32 @@ async def test_same_instant_in_another_format_is_a_duplicate(
     assert result.outcome is AcceptOutcome.DUPLICATE
 
 
+async def test_only_an_orders_first_arrival_is_its_first_sight(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    """What /metrics counts as an order received: once per order, whatever the outcome says
+    (a pre-order is first SCHEDULED, an unprintable order is IGNORED at every change)."""
+    arrivals = [
+        make_order("plain"),
+        make_order("plain"),  # the poll sees it again
+        make_order("plain", updated=T1),  # stored again, nothing for the kitchen
+        make_order("unpaid", status="INITIALIZED"),
+        make_order("unpaid", status="INITIALIZED", updated=T1),  # changed, still not printable
+        replace(make_order("pre"), hold_until="2025-06-14T11:15:00.000Z"),
+        make_order("pre"),  # released
+    ]
+    seen = [((r := await spool.accept(o)).outcome.value, r.first_sight) for o in arrivals]
+    assert seen == [
+        ("new", True),
+        ("duplicate", False),
+        ("updated", False),
+        ("ignored", True),
+        ("ignored", False),
+        ("scheduled", True),
+        ("revised", False),
+    ]
+
+
 async def test_not_printable_is_stored_without_jobs_then_printed_when_approved(
     spool: Spool,
     thread_clock: trio.testing.MockClock,

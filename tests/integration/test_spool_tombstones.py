@@ -72,6 +72,16 @@ async def bury_printed_order(spool: Spool) -> None:
     assert await spool.order_raw("o-1") is None
 
 
+async def test_a_pruned_order_coming_back_is_no_first_sight(
+    spool: Spool, thread_clock: trio.testing.MockClock
+) -> None:
+    """Its tombstone remembers it: /metrics does not count it as received a second time."""
+    await bury_printed_order(spool)
+    back = await spool.accept(make_order(targets=(KITCHEN, DRIVER), updated=mark_after(31)))
+    assert back.first_sight is False
+    assert back.outcome is not AcceptOutcome.DUPLICATE  # taken in again, from its tombstone
+
+
 async def test_pruning_follows_the_poll_mark_not_this_machines_clock(
     spool: Spool, thread_clock: trio.testing.MockClock
 ) -> None:

@@ -211,6 +211,7 @@ async def _accept_one(
             jobs=len(result.job_ids),
             source=arrival.source,
             outcome=result.outcome.value,
+            first_sight=result.first_sight,
         )
     )
     if result.job_ids:

@@ -182,6 +182,7 @@ def accept(conn: sqlite3.Connection, order: IncomingOrder, now: float) -> Accept
         printers,
         hold_until=plan.hold_until,
         payment_wait=plan.payment_wait,
+        first_sight=stored is None,
     )
 
 

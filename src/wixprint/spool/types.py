@@ -122,6 +122,10 @@ class AcceptResult:
     """Held until then (Wix time); "" when nothing is held."""
     payment_wait: bool = False
     """Some of its tickets wait for the payment method."""
+    first_sight: bool = False
+    """Neither stored nor buried before: what the "orders received" counter counts (an
+    outcome cannot tell: a pre-order is first seen as SCHEDULED, an unprintable order is
+    IGNORED every time it changes)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,9 +33,6 @@ LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0,
 """Seconds from job creation to proof of print: tens of ms on a warm printer, up to a minute
 when a queue drains after an outage (longer lands in +Inf)."""
 
-_FIRST_SIGHT = frozenset({"new", "ignored"})
-"""Spool outcomes that mean the order was seen for the first time."""
-
 
 def _nan_if_none(value: float | None) -> float:
     return math.nan if value is None else float(value)
@@ -191,7 +188,7 @@ class Metrics:
     def observe(self, event: Event) -> None:
         """Update the metric an event stands for; events without one are ignored."""
         match event:
-            case OrderReceived(source=source, outcome=outcome) if outcome in _FIRST_SIGHT:
+            case OrderReceived(source=source, first_sight=True):
                 self.orders_received.labels(source=source).inc()
             case OrderQuarantined(source=source):
                 self.orders_quarantined.labels(source=source).inc()

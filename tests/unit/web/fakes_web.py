@@ -27,6 +27,7 @@ def order_event(n: int) -> OrderReceived:
         jobs=2,
         source="poll",
         outcome="new",
+        first_sight=True,
     )
 
 

@@ -60,10 +60,24 @@ def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
 
 def feed(metrics: Metrics) -> None:
     at = 1_700_000_000.0
-    for outcome, source in [("new", "poll"), ("new", "webhook"), ("revised", "poll")]:
+    arrivals = [
+        ("new", "poll", True),
+        ("new", "webhook", True),
+        ("revised", "poll", False),
+        ("scheduled", "webhook", True),  # a pre-order, held: first seen all the same
+        ("ignored", "poll", False),  # an unprintable order changed again: seen before
+    ]
+    for outcome, source, first in arrivals:
         metrics.observe(
             OrderReceived(
-                at=at, order_id="o", number="1", revision=1, jobs=1, source=source, outcome=outcome
+                at=at,
+                order_id="o",
+                number="1",
+                revision=1,
+                jobs=1,
+                source=source,
+                outcome=outcome,
+                first_sight=first,
             )
         )
     metrics.observe(
@@ -118,7 +132,7 @@ def test_events_update_their_series() -> None:
     feed(metrics)
     got = samples(metrics)
     assert got[("wixprint_orders_received_total", (("source", "poll"),))] == 1
-    assert got[("wixprint_orders_received_total", (("source", "webhook"),))] == 1
+    assert got[("wixprint_orders_received_total", (("source", "webhook"),))] == 2
     key = (("printer", "kitchen"), ("receipt", "kitchen"))
     assert got[("wixprint_tickets_printed_total", key)] == 1
     assert got[("wixprint_print_latency_seconds_count", ())] == 1
