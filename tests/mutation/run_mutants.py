@@ -7,6 +7,11 @@ a Raspberry-Pi-sized machine. Prints one JSON line per module (mutants, killed, 
 timeouts) and the surviving mutants' diffs, so a new survivor can be killed or justified.
 After mutmut, the mutants planted by hand (``PLANTED``: mutmut leaves SQL strings alone) are
 run the same way, one at a time, and counted in the JSON line as ``planted``/``planted_killed``.
+mutmut 2.5.1's crash ("Attribute Mutant.line is required") can drop mutants from its cache
+without a trace: the runner lists the module's mutants itself with mutmut's own code, runs
+each one missing from the cache the same way (counted in ``mutants``, ``killed``, ``survived``
+and ``timeout``, and apart as ``lost``/``lost_killed``) and leaves out the cache's empty
+records, mutants of a line the module does not have (``empty``).
 
     make mutants                      # every module below
     make mutants MUTANTS="health wix/webhook"
@@ -20,17 +25,23 @@ import datetime
 import difflib
 import json
 import os
+import shlex
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.mutation.planted import PLANTED
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_RESUMES = 5
+TIMEOUT_FACTOR = 10
+"""A mutant whose tests run longer than this many times the unmutated run is a timeout
+(mutmut's own rule)."""
 SCRATCH = ROOT / ".mutants"
 
 MODULES: dict[str, tuple[str, ...]] = {
@@ -282,7 +293,8 @@ def _run_mutmut_over(
     for mutant_id, status in _statuses(work):
         if status == "untested":
             _run_mutmut([*command[:4], str(mutant_id), *command[4:]], work, env)
-    statuses = _statuses(work)
+    lost, empty = _lost_and_empty(work, target)
+    statuses = [(i, status) for i, status in _statuses(work) if i not in empty]
     survivors = [
         subprocess.run(
             [python, "-m", "mutmut", "show", str(mutant_id)],
@@ -295,17 +307,106 @@ def _run_mutmut_over(
         for mutant_id, status in statuses
         if status in ("bad_survived", "bad_timeout", "ok_suspicious")
     ]
-    for diff in survivors:
+    lost_counts, lost_survivors = _run_lost(lost, work, target, runner, env)
+    for diff in survivors + lost_survivors:
         print(diff, flush=True)
     counts = {s: sum(1 for _, x in statuses if x == s) for _, s in statuses}
     return {
-        "mutants": len(statuses),
-        "killed": counts.get("ok_killed", 0),
-        "survived": counts.get("bad_survived", 0),
-        "timeout": counts.get("bad_timeout", 0),
+        "mutants": len(statuses) + len(lost),
+        "killed": counts.get("ok_killed", 0) + lost_counts["killed"],
+        "survived": counts.get("bad_survived", 0) + lost_counts["survived"],
+        "timeout": counts.get("bad_timeout", 0) + lost_counts["timeout"],
         "suspicious": counts.get("ok_suspicious", 0),
         "untested": counts.get("untested", 0),
+        "lost": len(lost),
+        "lost_killed": lost_counts["killed"],
+        "empty": len(empty),
     }
+
+
+def _lost_and_empty(work: Path, target: str) -> tuple[list[Any], set[int]]:
+    """mutmut's own list of ``target``'s mutants (its ``RelativeMutationID``s: line text,
+    line number, index on the line) that its cache in ``work`` lacks, and the ids of the
+    cache's records that are none of them (``mutmut show`` prints nothing for those)."""
+    from mutmut import Context, list_mutations
+
+    source = (work / target).read_text()
+    listed = list_mutations(Context(source=source, filename=target, dict_synonyms=[""]))
+    cached = {
+        (line, number, index): mutant_id
+        for mutant_id, line, number, index in _cache_rows(
+            work,
+            'SELECT m.id, l.line, l.line_number, m."index" FROM Mutant m'
+            " JOIN Line l ON m.line = l.id JOIN SourceFile f ON l.sourcefile = f.id"
+            " WHERE f.filename = ?",
+            (target,),
+        )
+    }
+    keys = {(m.line, m.line_number, m.index) for m in listed}
+    lost = [m for m in listed if (m.line, m.line_number, m.index) not in cached]
+    return lost, {mutant_id for key, mutant_id in cached.items() if key not in keys}
+
+
+def _run_lost(
+    lost: list[Any], work: Path, target: str, runner: str, env: dict[str, str]
+) -> tuple[dict[str, int], list[str]]:
+    """Apply each mutant of ``lost`` in the scratch copy ``work`` with mutmut's own code and
+    run the tests on it: the outcomes counted, and the survivors' (and timeouts') diffs."""
+    from mutmut import Context, mutate
+
+    path = work / target
+    original = path.read_text()
+    counts = {"killed": 0, "survived": 0, "timeout": 0}
+    survivors = []
+    try:
+        for number, mutation_id in enumerate(lost, 1):
+            context = Context(
+                source=original, mutation_id=mutation_id, filename=target, dict_synonyms=[""]
+            )
+            mutated, _ = mutate(context)
+            path.write_text(mutated)
+            outcome = _run_tests(runner, work, env)
+            counts[outcome] += 1
+            line = mutation_id.line_number + 1
+            print(f"lost {number}/{len(lost)} (line {line}): {outcome}", flush=True)
+            if outcome != "killed":
+                survivors.append(_diff(original, mutated, target, f"lost mutant, {outcome}"))
+    finally:
+        path.write_text(original)
+    return counts, survivors
+
+
+def _run_tests(runner: str, work: Path, env: dict[str, str]) -> str:
+    """Run the module's tests (mutmut's command) in ``work``: "killed" when they fail,
+    "survived" when they pass, "timeout" when they outlast mutmut's limit (then stopped)."""
+    baseline = _cache_rows(work, "SELECT value FROM MiscData WHERE key = 'baseline_time_elapsed'")
+    timeout = TIMEOUT_FACTOR * float(baseline[0][0]) if baseline else None
+    process = subprocess.Popen(
+        shlex.split(runner),
+        cwd=work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        status = process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        return "timeout"
+    return "survived" if status == 0 else "killed"
+
+
+def _diff(original: str, mutated: str, name: str, label: str) -> str:
+    lines = difflib.unified_diff(
+        original.splitlines(keepends=True),
+        mutated.splitlines(keepends=True),
+        name,
+        f"{name} ({label})",
+        n=1,
+    )
+    return "".join(lines)
 
 
 def _run_planted(
@@ -321,20 +422,10 @@ def _run_planted(
         for number, (old, new) in enumerate(pairs, 1):
             mutated = plant(original, old, new)
             path.write_text(mutated)
-            status = subprocess.run(
-                runner, shell=True, cwd=work, env=env, capture_output=True, check=False
-            ).returncode
-            outcome = "survived" if status == 0 else "killed"
+            outcome = _run_tests(runner, work, env)
             print(f"planted {number}/{len(pairs)}: {outcome}", flush=True)
-            if status == 0:
-                lines = difflib.unified_diff(
-                    original.splitlines(keepends=True),
-                    mutated.splitlines(keepends=True),
-                    f"{module}.py",
-                    f"{module}.py (planted {number})",
-                    n=1,
-                )
-                survivors.append("".join(lines))
+            if outcome != "killed":
+                survivors.append(_diff(original, mutated, f"{module}.py", f"planted {number}"))
     finally:
         path.write_text(original)
     return len(pairs), survivors
@@ -342,26 +433,40 @@ def _run_planted(
 
 def _run_mutmut(command: list[str], work: Path, env: dict[str, str]) -> None:
     """Run mutmut, its output shown and kept in ``mutmut.log``; after that crash its worker
-    thread keeps the process alive, so a traceback in the log ends it."""
+    thread keeps the process alive, so a traceback in the log ends it, with its worker
+    process and that one's tests (a worker left running would go on mutating the module
+    under the next run), and the module is put back from mutmut's ``.bak`` copy."""
     log_path = work / "mutmut.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=log)
+        process = subprocess.Popen(
+            command, cwd=work, env=env, stdout=log, stderr=log, start_new_session=True
+        )
         while process.poll() is None:
             time.sleep(5)
             if "Traceback" in log_path.read_text(errors="replace"):
                 time.sleep(5)
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+    for backup in (work / "src").rglob("*.py.bak"):
+        backup.replace(backup.with_suffix(""))
     print(log_path.read_text(errors="replace")[-3000:], flush=True)
 
 
 def _statuses(work: Path) -> list[tuple[int, str]]:
+    rows = _cache_rows(work, "SELECT id, status FROM Mutant ORDER BY id")
+    return [(int(i), str(s)) for i, s in rows]
+
+
+def _cache_rows(work: Path, query: str, parameters: tuple[str, ...] = ()) -> list[Any]:
+    """The rows of ``query`` on mutmut's cache in ``work`` (none when there is no cache)."""
     cache = work / ".mutmut-cache"
     if not cache.exists():
         return []
-    with sqlite3.connect(cache) as db:
-        rows = db.execute("SELECT id, status FROM Mutant ORDER BY id").fetchall()
-    return [(int(i), str(s)) for i, s in rows]
+    db = sqlite3.connect(cache)
+    try:
+        return db.execute(query, parameters).fetchall()
+    finally:
+        db.close()
 
 
 def main(argv: list[str] | None = None) -> int:

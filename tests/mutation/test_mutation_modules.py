@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +125,76 @@ def test_a_surviving_planted_mutant_is_not_a_pass(
         lambda *a, **k: {**one_survivor(*a), "planted": 2, "planted_killed": 1},
     )
     assert run_mutants.main(["health"]) == 2
+
+
+def _tiny_run(work: Path) -> tuple[dict[str, str], str]:
+    """A tiny module and its test in ``work``, with mutmut run over it for real: the tests'
+    environment and command."""
+    pytest.importorskip("mutmut")
+    (work / "src").mkdir()
+    (work / "tests").mkdir()
+    (work / "src" / "tiny.py").write_text(
+        "def double(x: int) -> int:\n    return x * 2\n\n\nLIMIT = 10\n"
+    )
+    (work / "tests" / "test_tiny.py").write_text(
+        "from tiny import double\n\n\ndef test_double() -> None:\n    assert double(3) == 6\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(work / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+    runner = f"{sys.executable} -m pytest -x -q -p no:cacheprovider tests/test_tiny.py"
+    command = [
+        sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", "src/tiny.py",
+        "--tests-dir", "tests", "--runner", runner, "--no-progress", "--simple-output",
+        "--test-time-base", "60",  # a slow test on a busy machine is no "suspicious" kill
+    ]  # fmt: skip
+    subprocess.run(command, cwd=work, env=env, capture_output=True, check=False)
+    return env, runner
+
+
+def test_mutants_lost_from_mutmuts_cache_are_found_and_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """mutmut 2.5.1's crash drops mutants from its cache and leaves records of lines the module
+    does not have: the runner runs the dropped ones itself and leaves the empty ones out."""
+    env, runner = _tiny_run(tmp_path)
+    db = sqlite3.connect(tmp_path / ".mutmut-cache")
+    rows = db.execute(
+        "SELECT m.id, l.line, m.status FROM Mutant m JOIN Line l ON m.line = l.id ORDER BY m.id"
+    ).fetchall()
+    assert [(line, status) for _, line, status in rows] == [
+        ("    return x * 2", "ok_killed"),
+        ("    return x * 2", "ok_killed"),
+        ("LIMIT = 10", "bad_survived"),
+        ("LIMIT = 10", "bad_survived"),
+    ]
+    # lose one killed and one surviving mutant; add a record of a line that is not there
+    db.execute("DELETE FROM Mutant WHERE id IN (?, ?)", (rows[0][0], rows[2][0]))
+    db.execute(
+        "INSERT INTO Line (sourcefile, line, line_number) SELECT sourcefile, 'LIMIT = 11', 4"
+        " FROM Line LIMIT 1"
+    )
+    db.execute(
+        'INSERT INTO Mutant (line, "index", tested_against_hash, status)'
+        " VALUES (last_insert_rowid(), 0, '', 'bad_survived')"
+    )
+    # a slow run on a busy machine is no timeout (mutmut's limit: 10 times the unmutated run)
+    db.execute("UPDATE MiscData SET value = '60' WHERE key = 'baseline_time_elapsed'")
+    db.commit()
+    db.close()
+    monkeypatch.setattr(run_mutants, "_run_mutmut", lambda *_: None)  # it crashed: no more
+    result = run_mutants._run_mutmut_over(tmp_path, env, sys.executable, "src/tiny.py", runner)
+    assert result == {
+        "mutants": 4,
+        "killed": 2,
+        "survived": 2,
+        "timeout": 0,
+        "suspicious": 0,
+        "untested": 0,
+        "lost": 2,
+        "lost_killed": 1,
+        "empty": 1,
+    }
+    out = capsys.readouterr().out
+    assert "lost 1/2 (line 2): killed" in out
+    assert "lost 2/2 (line 5): survived" in out
+    assert "+++ src/tiny.py (lost mutant, survived)" in out
+    assert (tmp_path / "src" / "tiny.py").read_text().endswith("LIMIT = 10\n")  # put back
