@@ -41,10 +41,11 @@ async def run(pages: int, page: int, folder: Path) -> dict[str, object]:
             batch = orders[n * page : (n + 1) * page]
             t0 = time.perf_counter()
             await accept_orders(ctx, batch, source="poll", not_before="")
+            stored = await spool.known_revisions([str(o["id"]) for o in batch])
+            assert len(stored) == len(batch)  # so the second pass is lookups only
             t1 = time.perf_counter()
-            again = await accept_orders(ctx, batch, source="poll", not_before="")
+            await accept_orders(ctx, batch, source="poll", not_before="")
             t2 = time.perf_counter()
-            assert all(r.outcome == "known" for r in again)
             new_s, known_s = new_s + t1 - t0, known_s + t2 - t1
     count = pages * page
     return {

@@ -10,6 +10,7 @@ in an alert; and while nobody vouches for the time at the very first start, noth
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -130,15 +131,17 @@ async def test_thirty_days_behind_at_the_first_start_then_jumps_both_ways(
 
 
 async def test_no_word_from_anyone_at_the_first_start_means_nothing_is_taken_yet(
-    tmp_path: Path, thread_clock: trio.testing.MockClock
+    tmp_path: Path, thread_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """No NTP and Wix unreachable at the very first start: no first start is recorded, so
-    nothing is fetched (and a webhook is told to come back); once Wix answers, its time is
+    nothing is fetched and a webhook is told to come back; once Wix answers, its time is
     the first start and only orders from then on print."""
     async with open_rig(tmp_path, ("kitchen",)) as rig:
         old = history(rig, 2)
         rig.shop.delay_responses(3600)  # no answer within the request timeout
-        await start(rig, tmp_path, SkewedWall(-30 * DAY))
+        private, public_pem = generate_key_pair()
+        pi_wall = SkewedWall(-30 * DAY)
+        await start(rig, tmp_path, pi_wall, public_pem=public_pem)
         assert rig.service is not None
         ctx = rig.service.ctx
         await pass_time(thread_clock, 120)
@@ -146,6 +149,21 @@ async def test_no_word_from_anyone_at_the_first_start_means_nothing_is_taken_yet
         health = await get_json(rig, "/health")
         assert health["checks"]["fetcher"]["reason"] == "waiting for a true clock (first start)"
         assert "no time from Wix yet" in health["checks"]["clock"]["reason"]
+
+        # A genuine webhook, signed by the Pi's own time (nobody else's is known yet).
+        pushed = rig.shop.new_demo_order(virtual_now())
+        body = sign_webhook_for_shop(pushed, "created", private, now=pi_wall())
+        caplog.clear()
+        async with httpx.AsyncClient(timeout=30.0) as client:
+            response = await client.post(f"{rig.web_url}/webhooks/wix", content=body)
+        assert response.status_code == 503  # Wix sends it again later
+        assert "temporarily unavailable" in response.text
+        assert await ctx.spool.get().recent_orders() == []  # nothing spooled
+        [refused] = [r for r in caplog.records if r.msg == "http_dependency_unavailable"]
+        plain = vars(logging.makeLogRecord({}))
+        extra = {k: v for k, v in vars(refused).items() if k not in plain and k != "message"}
+        assert (extra, refused.exc_info) == ({"error_type": "ClockUntrusted"}, None)
+        assert "not recorded yet" not in response.text  # the type only, never the message
 
         rig.shop.delay_responses(0)
         await wait_fast(thread_clock, lambda: ctx.clock.first_start is not None, limit=120)

@@ -27,6 +27,7 @@ from tests.integration.harness import (
     VirtualWall,
     config_text,
     fixture_order,
+    poisoned,
     spy_on_parse,
     virtual_now,
 )
@@ -35,13 +36,13 @@ from wixprint.actors import intake
 from wixprint.actors.context import ActorContext, ClockTruth, Doorbell
 from wixprint.config import load_config_text
 from wixprint.errors import ClockUntrusted, InjectedFault, SpoolUnwritable
-from wixprint.events import Event, OrderQuarantined
+from wixprint.events import Event, JobsQueued, OrderQuarantined, OrderReceived
 from wixprint.health import HealthRegistry
 from wixprint.spool import Spool, db_orders
 from wixprint.spool.types import OrderSummary
-from wixprint.supervisor import Bus, faults
+from wixprint.supervisor import Bus, Subscription, faults
 from wixprint.web.metrics import Metrics
-from wixprint.wix.jsontext import ascii_dump
+from wixprint.wix.jsontext import ascii_dump, loads
 from wixprint.wixtime import format_wix_time
 
 NOT_BEFORE = "2025-01-01T00:00:00Z"
@@ -158,16 +159,64 @@ async def test_orders_are_judged_by_the_configured_not_before_else_the_first_sta
 
 
 async def test_orders_already_spooled_cost_a_lookup_and_a_change_is_taken_in(
-    ctx: ActorContext, order: Callable[..., Order], monkeypatch: pytest.MonkeyPatch
+    ctx: ActorContext,
+    order: Callable[..., Order],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO)
     parsed = spy_on_parse(monkeypatch)
     batch = [order("03-dine-in-pos"), order("02-pickup")]
     await take(ctx, *batch)
     await take(ctx, *batch)  # the poll's overlap, a webhook of the same revision
     assert parsed == ["10232", "10187"]
+    caplog.clear()
     changed = dict(batch[1], updatedDate="2025-06-15T12:00:00.000Z", buyerNote="Ohne Zwiebeln")
     await take(ctx, batch[0], changed)
     assert parsed == ["10232", "10187", "10187"]
+    stored = loads(str(await ctx.spool.get().order_raw(str(changed["id"]))))
+    assert isinstance(stored, dict)
+    assert (stored["updatedDate"], stored["buyerNote"]) == (changed["updatedDate"], "Ohne Zwiebeln")
+    lines = [r.msg for r in caplog.records if isinstance(r.msg, dict)]
+    assert [(m["event"], m["order"], m["outcome"]) for m in lines] == [
+        ("order_accepted", "10187", "updated")  # nothing new to print: same tickets
+    ]
+
+
+def published(seen: Subscription[Event]) -> list[Event]:
+    """What was published on the bus since the last look."""
+    events: list[Event] = []
+    while True:
+        try:
+            events.append(seen.receive_nowait())
+        except trio.WouldBlock:
+            return events
+
+
+async def test_an_order_taken_in_wakes_its_printers_and_a_known_one_wakes_nothing(
+    ctx: ActorContext, order: Callable[..., Order]
+) -> None:
+    kitchen = ctx.doorbells["kitchen"]
+    raw = order("03-dine-in-pos")
+    with ctx.bus.subscribe() as seen:
+        await take(ctx, raw)
+        events = published(seen)
+        assert await rung(kitchen)  # the kitchen's printer actor looks at its queue
+        assert [type(e) for e in events] == [OrderReceived, JobsQueued]
+        received, queued = events
+        assert isinstance(received, OrderReceived)
+        assert isinstance(queued, JobsQueued)
+        # /metrics counts an order received on its first sight: outcome "new"
+        assert (received.number, received.outcome, received.source, received.jobs) == (
+            "10232",
+            "new",
+            "poll",
+            1,
+        )
+        assert queued.printers == ("kitchen", "counter")
+        await take(ctx, raw)  # known: nothing new to print
+        assert published(seen) == []
+        assert not await rung(kitchen)
 
 
 async def test_a_crash_right_after_the_commit_keeps_the_order(
@@ -217,20 +266,6 @@ async def test_the_log_names_what_was_taken_in_what_does_not_print_and_what_wait
 # -- one order's failure sets that order aside, named -------------------------------------
 
 
-def poisoned(real: Callable[..., Any], bad: str, stage: str) -> Callable[..., Any]:
-    """``real``, with a bug we do not know yet for the order numbered ``bad``."""
-
-    def step(*args: Any, **kwargs: Any) -> Any:
-        numbers = [
-            a.get("number") if isinstance(a, dict) else getattr(a, "number", None) for a in args
-        ]
-        if bad in numbers:
-            raise RuntimeError(f"a bug at {stage}")
-        return real(*args, **kwargs)
-
-    return step
-
-
 @pytest.mark.parametrize(
     ("stage", "owner", "name"),
     [
@@ -250,7 +285,7 @@ async def test_an_order_that_fails_is_set_aside_with_the_step_and_error_that_sto
     name: str,
 ) -> None:
     caplog.set_level(logging.INFO)
-    monkeypatch.setattr(owner, name, poisoned(getattr(owner, name), "10232", stage))
+    monkeypatch.setattr(owner, name, poisoned(getattr(owner, name), {"10232"}, stage))
     bad, good = order("03-dine-in-pos"), order("02-pickup")
     await take(ctx, bad, good, source="webhook")
     assert intake_log(caplog) == [("order_quarantined", "10232"), ("order_accepted", "10187")]
@@ -353,7 +388,8 @@ async def test_a_payment_method_that_never_came_prints_the_waiting_tickets_as_un
     await intake.settle_payment(ctx, str(delivery["id"]), None, not_before=NOT_BEFORE)
     settled = (await shown(ctx))["10231"]
     assert (settled.payment, tickets(settled)) == ("unavailable", ["customer", "driver", "kitchen"])
-    assert await intake.settle_payment(ctx, "no-such-order", None, not_before=NOT_BEFORE) is None
+    await intake.settle_payment(ctx, "no-such-order", None, not_before=NOT_BEFORE)
+    assert list(await shown(ctx)) == ["10231", "10232"]  # nothing else came of it
 
 
 async def test_a_full_disk_refuses_new_orders_but_lets_in_the_tickets_that_came_due(

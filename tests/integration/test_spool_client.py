@@ -4,17 +4,26 @@ stop still closes the file, and what a refused or closed spool says."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 import trio
 import trio.testing
 
-from tests.unit.spool.factories import KITCHEN, make_order, new_alert, open_test_spool, virtual_wall
+from tests.unit.spool.factories import (
+    KITCHEN,
+    make_order,
+    new_alert,
+    open_test_spool,
+    raw,
+    virtual_wall,
+)
 from wixprint.errors import SpoolError, SpoolUnwritable
-from wixprint.spool import Spool, db, open_spool
+from wixprint.spool import Spool, db, db_misc, open_spool
 from wixprint.spool.schema import MigrationReport
 from wixprint.spool.storage import WriteCheck, pause_reason
+from wixprint.spool.types import SpoolStatistics
 
 
 async def test_lists_stop_at_their_default_length_and_never_pass_a_thousand(
@@ -108,10 +117,40 @@ async def test_tasks_calling_at_once_take_turns_on_the_one_connection(spool: Spo
     assert (await spool.statistics()).orders == 200
 
 
-def raw(spool: Spool) -> sqlite3.Connection:
-    conn = spool._conn
-    assert conn is not None
-    return conn
+async def test_a_call_that_waits_its_turn_leaves_at_a_cancel_before_it_touches_the_file(
+    spool: Spool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One call at a time on the one connection: while one runs in its thread, the next waits
+    its turn in trio, where a stop or a timeout still takes it back untouched. A call already
+    in its thread cannot leave: it would be a second transaction at once on the connection."""
+    gate = threading.Event()
+    real_statistics = db_misc.statistics
+
+    def held(conn: sqlite3.Connection) -> SpoolStatistics:
+        gate.wait()  # in the first call's thread, until the test lets it go
+        return real_statistics(conn)
+
+    monkeypatch.setattr(db_misc, "statistics", held)
+    second = trio.CancelScope()
+    left: list[bool] = []
+
+    async def write_meta() -> None:
+        with second:
+            await spool.set_meta("owner", "second call")
+        left.append(second.cancelled_caught)
+
+    async with trio.open_nursery() as nursery:
+        try:
+            nursery.start_soon(spool.statistics)
+            await trio.testing.wait_all_tasks_blocked()  # the first call holds its turn
+            nursery.start_soon(write_meta)
+            await trio.testing.wait_all_tasks_blocked()
+            second.cancel()
+            await trio.testing.wait_all_tasks_blocked()
+            assert left == [True]  # it left at once, while the first call still runs
+        finally:
+            gate.set()
+    assert await spool.get_meta("owner") is None
 
 
 def assert_closed(conn: sqlite3.Connection) -> None:

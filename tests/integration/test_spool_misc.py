@@ -12,7 +12,7 @@ import trio
 import trio.testing
 
 from tests.fakes.disk import fill_to_the_last_byte, small_tmpfs
-from tests.unit.spool.factories import KITCHEN, make_order, new_alert, open_test_spool
+from tests.unit.spool.factories import KITCHEN, make_order, new_alert, open_test_spool, raw
 from wixprint.errors import SpoolError
 from wixprint.spool import SCHEMA_VERSION, JobState, QueueStats, Spool
 
@@ -155,8 +155,7 @@ async def test_webhook_ids_are_remembered_for_exactly_a_week(
 
 
 async def test_a_failing_call_names_itself(spool: Spool) -> None:
-    conn = spool._conn
-    assert conn is not None
+    conn = raw(spool)
     conn.execute("PRAGMA query_only = ON")  # the card turned read-only
     with pytest.raises(SpoolError, match=r"^spool set cursors failed"):
         await spool.set_cursor("orders", "mark")

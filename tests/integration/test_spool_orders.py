@@ -12,7 +12,7 @@ import pytest
 import trio
 import trio.testing
 
-from tests.unit.spool.factories import BASE_TIME, KITCHEN, TARGETS, make_order
+from tests.unit.spool.factories import BASE_TIME, KITCHEN, TARGETS, make_order, raw
 from wixprint.errors import SpoolError
 from wixprint.spool import AcceptOutcome, JobState, Spool, Variant
 from wixprint.spool.types import OrderSummary, PendingOrder, TicketSummary
@@ -43,8 +43,7 @@ async def test_an_order_settled_when_first_taken_in_keeps_its_payment_answer(
 
 async def test_a_failing_order_call_names_itself(spool: Spool) -> None:
     await spool.accept(make_order())
-    conn = spool._conn
-    assert conn is not None
+    conn = raw(spool)
     conn.execute("PRAGMA query_only = ON")  # the card turned read-only
     with pytest.raises(SpoolError, match=r"^spool reprint failed"):
         await spool.reprint("10001")

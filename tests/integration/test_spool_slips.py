@@ -14,7 +14,14 @@ import pytest
 import trio
 import trio.testing
 
-from tests.unit.spool.factories import BASE_TIME, CUSTOMER, make_order, new_alert, open_test_spool
+from tests.unit.spool.factories import (
+    BASE_TIME,
+    CUSTOMER,
+    make_order,
+    new_alert,
+    open_test_spool,
+    raw,
+)
 from wixprint.alerts.channels import AlertMessage
 from wixprint.alerts.messages import AlertFacts
 from wixprint.alerts.slip_channel import PrinterSlipChannel
@@ -222,8 +229,7 @@ async def test_a_slip_job_is_the_first_revision_of_its_row(spool: Spool) -> None
 
 
 async def test_a_failing_slip_call_names_itself(spool: Spool) -> None:
-    conn = spool._conn
-    assert conn is not None
+    conn = raw(spool)
     conn.execute("PRAGMA query_only = ON")  # the card turned read-only
     with pytest.raises(SpoolError, match=r"^spool enqueue_slip failed"):
         await spool.enqueue_slip(slip().slip_id, encode_slip(slip()), ["counter"])

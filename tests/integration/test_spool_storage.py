@@ -21,19 +21,14 @@ from tests.unit.spool.factories import (
     make_order,
     new_alert,
     open_test_spool,
+    raw,
 )
 from wixprint.errors import SpoolError, SpoolUnwritable
-from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState, Spool
+from wixprint.spool import SCHEMA_VERSION, AcceptOutcome, JobState
 from wixprint.spool.db import connect
 from wixprint.spool.lock import hold_state_lock
 from wixprint.spool.schema import migrate
 from wixprint.spool.storage import WriteCheck, pause_reason, write_check_of
-
-
-def raw(spool: Spool) -> sqlite3.Connection:
-    conn = spool._conn
-    assert conn is not None
-    return conn
 
 
 def build_old_database(path: Path, version: int) -> None:

@@ -39,18 +39,6 @@ from wixprint.wix.parse import parse_order
 
 log = get_logger("intake")
 
-QUARANTINED = "quarantined"
-KNOWN = "known"
-
-
-@dataclass(frozen=True, slots=True)
-class IntakeResult:
-    key: str
-    """The order id (``sha256:…`` of its text when it has none)."""
-    outcome: str
-    """An ``AcceptOutcome`` value, ``known`` (the lookup sufficed) or ``quarantined``."""
-    accepted: AcceptResult | None = None
-
 
 def not_before_now(ctx: ActorContext) -> str:
     """``wix.not_before`` if configured, else the service's first start.
@@ -85,7 +73,7 @@ async def accept_orders(
     *,
     source: str,
     not_before: str,
-) -> list[IntakeResult]:
+) -> None:
     """Take in a batch of raw Wix orders (a search page, one webhook's order).
 
     Never raises for order data; raises ``SpoolError`` when the spool cannot read or write.
@@ -93,28 +81,23 @@ async def accept_orders(
     spool = ctx.spool.get()
     batch = [_Arrival(raw, order_key(raw), revision_stamp(raw), source) for raw in raws]
     known = await spool.known_revisions([a.key for a in batch if a.key is not None])
-    results: list[IntakeResult] = []
     for arrival in batch:
         seen = known.get(arrival.key, ()) if arrival.key is not None else ()
         if arrival.key is not None and any(not is_newer(arrival.stamp, s) for s in seen):
-            results.append(IntakeResult(arrival.key, KNOWN))
-        else:
-            results.append(await _accept_one(ctx, spool, arrival, not_before))
-    return results
+            continue  # known: the lookup sufficed
+        await _accept_one(ctx, spool, arrival, not_before)
 
 
 async def release_orders(
     ctx: ActorContext, raws: Sequence[Mapping[str, object]], *, not_before: str
-) -> list[IntakeResult]:
+) -> None:
     """Decide again on orders whose tickets may have come due (held pre-orders at their
     release time): no lookup, since the same ``updatedDate`` is the point. The revision rules
     print each held ticket once, whoever releases it first."""
     spool = ctx.spool.get()
-    results = []
     for raw in raws:
         arrival = _Arrival(raw, order_key(raw), revision_stamp(raw), "release")
-        results.append(await _accept_one(ctx, spool, arrival, not_before))
-    return results
+        await _accept_one(ctx, spool, arrival, not_before)
 
 
 async def settle_payment(
@@ -123,19 +106,20 @@ async def settle_payment(
     transactions: Mapping[str, object] | None,
     *,
     not_before: str,
-) -> IntakeResult | None:
+) -> None:
     """The payment method arrived (``transactions``), or will not (None): the order's driver
-    slips and customer receipts print now. None if the spool does not hold the order."""
+    slips and customer receipts print now. Nothing happens if the spool does not hold the
+    order."""
     spool = ctx.spool.get()
     text = await spool.order_source(order_id)
     if text is None:
-        return None
+        return
     raw = loads(text)
     if not isinstance(raw, dict):
-        return None
+        return
     arrival = _Arrival(raw, order_id, revision_stamp(raw), "payment")
     answer = "" if transactions is None else ascii_dump(transactions)
-    return await _accept_one(ctx, spool, arrival, not_before, settled=answer)
+    await _accept_one(ctx, spool, arrival, not_before, settled=answer)
 
 
 async def _accept_one(
@@ -145,7 +129,7 @@ async def _accept_one(
     not_before: str,
     *,
     settled: str | None = None,
-) -> IntakeResult:
+) -> None:
     stage = "clean"
     try:
         data, text, repaired = safe_json(arrival.raw)
@@ -187,9 +171,10 @@ async def _accept_one(
     except SpoolError:
         raise  # the spool, not the order: nothing to set aside
     except Exception as exc:  # any failure on one order's data: set it aside, go on
-        return await _quarantine(ctx, spool, arrival, stage, exc)
+        await _quarantine(ctx, spool, arrival, stage, exc)
+        return
     if result.outcome is AcceptOutcome.DUPLICATE:
-        return IntakeResult(order.id, result.outcome.value, result)
+        return
     faults.point("spool.after_commit")
     log.info(
         "order_accepted",
@@ -217,7 +202,6 @@ async def _accept_one(
     if result.job_ids:
         ctx.ring()
         ctx.publish(JobsQueued(at=ctx.wall(), printers=tuple(ctx.doorbells)))
-    return IntakeResult(order.id, result.outcome.value, result)
 
 
 def _log_decision(number: str, result: AcceptResult, reason: str, skipped: Sequence[str]) -> None:
@@ -240,7 +224,7 @@ def _number_of(raw: Mapping[str, object]) -> str:
 
 async def _quarantine(
     ctx: ActorContext, spool: Spool, arrival: _Arrival, stage: str, exc: Exception
-) -> IntakeResult:
+) -> None:
     """Keep the order's text aside, log it and alert once; never for a spool failure."""
     text = ascii_dump(arrival.raw)
     kept = QuarantinedOrder(
@@ -273,4 +257,3 @@ async def _quarantine(
                 error=error,
             )
         )
-    return IntakeResult(kept.key, QUARANTINED)

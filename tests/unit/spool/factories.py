@@ -64,6 +64,13 @@ async def open_test_spool(path: Path) -> AsyncIterator[Spool]:
         yield spool
 
 
+def raw(spool: Spool) -> sqlite3.Connection:
+    """The open spool's own connection, to damage or inspect the file under it."""
+    conn = spool._conn
+    assert conn is not None
+    return conn
+
+
 @contextmanager
 def open_sync_spool(path: Path) -> Iterator[sqlite3.Connection]:
     """The spool file through the synchronous layer the client runs on its worker thread
