@@ -130,7 +130,6 @@ def test_a_surviving_planted_mutant_is_not_a_pass(
 def _tiny_run(work: Path) -> tuple[dict[str, str], str]:
     """A tiny module and its test in ``work``, with mutmut run over it for real: the tests'
     environment and command."""
-    pytest.importorskip("mutmut")
     (work / "src").mkdir()
     (work / "tests").mkdir()
     (work / "src" / "tiny.py").write_text(
