@@ -206,17 +206,22 @@ async def test_an_order_taken_in_wakes_its_printers_and_a_known_one_wakes_nothin
         received, queued = events
         assert isinstance(received, OrderReceived)
         assert isinstance(queued, JobsQueued)
-        # /metrics counts an order received on its first sight: outcome "new"
+        # /metrics counts an order received on its first sight
         assert (received.number, received.outcome, received.source, received.jobs) == (
             "10232",
             "new",
             "poll",
             1,
         )
+        assert received.first_sight
         assert queued.printers == ("kitchen", "counter")
         await take(ctx, raw)  # known: nothing new to print
         assert published(seen) == []
         assert not await rung(kitchen)
+        await take(ctx, dict(raw, updatedDate="2025-06-15T12:00:00.000Z", buyerNote="Bitte"))
+        again = published(seen)[0]  # a new note: a CHANGED ticket, the same order
+        assert isinstance(again, OrderReceived)
+        assert (again.number, again.outcome, again.first_sight) == ("10232", "revised", False)
 
 
 async def test_a_crash_right_after_the_commit_keeps_the_order(
