@@ -4,7 +4,12 @@
 task that loops without ever waiting (a status poll answered at once, again and again, or a
 wait that ends the moment it starts) keeps virtual time standing: that deadline never comes
 and the test hangs. :func:`fail_after` also fails once the tasks have taken ``steps`` steps
-at one virtual instant: a hundred times what the printing tests take at most.
+at one virtual instant. The steps of every task in the run count (the fake printer's and the
+test's too, not only the code under test). The printing tests take at most 125 steps at
+one instant (measured 2026-12-07 over ``test_printing_truth``, ``_slow_proof``,
+``_network``, ``_network_edges``, ``_local`` and ``_fake``): :data:`STEPS` is 800 times
+that, so a legitimate burst does not trip it, and a loop that never lets time pass trips
+it after a few seconds of real time.
 """
 
 from __future__ import annotations

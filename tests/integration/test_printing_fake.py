@@ -327,12 +327,55 @@ async def test_a_rebooted_printer_resets_an_old_connection_only_when_a_packet_re
     with pytest.raises(trio.BrokenResourceError):
         await _read(asking, 1, within=60)
     assert trio.current_time() - sent == pytest.approx(25.4)
-    assert await _read(idle, 1, within=600) == b""  # no RST, no FIN: nothing at all
+    with trio.move_on_after(600) as waited:  # no RST, no FIN: nothing at all
+        await idle.receive_some(1)
+    assert waited.cancelled_caught
     await idle.send_all(b"\x10\x04\x01")
     with pytest.raises(trio.BrokenResourceError):
         await _read(idle, 1, within=1)
     for stream in (idle, asking):
         await stream.aclose()
+
+
+async def test_new_data_waits_behind_an_unacknowledged_retransmission(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """Data sent after the boot while earlier data is unacknowledged queues behind it (one
+    segment at a time in loss recovery): the RST comes with the next retransmission, the
+    eighth try, 51 s after the first send (30 s of boot), not at once."""
+    printer = await _start(nursery)
+    async with await _connect(printer) as client:
+        assert len(await _status(client)) == 4
+        printer.power_off()
+        await client.send_all(b"\x10\x04\x01")
+        sent = trio.current_time()
+        printer.power_on(boot_seconds=30.0)
+        await trio.sleep(31)
+        await client.send_all(b"\x10\x04\x02")
+        with pytest.raises(trio.BrokenResourceError):
+            await _read(client, 1, within=60)
+        assert trio.current_time() - sent == pytest.approx(51.0)
+    assert bytes(printer.unheard) == b"\x10\x04\x01\x10\x04\x02"
+
+
+async def test_a_dead_printer_takes_no_data_and_the_client_gives_up_after_924_s(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """While the printer is off its window stays shut: a ticket sent then blocks the send.
+    The client's TCP retransmits and gives up 924.6 s after the first unacknowledged send
+    (tcp_retries2 = 15): its socket then fails, whether the printer is back or not."""
+    printer = await _start(nursery)
+    async with await _connect(printer) as client:
+        assert len(await _status(client)) == 4
+        printer.power_off()
+        sent = trio.current_time()
+        with trio.move_on_after(10) as blocked:
+            await client.send_all(sample_ticket() * 400)  # 42 kB
+        assert blocked.cancelled_caught
+        with pytest.raises(trio.BrokenResourceError):
+            await _read(client, 1, within=2000)
+        assert trio.current_time() - sent == pytest.approx(924.6)
+    assert printer.paper() == []
 
 
 async def test_asb_at_power_on_is_pushed_without_asking(

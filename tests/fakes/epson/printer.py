@@ -20,7 +20,9 @@ What it reproduces (escpos.md §4–§6, §8, §12–§14):
   roll. Errors: cutter jam, recoverable and unrecoverable error, near-end stop.
 * **Power loss is silence**: no FIN, no RST; while off and booting, connects time out. A
   rebooted printer resets an old connection only when a packet of the client reaches it: new
-  data, or a retransmission of data it never acknowledged (:mod:`tests.fakes.epson.zombie`).
+  data while nothing is unacknowledged, else a retransmission of data it never acknowledged;
+  a dead printer takes no data, so the client's send blocks; the client gives up after
+  924.6 s of retransmissions (:mod:`tests.fakes.epson.zombie`).
 * **Profiles**: ``process_id=False`` ignores GS ( H, ``reply_delay`` answers everything late,
   ``status_delay`` answers DLE EOT late (``status_jitter`` adds up to that much more, drawn
   from ``seed``; replies still leave in order), ``collide=True`` sends each process id that follows
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import math
 import random
+import socket
 from collections import deque
 from collections.abc import Callable
 from typing import Literal
@@ -46,7 +49,7 @@ from tests.fakes.epson.network import RECEIVE_WINDOW, BlackHole, open_listener
 from tests.fakes.epson.paper import PrintHead, Step, Strip
 from tests.fakes.epson.session import Session
 from tests.fakes.epson.status import Faults
-from tests.fakes.epson.zombie import discard_received, retransmitted_at
+from tests.fakes.epson.zombie import GIVE_UP, drain, retransmitted_at
 
 Connections = Literal["epson", "hold", "refuse"]
 CLEAR_BUFFERS = b"\x10\x14\x08\x01\x03\x14\x01\x06\x02\x08"
@@ -248,7 +251,7 @@ class FakePrinter:
         self._tail.clear()
         for session in self._sessions:
             session.go_silent()
-            discard_received(session)
+            drain(session)  # received and acknowledged, not read: gone
             self._zombies.append(session)
             if self._nursery is not None:
                 self._nursery.start_soon(self._haunt, session)
@@ -356,33 +359,45 @@ class FakePrinter:
 
     async def _haunt(self, zombie: Session) -> None:
         """A connection from before a power loss: reset once a packet of the client reaches
-        the booted printer (new data, or a retransmission of unacknowledged data)."""
+        the booted printer (new data while nothing is unacknowledged, else the next
+        retransmission), or when the client's TCP gives up retransmitting."""
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._hear, zombie)
             while zombie.open:
                 due = math.inf
-                if zombie.unacked_since is not None and self._powered:
-                    due = retransmitted_at(zombie.unacked_since, self._boot_until)
+                if zombie.unacked_since is not None:
+                    due = zombie.unacked_since + GIVE_UP
+                    if self._powered:
+                        due = min(due, retransmitted_at(zombie.unacked_since, self._boot_until))
                 with trio.move_on_at(due):
                     await self._wait_change()
                     continue
-                zombie.reset_now()
+                self._reset_zombie(zombie)
             nursery.cancel_scope.cancel()
 
+    def _reset_zombie(self, zombie: Session) -> None:
+        self.unheard += drain(zombie)
+        zombie.reset_now()
+        self.notify()
+
     async def _hear(self, zombie: Session) -> None:
+        """Note when the client sends after the power loss, reading nothing: a dead
+        printer takes no data. Only a booted printer with nothing unacknowledged is
+        reached at once; after the first unacknowledged data :meth:`_haunt` decides."""
         await zombie.ended.wait()  # its reader is cancelled: the socket is ours
-        while zombie.open:
+        sock = zombie.stream.socket
+        while zombie.open and zombie.unacked_since is None:
             try:
-                data = await zombie.stream.receive_some(65536)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                await trio.lowlevel.wait_readable(sock)
+                data = await sock.recv(1, socket.MSG_PEEK)
+            except (OSError, trio.ClosedResourceError):
                 data = b""
-            self.unheard += data
             if not data:  # the client closed it (its FIN would meet a RST: nobody hears)
                 zombie.open = False
-                zombie.stream.socket.close()
+                sock.close()
             elif self._up:
-                zombie.reset_now()
-            elif zombie.unacked_since is None:
+                self._reset_zombie(zombie)
+            else:
                 zombie.unacked_since = trio.current_time()
             self.notify()
 
