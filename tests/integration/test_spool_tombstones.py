@@ -204,25 +204,23 @@ async def test_a_late_change_of_a_pruned_order_is_a_revision_not_a_new_order(
     ]
 
 
+async def cancel_stations(spool: Spool) -> list[tuple[str, str, Variant]]:
+    """The (kind, printer, variant) of the tickets a late cancellation of the factory order
+    prints (its kitchen items go to the bar by now)."""
+    result = await spool.accept(make_order(status="CANCELED", updated=LATER, targets=(BAR,)))
+    jobs = [await spool.get_job(i) for i in result.job_ids]
+    return [(j.kind, j.printer, j.variant) for j in jobs if j]
+
+
 async def test_a_cancel_of_a_pruned_order_reaches_the_stations_it_printed_at(
     spool: Spool, thread_clock: trio.testing.MockClock
 ) -> None:
     await bury_printed_order(spool)
     # Its kitchen items go to the bar by now: the cancellation goes where they printed.
-    result = await spool.accept(make_order(status="CANCELED", updated=LATER, targets=(BAR,)))
-    jobs = [await spool.get_job(i) for i in result.job_ids]
-    assert [(j.kind, j.printer, j.variant) for j in jobs if j] == [
+    assert await cancel_stations(spool) == [
         ("kitchen", "kitchen", Variant.CANCELED),
         ("driver", "counter", Variant.CANCELED),
     ]
-
-
-async def cancel_stations(spool: Spool) -> list[tuple[str, str]]:
-    """The (kind, printer) of the tickets a late cancellation of the factory order prints
-    (its kitchen items go to the bar by now)."""
-    result = await spool.accept(make_order(status="CANCELED", updated=LATER, targets=(BAR,)))
-    jobs = [await spool.get_job(i) for i in result.job_ids]
-    return [(j.kind, j.printer) for j in jobs if j and j.variant is Variant.CANCELED]
 
 
 async def test_a_tombstone_with_unreadable_stations_cancels_at_the_orders_current_ones(
@@ -231,7 +229,7 @@ async def test_a_tombstone_with_unreadable_stations_cancels_at_the_orders_curren
     await bury_printed_order(spool)
     with closing(sqlite3.connect(tmp_path / "spool.db", isolation_level=None)) as conn:
         conn.execute("UPDATE tombstones SET targets = 'damaged'")
-    assert await cancel_stations(spool) == [("kitchen", "bar")]
+    assert await cancel_stations(spool) == [("kitchen", "bar", Variant.CANCELED)]
 
 
 async def test_a_pruned_canceled_order_changed_again_prints_no_second_cancellation(
@@ -335,18 +333,29 @@ async def test_a_damaged_restored_copy_names_the_call_that_failed(
             pass
 
 
-@pytest.mark.parametrize("stamp", ["garbled", "[1]"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "'garbled'",
+        "'[1]'",
+        "value || 'x'",  # the whole stamp still there, with a byte after it
+        "'[' || value || ']'",  # the whole stamp, inside a list
+    ],
+)
 async def test_a_copy_with_an_unreadable_stamp_is_restored_as_of_now(
-    tmp_path: Path, thread_clock: trio.testing.MockClock, stamp: str
+    tmp_path: Path, thread_clock: trio.testing.MockClock, damage: str
 ) -> None:
+    """The restoring machine's clock reads a day before the copy was taken: a readable stamp
+    would set the horizon to the copy's time, an unreadable one leaves only now."""
     live, copy = tmp_path / "spool.db", tmp_path / "backup.db"
+    await trio.sleep(3600)
+    taken = BASE_TIME + trio.current_time()
     async with open_test_spool(live) as spool:
         await spool.backup_to(copy)
     with closing(sqlite3.connect(copy, isolation_level=None)) as conn:
-        conn.execute("UPDATE meta SET value = ? WHERE name = 'snapshot'", (stamp,))
-    await trio.sleep(3600)
-    async with open_test_spool(copy) as restored:
-        assert restored.restore_horizon == wix_time_of(BASE_TIME + trio.current_time())
+        conn.execute(f"UPDATE meta SET value = {damage} WHERE name = 'snapshot'")
+    async with open_spool(copy, clock=lambda: taken - DAY) as restored:
+        assert restored.restore_horizon == wix_time_of(taken - DAY)
 
 
 async def test_a_restored_backup_marks_what_the_replaced_spool_may_have_printed(

@@ -340,8 +340,11 @@ class Spool:
         events_older_than: float = db_misc.EVENT_RETENTION,
     ) -> int:
         """Bury finished orders last updated ``keep_for`` seconds before ``reference`` (the
-        poll mark; this machine's clock if earlier), drop old tombstones, history, sent
-        alerts and webhook ids. Rows deleted; nothing without a reference but history."""
+        poll mark; this machine's clock if earlier); by the same reference, drop tombstones
+        and quarantined orders older than ``keep_tombstones_for`` (at least ``keep_for``). By
+        this machine's clock alone, drop job history, sent alerts and done alert slips older
+        than ``keep_for``, and webhook ids older than ``events_older_than``. Rows deleted;
+        without a reference, only what goes by the clock."""
         return await self._run(
             db_memory.prune,
             self._db(),

@@ -249,8 +249,9 @@ def prune(
     An order goes when every job of it printed (a failed or waiting ticket, a held pre-order
     or tickets waiting for the payment method keep it) and
     its ``updatedDate`` is ``keep_for`` seconds older than the reference (module docstring).
-    Job history, sent alerts and webhook ids are plain history: they go by this machine's
-    clock, which can change nothing that prints.
+    Job history, sent alerts, done alert slips and webhook ids are plain history: they go by
+    this machine's clock, which can change nothing that prints (webhook ids after
+    ``events_older_than`` seconds, the rest after ``keep_for``).
     """
     ref = _reference(reference, now)
     deleted = 0

@@ -116,8 +116,6 @@ class AcceptPlan:
     outcome: AcceptOutcome
     revision: int
     """The order's revision after this accept."""
-    variant: Variant | None = None
-    """What this revision announces (a job of a newly needed kind is NEW regardless)."""
     jobs: tuple[PlannedJob, ...] = field(default=())
     reason: str = "new"
     """new | restored | before_history; anything but ``new`` prints the REPRINT banner."""
@@ -213,11 +211,10 @@ def _readiness(stored: StoredOrder | None, order: IncomingOrder) -> _Readiness:
 def _plan(
     outcome: AcceptOutcome,
     revision: int,
-    variant: Variant,
     jobs: Iterable[PlannedJob],
     reason: str,
 ) -> AcceptPlan:
-    return AcceptPlan(outcome, revision, variant, tuple(jobs), reason)
+    return AcceptPlan(outcome, revision, tuple(jobs), reason)
 
 
 def plan_accept(
@@ -243,7 +240,7 @@ def _plan_accept(
             return AcceptPlan(AcceptOutcome.IGNORED, 0)
         jobs = [PlannedJob(t, Variant.NEW) for t in ready.targets]
         outcome = AcceptOutcome.SCHEDULED if ready.held else AcceptOutcome.NEW
-        return _plan(outcome, 1 if jobs else 0, Variant.NEW, jobs, reason)
+        return _plan(outcome, 1 if jobs else 0, jobs, reason)
     if is_newer(stored.updated, order.updated):
         # An older copy than the one held (a release or a payment read before a newer
         # revision landed): nothing of it is written; the scheduler tries again from the row.
@@ -260,9 +257,9 @@ def _plan_accept(
         jobs = [PlannedJob(t, Variant.NEW) for t in ready.targets]
         if not jobs:
             outcome = AcceptOutcome.SCHEDULED if ready.held else AcceptOutcome.IGNORED
-            return _plan(outcome, 0, Variant.NEW, (), reason)
+            return _plan(outcome, 0, (), reason)
         outcome = AcceptOutcome.SCHEDULED if ready.held else AcceptOutcome.REVISED
-        return _plan(outcome, 1, Variant.NEW, jobs, reason)
+        return _plan(outcome, 1, jobs, reason)
 
     if newer and _is_history(order):
         # A change long after the order was due; tickets that merely came due (a release, a
@@ -273,7 +270,7 @@ def _plan_accept(
     was_canceled = is_canceled(stored.status)
     if is_canceled(order.status) and not was_canceled:
         canceled = (PlannedJob(t, Variant.CANCELED) for t in kept)
-        return _revise(stored, Variant.CANCELED, canceled, reason, bump=True)
+        return _revise(stored, canceled, reason, bump=True)
     if not order.printable or ready.held:
         # Not printable now, or a pre-order still held: stored, nothing extra on paper.
         return AcceptPlan(AcceptOutcome.UPDATED, stored.revision)
@@ -287,7 +284,7 @@ def _plan_accept(
             planned.append(PlannedJob(target, Variant.NEW))  # a kind that newly applies
         elif target.kind in changed and target.kind not in NO_UPDATE_KINDS:
             planned.append(PlannedJob(target, Variant.CHANGED))  # e.g. a new kitchen station
-    return _revise(stored, Variant.CHANGED, planned, reason, bump=newer)
+    return _revise(stored, planned, reason, bump=newer)
 
 
 def _changed_kinds(
@@ -304,7 +301,6 @@ def _changed_kinds(
 
 def _revise(
     stored: StoredOrder,
-    variant: Variant,
     jobs: Iterable[PlannedJob],
     reason: str,
     *,
@@ -316,4 +312,4 @@ def _revise(
     if not planned:
         return AcceptPlan(AcceptOutcome.UPDATED, stored.revision)
     revision = stored.revision + 1 if bump else stored.revision
-    return _plan(AcceptOutcome.REVISED, revision, variant, planned, reason)
+    return _plan(AcceptOutcome.REVISED, revision, planned, reason)

@@ -269,7 +269,7 @@ class JobHistoryEntry:
     printer: str
     event: str
     """created | claim | printed | release | interrupted | render_failed | quarantine |
-    set_aside | late_proof | replaced"""
+    set_aside | late_proof | replaced | restored"""
     state: JobState
     """The state after the event."""
     detail: str | None = None
