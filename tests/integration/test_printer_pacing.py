@@ -1,0 +1,155 @@
+"""How often the printer actor knocks, timed on the virtual clock as an operator would time it.
+
+After an unknown outcome the next try comes 0.5 s later, then 1 s, then every 2 s (on a
+printer probed every second: the cap is the larger of 2 s and ``probe_interval``), each
+up to 20 % later; the count starts again with the next order. While the printer cannot print,
+it is probed every second for ten minutes, then every ``probe_interval``. None of this
+restarts the actor, and its log lines say which actor wrote them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+import trio.testing
+
+from tests.fakes.fake_printer import FakePrinter
+from tests.integration.harness import (
+    Rig,
+    child_status,
+    config_text,
+    get_json,
+    new_orders,
+    open_rig,
+    pass_time,
+    tune,
+    wait_fast,
+    wait_for,
+)
+from wixprint.spool.machine import UNANSWERED_LIMIT
+
+JITTER = 0.2
+"""Each wait is up to 20 % longer than its base."""
+SLACK = 0.25
+"""Virtual seconds a try may take beyond its wait (connect, send, reset; a worker thread)."""
+
+
+def _config(rig: Rig, probe_interval: float) -> str:
+    text = config_text(rig.tmp, rig.shop_url, {"kitchen": rig.printers["kitchen"].port})
+    text = tune(text, "printers", probe_interval=probe_interval)
+    # The connectivity actor's own probes would be counted as the printer actor's knocks.
+    return tune(text, "connectivity", interval=3600.0, interval_down=3600.0)
+
+
+async def _times(printer: FakePrinter, counter: str, into: list[float]) -> None:
+    """Append the virtual time whenever ``printer``'s ``counter`` goes up (once a step)."""
+    seen = getattr(printer, counter)
+
+    def more() -> bool:
+        return bool(getattr(printer, counter) > seen)
+
+    while True:
+        await printer.wait_for(more)
+        now = getattr(printer, counter)
+        into.extend([trio.current_time()] * (now - seen))
+        seen = now
+
+
+def _gaps(times: list[float]) -> list[float]:
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+class _Clocked(logging.Handler):
+    """The virtual time at which each ``event`` line was written (in the field: its ``ts``)."""
+
+    def __init__(self, event: str) -> None:
+        super().__init__()
+        self.event = event
+        self.times: list[float] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, dict) and record.msg.get("event") == self.event:
+            self.times.append(trio.current_time())
+
+
+@pytest.fixture
+def unavailable(caplog: pytest.LogCaptureFixture) -> Iterator[_Clocked]:
+    """When the printer actor found its printer unable to print (``printer_unavailable``)."""
+    caplog.set_level(logging.INFO)
+    handler = _Clocked("printer_unavailable")
+    logging.getLogger().addHandler(handler)
+    yield handler
+    logging.getLogger().removeHandler(handler)
+
+
+async def _restarts(rig: Rig) -> int:
+    recovery = await get_json(rig, "/recovery/status")
+    restarts: int = child_status(recovery, "printer:kitchen")["restarts"]
+    return restarts
+
+
+def _logged(caplog: pytest.LogCaptureFixture, event: str) -> list[dict[str, Any]]:
+    return [
+        r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg.get("event") == event
+    ]
+
+
+async def test_retries_after_unknown_outcomes_double_from_half_a_second_to_the_cap(
+    tmp_path: Path, thread_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        printer = rig.printers["kitchen"]
+        printer.reset_mid_job(1000, every=True)  # every try: bytes sent, no proof
+        await rig.start(_config(rig, probe_interval=1.0))
+        resets: list[float] = []
+        rig.nursery.start_soon(_times, printer, "resets", resets)
+        # Two orders at once. The second one's arrival rings the printer's bell, which cuts
+        # one of the first order's waits short (new work: try now); it is tried right after
+        # the first is set aside, the third one after a quiet spell.
+        await new_orders(rig, 2, every=0.0)
+        await wait_for(lambda: len(resets) == 2 * UNANSWERED_LIMIT, 300)
+        await new_orders(rig, 1)
+        await wait_for(lambda: len(resets) == 3 * UNANSWERED_LIMIT, 300)
+        bases = [0.5, 1.0] + [2.0] * (UNANSWERED_LIMIT - 3)
+        for order in (1, 2):
+            tries = resets[order * UNANSWERED_LIMIT : (order + 1) * UNANSWERED_LIMIT]
+            for gap, base in zip(_gaps(tries), bases, strict=True):
+                assert base <= gap <= base * (1 + JITTER) + SLACK, (order, _gaps(tries))
+        assert await _restarts(rig) == 0
+        unknown = _logged(caplog, "print_outcome_unknown")
+        aside = _logged(caplog, "ticket_needs_attention")
+        assert (len(unknown), len(aside)) == (3 * UNANSWERED_LIMIT, 3)
+        named = {(line["actor"], line["printer"]) for line in unknown + aside}
+        assert named == {("printer", "kitchen")}  # what an operator filters the log by
+
+
+async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_then_less(
+    tmp_path: Path, thread_clock: trio.testing.MockClock, unavailable: _Clocked
+) -> None:
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        printer = rig.printers["kitchen"]
+        await rig.start(_config(rig, probe_interval=30.0))
+        await pass_time(thread_clock, 3)
+        printer.paper_out = True
+        connections: list[float] = []
+        rig.nursery.start_soon(_times, printer, "connections", connections)
+        await new_orders(rig, 1)  # it is tried once, then waits: the actor only probes
+        await pass_time(thread_clock, 700, threshold=0.01)
+        (down,) = unavailable.times
+        probes = [t for t in connections if t > down]
+        assert len(probes) > 600
+        for probe, gap in zip(probes, _gaps(probes), strict=False):
+            expected = 1.0 if probe - down < 600 else 30.0
+            assert expected <= gap <= expected + SLACK, (probe - down, gap)
+
+        printer.paper_out = False
+        await wait_fast(thread_clock, lambda: len(rig.tickets("kitchen")) == 1, 60)
+        await pass_time(thread_clock, 10)
+        assert [("REPRINT" in t) for t in rig.tickets("kitchen")] == [False]
+        assert await _restarts(rig) == 0
