@@ -130,7 +130,10 @@ async def test_retries_after_unknown_outcomes_double_from_half_a_second_to_the_c
 
 
 async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_then_less(
-    tmp_path: Path, thread_clock: trio.testing.MockClock, unavailable: _Clocked
+    tmp_path: Path,
+    thread_clock: trio.testing.MockClock,
+    unavailable: _Clocked,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with open_rig(tmp_path, ("kitchen",)) as rig:
         printer = rig.printers["kitchen"]
@@ -139,7 +142,7 @@ async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_the
         printer.paper_out = True
         connections: list[float] = []
         rig.nursery.start_soon(_times, printer, "connections", connections)
-        await new_orders(rig, 1)  # it is tried once, then waits: the actor only probes
+        (number,) = await new_orders(rig, 1)  # tried once, then it waits: the actor only probes
         await pass_time(thread_clock, 700, threshold=0.01)
         (down,) = unavailable.times
         probes = [t for t in connections if t > down]
@@ -153,3 +156,15 @@ async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_the
         await pass_time(thread_clock, 10)
         assert [("REPRINT" in t) for t in rig.tickets("kitchen")] == [False]
         assert await _restarts(rig) == 0
+        (identified,) = _logged(caplog, "printer_identified")  # at the start: what it can do
+        assert (identified["actor"], identified["model"], identified["proof"]) == (
+            "printer",
+            "TM-m30III",
+            "process_id",
+        )
+        (printed,) = _logged(caplog, "ticket_printed")
+        assert (printed["actor"], printed["order"], printed["reprint"]) == (
+            "printer",
+            number,
+            False,
+        )
