@@ -156,6 +156,9 @@ async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_the
         await pass_time(thread_clock, 10)
         assert [("REPRINT" in t) for t in rig.tickets("kitchen")] == [False]
         assert await _restarts(rig) == 0
+        checks = (await get_json(rig, "/health"))["checks"]
+        assert checks["printer:kitchen"]["status"] == "ready"
+        assert [name for name, check in checks.items() if check["status"] != "ready"] == []
         (identified,) = _logged(caplog, "printer_identified")  # at the start: what it can do
         assert (identified["actor"], identified["model"], identified["proof"]) == (
             "printer",
