@@ -135,6 +135,7 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_printing_service.py",
         "tests/integration/test_printing_attention.py",  # set aside after n tries, proof warning
         "tests/integration/test_printer_poison.py",  # render failures, print latency
+        "tests/integration/test_dashboard_actions.py",  # a pause outlasts a restart
         "tests/integration/test_printer_pacing.py",  # retry and probe rhythm, actor name
     ),
     "printing/network": (
