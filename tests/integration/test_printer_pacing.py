@@ -139,6 +139,9 @@ async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_the
         printer = rig.printers["kitchen"]
         await rig.start(_config(rig, probe_interval=30.0))
         await pass_time(thread_clock, 3)
+        # One status probe by the connectivity actor, one "what can you do" by the printer
+        # actor; an idle printer that answered is not probed again.
+        assert printer.connections == 2
         printer.paper_out = True
         connections: list[float] = []
         rig.nursery.start_soon(_times, printer, "connections", connections)
