@@ -25,6 +25,7 @@ from tests.integration.harness import (
     child_status,
     config_text,
     get_json,
+    jobs_of,
     new_orders,
     open_rig,
     pass_time,
@@ -174,3 +175,30 @@ async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_the
             number,
             False,
         )
+
+
+async def test_after_a_restart_with_an_order_waiting_its_retries_double_from_the_start(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """The count of failed tries starts at zero with the actor, not with its first idle
+    moment: an order waiting at the start is retried like any other."""
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        printer = rig.printers["kitchen"]
+        text = _config(rig, probe_interval=1.0)
+        printer.paper_out = True
+        await rig.start(text)
+        (number,) = await new_orders(rig, 1)
+        await pass_time(thread_clock, 10)
+        assert [t["state"] for t in jobs_of(await get_json(rig, "/orders"), number)] == ["queued"]
+        await rig.stop()
+
+        printer.paper_out = False
+        printer.reset_mid_job(1000, every=True)
+        resets: list[float] = []
+        rig.nursery.start_soon(_times, printer, "resets", resets)
+        await rig.start(text)
+        await wait_for(lambda: len(resets) == 4)
+        # The first wait is cut short by the start's rings (the printer reached, new work).
+        for gap, base in zip(_gaps(resets)[1:], [1.0, 2.0], strict=True):
+            assert base <= gap <= base * (1 + JITTER) + SLACK, _gaps(resets)
+        assert await _restarts(rig) == 0
