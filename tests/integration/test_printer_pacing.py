@@ -181,7 +181,8 @@ async def test_after_a_restart_with_an_order_waiting_its_retries_double_from_the
     tmp_path: Path, thread_clock: trio.testing.MockClock
 ) -> None:
     """The count of failed tries starts at zero with the actor, not with its first idle
-    moment: an order waiting at the start is retried like any other."""
+    moment: an order waiting at the start, on a printer out of paper at the start, is retried
+    like any other once the roll is changed."""
     async with open_rig(tmp_path, ("kitchen",)) as rig:
         printer = rig.printers["kitchen"]
         text = _config(rig, probe_interval=1.0)
@@ -192,11 +193,12 @@ async def test_after_a_restart_with_an_order_waiting_its_retries_double_from_the
         assert [t["state"] for t in jobs_of(await get_json(rig, "/orders"), number)] == ["queued"]
         await rig.stop()
 
+        await rig.start(text)  # still out of paper: it cannot say what it supports yet
+        await pass_time(thread_clock, 5)
         printer.paper_out = False
         printer.reset_mid_job(1000, every=True)
         resets: list[float] = []
         rig.nursery.start_soon(_times, printer, "resets", resets)
-        await rig.start(text)
         await wait_for(lambda: len(resets) == 4)
         # The first wait is cut short by the start's rings (the printer reached, new work).
         for gap, base in zip(_gaps(resets)[1:], [1.0, 2.0], strict=True):
