@@ -102,7 +102,10 @@ def _logged(caplog: pytest.LogCaptureFixture, event: str) -> list[dict[str, Any]
 
 
 async def test_retries_after_unknown_outcomes_double_from_half_a_second_to_the_cap(
-    tmp_path: Path, thread_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    thread_clock: trio.testing.MockClock,
+    caplog: pytest.LogCaptureFixture,
+    unavailable: _Clocked,
 ) -> None:
     async with open_rig(tmp_path, ("kitchen",)) as rig:
         printer = rig.printers["kitchen"]
@@ -128,6 +131,20 @@ async def test_retries_after_unknown_outcomes_double_from_half_a_second_to_the_c
         assert (len(unknown), len(aside)) == (3 * UNANSWERED_LIMIT, 3)
         named = {(line["actor"], line["printer"]) for line in unknown + aside}
         assert named == {("printer", "kitchen")}  # what an operator filters the log by
+
+        # A fourth order finds the printer out of paper (nothing sent): once the roll is
+        # changed its tries count from zero again (the first wait is cut short by the ring
+        # of the printer's return).
+        printer.paper_out = True
+        await new_orders(rig, 1)
+        await wait_for(lambda: len(unavailable.times) == 1)
+        await pass_time(thread_clock, 5)
+        before = len(resets)
+        printer.paper_out = False
+        await wait_for(lambda: len(resets) == before + 4)
+        for gap, base in zip(_gaps(resets[before:])[1:], [1.0, 2.0], strict=True):
+            assert base <= gap <= base * (1 + JITTER) + SLACK, _gaps(resets[before:])
+        assert await _restarts(rig) == 0
 
 
 async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_then_less(
