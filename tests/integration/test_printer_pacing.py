@@ -21,6 +21,7 @@ import trio.testing
 
 from tests.fakes.fake_printer import FakePrinter
 from tests.integration.harness import (
+    EPOCH,
     Rig,
     child_status,
     config_text,
@@ -166,6 +167,13 @@ async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_the
         (number,) = await new_orders(rig, 1)  # tried once, then it waits: the actor only probes
         await pass_time(thread_clock, 700, threshold=0.01)
         (down,) = unavailable.times
+        # The dashboard dates and words the outage as the actor saw it when it tried the job.
+        kitchen = (await get_json(rig, "/connectivity/status"))["printers"]["kitchen"]
+        assert (kitchen["paper"], kitchen["reason"], kitchen["last_check"]) == (
+            "out",
+            "printer 'kitchen' cannot print",
+            EPOCH + down,
+        )
         probes = [t for t in connections if t > down]
         assert len(probes) > 600
         for probe, gap in zip(probes, _gaps(probes), strict=False):
@@ -195,7 +203,7 @@ async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_the
 
 
 async def test_after_a_restart_with_an_order_waiting_its_retries_double_from_the_start(
-    tmp_path: Path, thread_clock: trio.testing.MockClock
+    tmp_path: Path, thread_clock: trio.testing.MockClock, unavailable: _Clocked
 ) -> None:
     """The count of failed tries starts at zero with the actor, not with its first idle
     moment: an order waiting at the start, on a printer out of paper at the start, is retried
@@ -206,8 +214,10 @@ async def test_after_a_restart_with_an_order_waiting_its_retries_double_from_the
         printer.paper_out = True
         await rig.start(text)
         (number,) = await new_orders(rig, 1)
-        await pass_time(thread_clock, 10)
-        assert [t["state"] for t in jobs_of(await get_json(rig, "/orders"), number)] == ["queued"]
+        with trio.fail_after(60):
+            while not (orders := await get_json(rig, "/orders"))["orders"]:  # noqa: ASYNC110
+                await trio.sleep(1)
+        assert [t["state"] for t in jobs_of(orders, number)] == ["queued"]
         await rig.stop()
 
         await rig.start(text)  # still out of paper: it cannot say what it supports yet
@@ -221,3 +231,5 @@ async def test_after_a_restart_with_an_order_waiting_its_retries_double_from_the
         for gap, base in zip(_gaps(resets)[1:], [1.0, 2.0], strict=True):
             assert base <= gap <= base * (1 + JITTER) + SLACK, _gaps(resets)
         assert await _restarts(rig) == 0
+        # A printer that could not say what it supports was probed, never sent the order.
+        assert unavailable.times == []
