@@ -33,6 +33,7 @@ from tests.integration.harness import (
     new_orders,
     open_rig,
     pass_time,
+    ticket_numbers,
     tune,
     wait_fast,
     wait_for,
@@ -243,3 +244,27 @@ async def test_after_a_restart_with_an_order_waiting_its_retries_double_from_the
         assert await _restarts(rig) == 0
         # A printer that could not say what it supports was probed, never sent the order.
         assert unavailable.times == []
+
+
+async def test_an_unreachable_printer_is_dated_from_the_try_and_prints_on_without_a_restart(
+    tmp_path: Path, thread_clock: trio.testing.MockClock, unavailable: _Clocked
+) -> None:
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        printer = rig.printers["kitchen"]
+        await rig.start(_config(rig, probe_interval=30.0))
+        await pass_time(thread_clock, 3)
+        printer.unreachable = True  # unplugged: connections are refused
+        (number,) = await new_orders(rig, 1)
+        await wait_for(lambda: len(unavailable.times) == 1)
+        await pass_time(thread_clock, 20)
+        (down,) = unavailable.times
+        kitchen = (await get_json(rig, "/connectivity/status"))["printers"]["kitchen"]
+        # Offline since the try that found it so, as the dashboard says.
+        assert (kitchen["online"], kitchen["since"]) == (False, EPOCH + down)
+        assert kitchen["reason"].startswith("printer 'kitchen': cannot connect")
+        assert await _restarts(rig) == 0
+
+        printer.unreachable = False
+        await wait_for(lambda: len(rig.tickets("kitchen")) == 1)
+        assert ticket_numbers(rig, "kitchen") == [number]
+        assert await _restarts(rig) == 0
