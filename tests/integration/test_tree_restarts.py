@@ -97,6 +97,8 @@ async def test_a_printer_restart_requeues_only_its_own_jobs(
         assert ["REPRINT" in t for t in kitchen] == [False, True]
         assert len(counter) == 2
         assert not any("REPRINT" in t for t in counter)
+        # The kitchen's copy starts with the printer's buffers cleared, no other ticket does.
+        assert (rig.printers["kitchen"].clears, rig.printers["counter"].clears) == (1, 0)
         tickets = jobs_of(await get_json(rig, "/orders"), "10231")
         assert {(t["printer"], t["state"], t["reprint"]) for t in tickets} == {
             ("kitchen", "printed", True),
