@@ -251,12 +251,13 @@ async def test_an_unreachable_printer_is_dated_from_the_try_and_prints_on_withou
 ) -> None:
     async with open_rig(tmp_path, ("kitchen",)) as rig:
         printer = rig.printers["kitchen"]
-        await rig.start(_config(rig, probe_interval=30.0))
+        # Many agreeing looks before a printer counts as back (or gone).
+        await rig.start(tune(_config(rig, probe_interval=30.0), "connectivity", confirm=20))
         await pass_time(thread_clock, 3)
         printer.unreachable = True  # unplugged: connections are refused
         (number,) = await new_orders(rig, 1)
         await wait_for(lambda: len(unavailable.times) == 1)
-        await pass_time(thread_clock, 20)
+        await pass_time(thread_clock, 30)
         (down,) = unavailable.times
         kitchen = (await get_json(rig, "/connectivity/status"))["printers"]["kitchen"]
         # Offline since the try that found it so, as the dashboard says.
@@ -268,3 +269,6 @@ async def test_an_unreachable_printer_is_dated_from_the_try_and_prints_on_withou
         await wait_for(lambda: len(rig.tickets("kitchen")) == 1)
         assert ticket_numbers(rig, "kitchen") == [number]
         assert await _restarts(rig) == 0
+        # The printed ticket is proof enough: back at once, not after twenty looks.
+        checks = (await get_json(rig, "/health"))["checks"]
+        assert checks["printer:kitchen"]["status"] == "ready"
