@@ -136,6 +136,9 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_printing_attention.py",  # set aside after n tries, proof warning
         "tests/integration/test_printer_poison.py",  # render failures, print latency
         "tests/integration/test_dashboard_actions.py",  # a pause outlasts a restart
+        # an alert slip printed (the whole file takes a minute)
+        "tests/integration/test_alert_slips_service.py"
+        "::test_order_tickets_waiting_at_the_counter_print_before_the_slip",
         "tests/integration/test_printer_pacing.py",  # retry and probe rhythm, actor name
     ),
     "printing/network": (
