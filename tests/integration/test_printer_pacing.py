@@ -15,7 +15,6 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -38,6 +37,7 @@ from tests.integration.harness import (
     wait_fast,
     wait_for,
 )
+from tests.integration.test_poll_mark_order import logged
 from wixprint.spool.machine import UNANSWERED_LIMIT
 
 JITTER = 0.2
@@ -100,12 +100,6 @@ async def _restarts(rig: Rig) -> int:
     return restarts
 
 
-def _logged(caplog: pytest.LogCaptureFixture, event: str) -> list[dict[str, Any]]:
-    return [
-        r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg.get("event") == event
-    ]
-
-
 async def test_retries_after_unknown_outcomes_double_from_half_a_second_to_the_cap(
     tmp_path: Path,
     thread_clock: trio.testing.MockClock,
@@ -131,8 +125,8 @@ async def test_retries_after_unknown_outcomes_double_from_half_a_second_to_the_c
             for gap, base in zip(_gaps(tries), bases, strict=True):
                 assert base <= gap <= base * (1 + JITTER) + SLACK, (order, _gaps(tries))
         assert await _restarts(rig) == 0
-        unknown = _logged(caplog, "print_outcome_unknown")
-        aside = _logged(caplog, "ticket_needs_attention")
+        unknown = logged(caplog, "print_outcome_unknown")
+        aside = logged(caplog, "ticket_needs_attention")
         assert (len(unknown), len(aside)) == (3 * UNANSWERED_LIMIT, 3)
         named = {(line["actor"], line["printer"]) for line in unknown + aside}
         assert named == {("printer", "kitchen")}  # what an operator filters the log by
@@ -192,7 +186,7 @@ async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_the
         checks = (await get_json(rig, "/health"))["checks"]
         assert checks["printer:kitchen"]["status"] == "ready"
         assert [name for name, check in checks.items() if check["status"] != "ready"] == []
-        (identified,) = _logged(caplog, "printer_identified")  # at the start: what it can do
+        (identified,) = logged(caplog, "printer_identified")  # at the start: what it can do
         assert (identified["actor"], identified["model"], identified["proof"]) == (
             "printer",
             "TM-m30III",
@@ -204,8 +198,8 @@ async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_the
         assert block is not None
         (event,) = [e for e in json.loads(block.group(1)) if e["event"] == "ticket_printed"]
         assert (event["order_number"], event["reprint"], event["late"]) == (number, False, False)
-        assert _logged(caplog, "reprint_withdrawn") == []  # there was no earlier copy
-        (printed,) = _logged(caplog, "ticket_printed")
+        assert logged(caplog, "reprint_withdrawn") == []  # there was no earlier copy
+        (printed,) = logged(caplog, "ticket_printed")
         assert (printed["actor"], printed["order"], printed["reprint"]) == (
             "printer",
             number,
