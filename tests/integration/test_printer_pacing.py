@@ -182,6 +182,9 @@ async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_the
         await wait_fast(thread_clock, lambda: len(rig.tickets("kitchen")) == 1, 60)
         await pass_time(thread_clock, 10)
         assert [("REPRINT" in t) for t in rig.tickets("kitchen")] == [False]
+        # Rendered for the model it reported (TM-m30III): one feed-and-cut, GS V B.
+        job = max((bytes(r) for r in printer.raw), key=len)
+        assert b"\x1dVB\x00" in job
         assert await _restarts(rig) == 0
         checks = (await get_json(rig, "/health"))["checks"]
         assert checks["printer:kitchen"]["status"] == "ready"
