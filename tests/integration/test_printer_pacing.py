@@ -42,7 +42,7 @@ from wixprint.spool.machine import UNANSWERED_LIMIT
 
 JITTER = 0.2
 """Each wait is up to 20 % longer than its base."""
-SLACK = 0.25
+SLACK = 0.35
 """Virtual seconds a try may take beyond its wait (connect, send, reset; a worker thread)."""
 
 
