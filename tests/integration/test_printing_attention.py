@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 import trio.testing
 
 from tests.fakes.smtp import FakeSmtpServer, ReceivedMail
@@ -31,6 +32,7 @@ from tests.integration.harness import (
     wait_fast,
     wait_for,
 )
+from tests.integration.test_poll_mark_order import logged
 from wixprint.config import Config
 from wixprint.config.tomledit import Value
 from wixprint.receipts import TicketRequest, render_ticket
@@ -93,7 +95,7 @@ async def test_a_printer_ignoring_process_ids_prints_an_order_at_most_n_times_an
 
 
 async def test_auto_proof_prints_every_order_once_on_such_a_printer_with_a_warning(
-    tmp_path: Path, thread_clock: trio.testing.MockClock
+    tmp_path: Path, thread_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with open_rig(tmp_path, ("kitchen",)) as rig:
         rig.printers["kitchen"].process_id = False
@@ -110,6 +112,12 @@ async def test_auto_proof_prints_every_order_once_on_such_a_printer_with_a_warni
             "TM-m30III",
         )
         assert "GS ( H" in status["proof_warning"]
+        (warned,) = logged(caplog, "printer_proof_warning")  # in the log too, once
+        assert (warned["actor"], warned["proof"], warned["warning"]) == (
+            "printer",
+            "status",
+            status["proof_warning"],
+        )
 
 
 async def test_a_printer_that_drops_every_ticket_sets_the_order_aside_after_n_tries(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import trio
 import trio.testing
 
@@ -22,6 +23,7 @@ from tests.integration.harness import (
     ticket_numbers,
     wait_for,
 )
+from tests.integration.test_poll_mark_order import logged
 from wixprint.spool import QueueStats
 from wixprint.supervisor import faults
 
@@ -63,7 +65,10 @@ async def test_a_spool_actor_crash_restarts_every_service_after_it(
 
 
 async def test_a_printer_restart_requeues_only_its_own_jobs(
-    tmp_path: Path, fixtures_dir: Path, thread_clock: trio.testing.MockClock
+    tmp_path: Path,
+    fixtures_dir: Path,
+    thread_clock: trio.testing.MockClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     faults.reset()  # the counters are process-wide: earlier tests fired these points too
     async with open_rig(tmp_path, ("kitchen", "counter")) as rig:
@@ -83,11 +88,17 @@ async def test_a_printer_restart_requeues_only_its_own_jobs(
         recovery = await get_json(rig, "/recovery/status")
         assert child_status(recovery, "printer:kitchen")["restarts"] == 1
         assert child_status(recovery, "printer:counter")["restarts"] == 0
+        requeued = logged(caplog, "job_interrupted_requeued")  # by the restarted actor
+        assert [(r["actor"], r["printer"], r["order"]) for r in requeued] == [
+            ("printer", "kitchen", "10231")
+        ]
         # The kitchen's ticket may be on paper: printed again, marked. The counter's never.
         kitchen, counter = rig.tickets("kitchen"), rig.tickets("counter")
         assert ["REPRINT" in t for t in kitchen] == [False, True]
         assert len(counter) == 2
         assert not any("REPRINT" in t for t in counter)
+        # The kitchen's copy starts with the printer's buffers cleared, no other ticket does.
+        assert (rig.printers["kitchen"].clears, rig.printers["counter"].clears) == (1, 0)
         tickets = jobs_of(await get_json(rig, "/orders"), "10231")
         assert {(t["printer"], t["state"], t["reprint"]) for t in tickets} == {
             ("kitchen", "printed", True),

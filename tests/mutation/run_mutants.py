@@ -201,6 +201,13 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_tree_restarts.py",
         "tests/integration/test_status_bits.py",
         "tests/integration/test_printing_service.py",
+        "tests/integration/test_printing_attention.py",  # set aside after n tries, proof warning
+        "tests/integration/test_printer_poison.py",  # render failures, print latency
+        "tests/integration/test_dashboard_actions.py",  # a pause outlasts a restart
+        # an alert slip printed (the whole file takes a minute)
+        "tests/integration/test_alert_slips_service.py"
+        "::test_order_tickets_waiting_at_the_counter_print_before_the_slip",
+        "tests/integration/test_printer_pacing.py",  # retry and probe rhythm, actor name
     ),
     "printing/network": (
         "tests/integration/test_printing_network_edges.py",
