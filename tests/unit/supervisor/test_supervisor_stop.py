@@ -259,8 +259,9 @@ def test_bad_cancel_timeouts_are_refused() -> None:
 async def test_during_a_stop_the_children_already_stopped_show_stopped(
     autojump_clock: trio.abc.Clock,
 ) -> None:
-    """A status page read mid-stop: the child in its grace is "stopping"; those after it in
-    start order, running or waiting for a restart, are already "stopped"."""
+    """A status page read mid-stop: the child in its grace is "stopping" (no uptime: it no
+    longer serves); those after it in start order, running or waiting for a restart, are
+    already "stopped"."""
     log = Log()
     slow = Scripted(log, "slow", cleanup=5.0)
     quick = Scripted(log, "quick", cleanup=0.0)
@@ -275,10 +276,10 @@ async def test_during_a_stop_the_children_already_stopped_show_stopped(
             await trio.sleep(2.0)
             stats = sup.statistics()
     assert stats.state == "stopping"
-    assert [(c.state, c.backoff_delay) for c in stats.children] == [
-        ("stopping", None),
-        ("stopped", None),
-        ("stopped", None),
+    assert [(c.state, c.backoff_delay, c.uptime) for c in stats.children] == [
+        ("stopping", None, None),
+        ("stopped", None, None),
+        ("stopped", None, None),
     ]
     assert log.times("slow down") == [6.0]
 
