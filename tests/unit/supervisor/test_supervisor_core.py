@@ -384,6 +384,11 @@ def test_a_bad_supervisor_is_refused_naming_it_and_the_rule(
         Supervisor(**arguments)  # type: ignore[arg-type]
 
 
+def test_a_supervisor_lists_its_child_specs_in_start_order() -> None:
+    specs = [Scripted(Log(), "fetcher").spec(), Scripted(Log(), "printer").spec()]
+    assert Supervisor("root", specs).children == tuple(specs)
+
+
 def test_a_supervisor_allows_three_restarts_in_five_seconds_by_default() -> None:
     stats = Supervisor("root", []).statistics()
     assert (stats.intensity, stats.period, stats.restarts_in_window) == (3, 5.0, 0)
