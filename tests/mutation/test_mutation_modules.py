@@ -51,6 +51,15 @@ def test_each_module_and_its_tests_exist() -> None:
                 assert f"def {function}(" in (ROOT / path).read_text(encoding="utf-8"), test
 
 
+def test_the_supervision_suite_is_the_whole_supervision_directory() -> None:
+    """Listed file by file (quick ones first): a new file there must not be left out."""
+    listed = run_mutants.MODULES["supervisor/_supervisor"]
+    directory = sorted(
+        p.relative_to(ROOT).as_posix() for p in (ROOT / "tests/unit/supervisor").glob("test_*.py")
+    )
+    assert sorted(listed) == directory
+
+
 def _status(tmp_path: Path, test_text: str) -> int:
     (tmp_path / "test_case.py").write_text(test_text)
     command = [sys.executable, "-m", "tests.mutation.pytest_status", "-q", "-p", "no:cacheprovider"]

@@ -23,7 +23,14 @@ from tests.unit.supervisor.supervisor_helpers import (
     statistics_at,
 )
 from wixprint.errors import RestartIntensityExceeded
-from wixprint.supervisor import ChildSpec, Restart, Strategy, Supervisor, supervisor_spec
+from wixprint.supervisor import (
+    ChildSpec,
+    Restart,
+    RestartEvent,
+    Strategy,
+    Supervisor,
+    supervisor_spec,
+)
 
 # -- 1. a child that raises while it is being cancelled ------------------------------------
 
@@ -272,6 +279,7 @@ async def test_a_base_exception_from_a_child_stops_the_tree_in_order_then_propag
         (8.0, "first down"),
     ]
     assert (root.statistics().state, sub.statistics().state) == ("failed", "failed")
+    assert [c.state for c in sub.statistics().children] == ["failed", "stopped"]
     [sub_event] = sub.statistics().recent
     assert (sub_event.child, sub_event.classification, sub_event.action) == (
         "quitter",
@@ -316,7 +324,11 @@ async def test_a_base_exception_while_a_child_is_stopped_still_propagates_after_
             await sup.stop()  # the stop finishes in order; then run() raises
     assert log.after(2.0) == [(3.0, "first cleaned"), (3.0, "first down")]
     assert [type(e) for e in caught] == [SystemExit]
-    assert sup.statistics().state == "failed"
+    stats = sup.statistics()
+    assert stats.state == "failed"
+    assert [(e.child, e.classification, e.action) for e in stats.recent] == [
+        ("quits", "fatal", "escalate")
+    ]
 
 
 async def test_a_base_exception_from_a_start_is_a_failed_start(
@@ -332,7 +344,8 @@ async def test_a_base_exception_from_a_start_is_a_failed_start(
     with trio.fail_after(100), pytest.raises(SystemExit):
         await sup.run()
     assert log.texts() == ["first start", "first up", "first cleaned", "first down"]
-    assert sup.statistics().recent[-1].classification == "fatal"
+    [event] = sup.statistics().recent
+    assert (event.child, event.classification, event.action) == ("quits", "fatal", "escalate")
 
 
 async def test_restart_intensity_still_escalates_through_containment(
@@ -347,4 +360,20 @@ async def test_restart_intensity_still_escalates_through_containment(
     with trio.fail_after(100), pytest.raises(RestartIntensityExceeded):
         await sup.run()
     assert fragile.starts == 3
+    assert sup.statistics().state == "failed"
+
+
+async def test_a_base_exception_from_the_event_callback_fails_the_supervisor(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """Only an ``Exception`` of ``on_event`` is logged and forgiven; ``SystemExit`` is the
+    process asking to end, and the tree says it failed rather than "stopped"."""
+
+    def exits(event: RestartEvent) -> None:
+        raise SystemExit(6)
+
+    sup = Supervisor("root", [Scripted(Log(), "w", ["crash"], after=1.0).spec()], on_event=exits)
+    with trio.fail_after(100), pytest.raises(BaseExceptionGroup) as caught:
+        await sup.run()
+    assert [type(e) for e in caught.value.exceptions] == [SystemExit]
     assert sup.statistics().state == "failed"

@@ -20,7 +20,14 @@ import re
 import pytest
 import trio
 
-from tests.unit.supervisor.supervisor_helpers import EXACT, Boom, Log, Scripted, run_until
+from tests.unit.supervisor.supervisor_helpers import (
+    EXACT,
+    Boom,
+    Log,
+    Scripted,
+    run_until,
+    statistics_at,
+)
 from wixprint.errors import DependencyUnavailable
 from wixprint.supervisor import ChildSpec, Restart, RestartEvent, Strategy, Supervisor
 
@@ -72,6 +79,9 @@ async def test_initial_start_failure_stops_started_children_in_reverse_and_raise
     stats = sup.statistics()
     assert stats.state == "failed"
     assert [c.state for c in stats.children] == ["stopped", "stopped", "failed", "stopped"]
+    last = stats.children[2].last_error
+    assert last is not None
+    assert (last.error_type, last.message) == ("Boom", "bad could not start")
     assert stats.recent[-1].child == "bad"
     assert stats.recent[-1].action == "escalate"
 
@@ -199,8 +209,9 @@ async def test_transient_child_is_not_restarted_after_a_normal_return(
     log = Log()
     worker = Scripted(log, "w", ["return"], after=2.0)
     sup = Supervisor("root", [worker.spec(restart=Restart.TRANSIENT)])
-    await run_until(sup, 20.0)
+    stats = await statistics_at(sup, 20.0)
     assert worker.starts == 1
+    assert (stats.state, stats.children[0].state) == ("running", "stopped")
     assert sup.statistics().recent[-1].action == "none"
 
 
@@ -250,6 +261,37 @@ async def test_temporary_sibling_terminated_by_one_for_all_is_dropped(
     ]
     temp_events = [e for e in sup.statistics().recent if e.child == "temp"]
     assert [(e.classification, e.action) for e in temp_events] == [("shutdown", "none")]
+
+
+async def test_a_temporary_child_that_ended_is_not_brought_back_by_a_group_restart(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    log = Log()
+    a = Scripted(log, "a", ["crash"], after=5.0)
+    temp = Scripted(log, "temp", ["return"], after=1.0)
+    specs = [a.spec(), temp.spec(restart=Restart.TEMPORARY)]
+    sup = Supervisor("root", specs, strategy=Strategy.ONE_FOR_ALL)
+    await run_until(sup, 20.0)
+    assert (a.starts, temp.starts) == (2, 1)
+
+
+async def test_a_stop_during_a_group_restart_starts_no_further_sibling(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """The stop interrupts the wait for the first child of the group; the rest of the
+    group, due at the same moment, is not started just to be stopped."""
+    log = Log()
+    slow = Scripted(log, "slow")
+    crasher = Scripted(log, "crasher", ["crash"], after=2.0)
+    sup = Supervisor("root", [slow.spec(), crasher.spec()], strategy=Strategy.ONE_FOR_ALL)
+    with trio.fail_after(100):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(sup.run)
+            slow.startup = 50.0  # its restart (at 3.0) takes 50 s to get ready
+            await trio.sleep(10.0)
+            await sup.stop()
+    assert (slow.starts, crasher.starts) == (2, 1)
+    assert trio.current_time() == 10.0
 
 
 async def test_stop_goes_in_reverse_order_with_grace_then_cancel(
@@ -317,15 +359,88 @@ async def test_running_twice_at_once_is_refused(autojump_clock: trio.abc.Clock) 
     with trio.fail_after(100):
         async with trio.open_nursery() as nursery:
             await nursery.start(sup.run)
-            with pytest.raises(RuntimeError, match="already running"):
+            with pytest.raises(RuntimeError, match=r"^supervisor 'root' is already running$"):
                 await sup.run()
             await sup.stop()
 
 
-def test_duplicate_child_names_are_refused() -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": ""}, "a supervisor needs a name"),
+        (
+            {"children": [Scripted(Log(), "w").spec(), Scripted(Log(), "w").spec()]},
+            "supervisor 'root': child names must be unique: ['w', 'w']",
+        ),
+        ({"cancel_timeout": 0.0}, "supervisor 'root': cancel_timeout must be finite and > 0"),
+    ],
+    ids=["no-name", "duplicate-names", "no-cancel-timeout"],
+)
+def test_a_bad_supervisor_is_refused_naming_it_and_the_rule(
+    kwargs: dict[str, object], message: str
+) -> None:
+    arguments: dict[str, object] = {"name": "root", "children": [], **kwargs}
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        Supervisor(**arguments)  # type: ignore[arg-type]
+
+
+def test_a_supervisor_lists_its_child_specs_in_start_order() -> None:
+    specs = [Scripted(Log(), "fetcher").spec(), Scripted(Log(), "printer").spec()]
+    assert Supervisor("root", specs).children == tuple(specs)
+
+
+def test_a_supervisor_allows_three_restarts_in_five_seconds_by_default() -> None:
+    stats = Supervisor("root", []).statistics()
+    assert (stats.intensity, stats.period, stats.restarts_in_window) == (3, 5.0, 0)
+
+
+async def test_a_stop_requested_before_the_run_starts_nothing(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """A SIGTERM that arrives while the process is still setting up: the tree never starts
+    a child, and ``run()`` still signals readiness and returns."""
     log = Log()
-    with pytest.raises(ValueError, match="unique"):
-        Supervisor("root", [Scripted(log, "w").spec(), Scripted(log, "w").spec()])
+    sup = Supervisor("root", [Scripted(log, "w").spec()])
+    sup.request_stop()
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(sup.run)
+    assert log.entries == []
+    assert sup.statistics().state == "stopped"
+
+
+async def test_a_tree_cancelled_from_outside_while_starting_ends_stopped(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """The parent's own cancel scope (its deadline) is no failure of this tree."""
+    log = Log()
+    slow = Scripted(log, "slow", startup=10.0)
+    sup = Supervisor("root", [Scripted(log, "a").spec(), slow.spec()])
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(sup.run)
+        await trio.sleep(5.0)
+        assert sup.statistics().state == "starting"
+        nursery.cancel_scope.cancel()
+    stats = sup.statistics()
+    assert stats.state == "stopped"
+    assert [c.state for c in stats.children] == ["stopped", "stopped"]
+    assert log.texts() == ["a start", "a up", "slow start", "a cancelled", "a down"]
+
+
+async def test_restart_counts_and_the_last_error_outlive_a_rerun(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """A nested supervisor restarted by its parent still shows what its children went
+    through (OTP keeps no such thing, an operator wants it)."""
+    worker = Scripted(Log(), "w", ["crash", "crash"], after=1.0)
+    sup = Supervisor("root", [worker.spec()], intensity=10)
+    await run_until(sup, 10.0)  # crashes at 1 and 3, restarted at 2 and 5
+    await run_until(sup, 20.0)
+    child = sup.statistics().children[0]
+    assert worker.starts == 4
+    assert child.restarts == 2
+    assert child.last_error is not None
+    assert child.last_error.message == "w crashed"
 
 
 # -- how an exit is judged and summarised ---------------------------------------------------
@@ -479,3 +594,37 @@ async def test_a_child_without_its_own_curve_restarts_on_the_default_one(
     await run_until(sup, 1.0)
     (restart,) = log.times("c start")[1:]
     assert 0.05 <= restart < 0.06  # 50 ms and at most 20 % jitter
+
+
+async def test_each_child_runs_in_a_task_named_after_it(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """Trio's task tree (instruments, debuggers, crash dumps) shows which actor is which."""
+    names: list[str] = []
+
+    async def child(*, task_status: trio.TaskStatus[None]) -> None:
+        names.append(trio.lowlevel.current_task().name)
+        task_status.started()
+        await trio.sleep_forever()
+
+    sup = Supervisor("root", [ChildSpec("printer-1", child), ChildSpec("fetcher", child)])
+    await run_until(sup, 1.0)
+    assert names == ["printer-1", "fetcher"]
+
+
+async def test_a_child_calling_started_twice_crashes_with_trios_message(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    async def twice(*, task_status: trio.TaskStatus[None]) -> None:
+        task_status.started()
+        await trio.sleep(1.0)
+        task_status.started()
+
+    sup = Supervisor("root", [ChildSpec("twice", twice, backoff=EXACT)], intensity=10)
+    await run_until(sup, 1.5)
+    [event] = sup.statistics().recent
+    assert (event.classification, event.error_type, event.message) == (
+        "abnormal",
+        "RuntimeError",
+        "called 'started' twice on the same task status",
+    )

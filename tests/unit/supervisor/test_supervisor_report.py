@@ -13,8 +13,24 @@ import logging
 import pytest
 import trio
 
-from tests.unit.supervisor.supervisor_helpers import EXACT, Log, Raises, Scripted, Step, run_until
-from wixprint.supervisor import ChildSpec, Restart, RestartEvent, Supervisor
+from tests.unit.supervisor.supervisor_helpers import (
+    EXACT,
+    Boom,
+    FailsWhileCancelled,
+    Log,
+    Raises,
+    Scripted,
+    Step,
+    run_until,
+)
+from wixprint.supervisor import (
+    Backoff,
+    ChildSpec,
+    Restart,
+    RestartEvent,
+    Supervisor,
+    current_child,
+)
 
 _FIELDS = (
     "supervisor",
@@ -25,6 +41,8 @@ _FIELDS = (
     "error_type",
     "restarts_in_window",
     "error",
+    "grace",
+    "cancel_timeout",
 )
 
 
@@ -40,6 +58,15 @@ def _lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str, dict[str, o
         for record in caplog.records
         if record.name == "wixprint.supervisor"
     ]
+
+
+async def _journal(
+    caplog: pytest.LogCaptureFixture, sup: Supervisor, until: float
+) -> list[tuple[str, str, dict[str, object], bool]]:
+    """Run ``sup`` until virtual time ``until``, stop it; the supervision lines it wrote."""
+    with caplog.at_level(logging.INFO, logger="wixprint.supervisor"):
+        await run_until(sup, until)
+    return _lines(caplog)
 
 
 def _fields(
@@ -171,9 +198,7 @@ async def test_a_child_that_has_nothing_to_do_says_so_once(
         return  # returns without started(): OTP's ignore
 
     sup = Supervisor("root", [ChildSpec("w", optional, backoff=EXACT)])
-    with caplog.at_level(logging.INFO, logger="wixprint.supervisor"):
-        await run_until(sup, 5.0)
-    assert _lines(caplog) == [
+    assert await _journal(caplog, sup, 5.0) == [
         ("INFO", "child_ignored", {"supervisor": "root", "actor": "w"}, False)
     ]
 
@@ -186,9 +211,8 @@ async def test_a_failing_event_callback_is_logged_with_its_supervisor_and_traceb
 
     worker = Scripted(Log(), "w", ["crash"], after=1.0)
     sup = Supervisor("root", [worker.spec()], on_event=broken)
-    with caplog.at_level(logging.INFO, logger="wixprint.supervisor"):
-        await run_until(sup, 5.0)
-    failed = [line for line in _lines(caplog) if line[1] == "supervisor_on_event_failed"]
+    lines = await _journal(caplog, sup, 5.0)
+    failed = [line for line in lines if line[1] == "supervisor_on_event_failed"]
     assert failed == [("ERROR", "supervisor_on_event_failed", {"supervisor": "root"}, True)]
 
 
@@ -232,3 +256,82 @@ async def test_a_normal_return_carries_no_error_and_no_traceback(
     await run_until(sup, 5.0)
     (event,) = sup.statistics().recent
     assert (event.error_type, event.message, event.traceback) == (None, "", "")
+
+
+async def _stubborn(*, task_status: trio.TaskStatus[None]) -> None:
+    """Ignores the stop request, and its cancellation for 100 s (a shielded wait)."""
+    task_status.started()
+    try:
+        await trio.sleep_forever()
+    finally:
+        with trio.CancelScope(shield=True):
+            await trio.sleep(100.0)
+
+
+async def _fails_on_stop(*, task_status: trio.TaskStatus[None]) -> None:
+    task_status.started()
+    await current_child().wait_stop_requested()
+    raise Boom("w failed to clean up")
+
+
+async def test_a_stop_that_overruns_the_grace_then_is_given_up_says_both(
+    autojump_clock: trio.abc.Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    sup = Supervisor("root", [ChildSpec("w", _stubborn, shutdown=2.0)], cancel_timeout=0.5)
+    grace = {"supervisor": "root", "actor": "w", "grace": 2.0}
+    assert await _journal(caplog, sup, 1.0) == [
+        ("WARNING", "child_shutdown_overrun", grace, False),
+        ("ERROR", "child_stop_abandoned", {**grace, "cancel_timeout": 0.5}, False),
+    ]
+    last = sup.statistics().children[0].last_error
+    assert last is not None
+    assert (last.error_type, last.message) == (
+        "StopTimeout",
+        "did not end within 2 s of grace and 0.5 s after its cancellation",
+    )
+
+
+async def test_a_child_stopped_without_grace_is_cancelled_without_a_word(
+    autojump_clock: trio.abc.Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Grace 0 (OTP's ``brutal_kill``): the cancel is the plan, not an overrun."""
+    log = Log()
+    sup = Supervisor("root", [Scripted(log, "w").spec(shutdown=0.0)])
+    assert await _journal(caplog, sup, 1.0) == []
+    assert log.after(1.0) == [(1.0, "w cancelled"), (1.0, "w down")]
+
+
+async def test_an_error_raised_by_a_stopped_child_is_a_warning_with_its_traceback(
+    autojump_clock: trio.abc.Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    sup = Supervisor("root", [ChildSpec("w", _fails_on_stop, shutdown=2.0)])
+    assert await _journal(caplog, sup, 1.0) == [
+        ("WARNING", "child_shutdown_error", {"supervisor": "root", "actor": "w"}, True)
+    ]
+
+
+async def test_an_error_while_the_whole_tree_is_cancelled_is_still_logged(
+    autojump_clock: trio.abc.Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nobody classifies it (the supervisor itself is being cancelled), so it is logged."""
+    log = Log()
+    quiet = Scripted(log, "quiet")  # cancelled cleanly: nothing to say
+    sup = Supervisor("root", [quiet.spec(), FailsWhileCancelled(log, "w").spec()])
+    with caplog.at_level(logging.INFO, logger="wixprint.supervisor"):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(sup.run)
+            await trio.sleep(1.0)
+            nursery.cancel_scope.cancel()
+    assert "quiet cancelled" in log.texts()
+    assert _lines(caplog) == [("WARNING", "child_error_while_cancelled", {"actor": "w"}, True)]
+
+
+async def test_the_recent_events_are_the_last_fifty_by_default(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    every_second = Backoff(min_delay=1.0, max_delay=1.0, random_factor=0.0, reset_after=1000.0)
+    worker = Scripted(Log(), "w", ["dep"] * 100)  # outages: restarted, never counted
+    sup = Supervisor("root", [worker.spec(backoff=every_second)])
+    await run_until(sup, 59.5)  # one outage a second, at 0, 1, ..., 59
+    recent = sup.statistics().recent
+    assert [e.monotonic for e in recent] == [float(t) for t in range(10, 60)]

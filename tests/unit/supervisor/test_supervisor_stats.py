@@ -232,3 +232,19 @@ async def test_a_statistics_snapshot_cannot_be_altered(autojump_clock: trio.abc.
         stats.state = "failed"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         stats.children[0].restarts = 7  # type: ignore[misc]
+
+
+def test_a_supervisor_not_yet_run_shows_its_children_stopped() -> None:
+    """Read before ``run()`` (and outside Trio: no clock), as a status page may."""
+    log = Log()
+    sub = Supervisor("sub", [Scripted(log, "printer").spec()])
+    root = Supervisor("root", [Scripted(log, "fetcher").spec(), supervisor_spec(sub)])
+    stats = root.statistics()
+    assert stats.state == "idle"
+    assert [(c.name, c.state, c.uptime, c.kind) for c in stats.children] == [
+        ("fetcher", "stopped", None, "worker"),
+        ("sub", "stopped", None, "supervisor"),
+    ]
+    nested = stats.children[1].supervisor
+    assert nested is not None
+    assert [(c.name, c.state) for c in nested.children] == [("printer", "stopped")]

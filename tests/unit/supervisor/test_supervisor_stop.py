@@ -254,3 +254,41 @@ def test_bad_cancel_timeouts_are_refused() -> None:
         Supervisor("root", [], cancel_timeout=0.0)
     with pytest.raises(ValueError, match="cancel_timeout"):
         Supervisor("root", [], cancel_timeout=math.inf)
+
+
+async def test_during_a_stop_the_children_already_stopped_show_stopped(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """A status page read mid-stop: the child in its grace is "stopping" (no uptime: it no
+    longer serves); those after it in start order, running or waiting for a restart, are
+    already "stopped"."""
+    log = Log()
+    slow = Scripted(log, "slow", cleanup=5.0)
+    quick = Scripted(log, "quick", cleanup=0.0)
+    crasher = Scripted(log, "crasher", ["crash"], after=0.5)  # restart due at 1.5
+    sup = Supervisor("root", [slow.spec(shutdown=10.0), quick.spec(shutdown=10.0), crasher.spec()])
+    with trio.fail_after(100):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(sup.run)
+            await trio.sleep(1.0)
+            assert sup.statistics().children[2].state == "backoff"
+            nursery.start_soon(sup.stop)
+            await trio.sleep(2.0)
+            stats = sup.statistics()
+    assert stats.state == "stopping"
+    assert [(c.state, c.backoff_delay, c.uptime) for c in stats.children] == [
+        ("stopping", None, None),
+        ("stopped", None, None),
+        ("stopped", None, None),
+    ]
+    assert log.times("slow down") == [6.0]
+
+
+async def test_stopping_a_supervisor_that_already_stopped_is_harmless(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    sup = Supervisor("root", [Scripted(Log(), "w").spec()])
+    await run_until(sup, 1.0)
+    with trio.fail_after(1):
+        await sup.stop()
+    assert sup.statistics().state == "stopped"
