@@ -355,6 +355,18 @@ async def get_json(rig: Rig, path: str) -> Any:
     return response.json()
 
 
+async def orders_shown(rig: Rig, numbers: Sequence[str], limit: float = 60.0) -> dict[str, Any]:
+    """``GET /orders`` once it lists every one of ``numbers`` (a loaded machine may need
+    more polls to fetch them)."""
+    with trio.fail_after(limit):
+        while True:
+            orders: dict[str, Any] = await get_json(rig, "/orders")
+            listed = {order["number"] for order in orders["orders"]}
+            if listed.issuperset(numbers):
+                return orders
+            await trio.sleep(0.5)
+
+
 def jobs_of(orders: Mapping[str, Any], number: str) -> list[dict[str, Any]]:
     """The tickets ``GET /orders`` lists for order ``number``."""
     for order in orders["orders"]:

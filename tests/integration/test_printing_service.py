@@ -21,6 +21,7 @@ from tests.integration.harness import (
     new_order,
     new_orders,
     open_rig,
+    orders_shown,
     pass_time,
     ticket_numbers,
     tune,
@@ -54,7 +55,7 @@ async def test_paper_out_mid_service_loses_nothing_resends_nothing_and_keeps_the
         health = await get_json(rig, "/health")
         assert health["checks"]["printer:kitchen"]["status"] == "degraded"
         assert health["checks"]["printer:kitchen"]["reason"] == "paper out"
-        orders = await get_json(rig, "/orders")
+        orders = await orders_shown(rig, held + waiting)
         assert [t["state"] for t in jobs_of(orders, held[0])] == ["printing"]  # in the printer
         for number in waiting:
             assert [t["state"] for t in jobs_of(orders, number)] == ["queued"]
