@@ -82,7 +82,13 @@ async def test_same_order_twice_is_a_no_op(
     again = await spool.accept(make_order())
     # Nothing queued, no doorbell, nothing held, nothing waiting for a payment method.
     assert again == AcceptResult(
-        AcceptOutcome.DUPLICATE, 1, job_ids=(), printers=(), hold_until="", payment_wait=False
+        AcceptOutcome.DUPLICATE,
+        1,
+        job_ids=(),
+        printers=(),
+        hold_until="",
+        payment_wait=False,
+        first_sight=False,
     )
     assert await job_count(spool) == len(first.job_ids)
 

@@ -106,7 +106,7 @@ def accept(conn: sqlite3.Connection, order: IncomingOrder, now: float) -> Accept
         stored, printed_before = _stored(conn, order.order_id)
         plan = plan_accept(stored, order, read_horizon(conn))
         if plan.outcome is AcceptOutcome.DUPLICATE:
-            return AcceptResult(plan.outcome, plan.revision)
+            return AcceptResult(plan.outcome, plan.revision, first_sight=False)
         fingerprint = fingerprints_text(order.fingerprints)
         if stored is None or printed_before is not None:
             conn.execute("DELETE FROM tombstones WHERE order_id = ?", (order.order_id,))

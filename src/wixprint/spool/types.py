@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from wixprint.vocabulary import JobTarget, Variant
 
@@ -122,10 +122,12 @@ class AcceptResult:
     """Held until then (Wix time); "" when nothing is held."""
     payment_wait: bool = False
     """Some of its tickets wait for the payment method."""
-    first_sight: bool = False
+    first_sight: bool = field(kw_only=True)
     """Neither stored nor buried before: what the "orders received" counter counts (an
     outcome cannot tell: a pre-order is first seen as SCHEDULED, an unprintable order is
-    IGNORED every time it changes)."""
+    IGNORED every time it changes). Also true for an order set aside (quarantined) at an
+    earlier arrival, for one whose tombstone expired after two years, and for an order a
+    restored backup did not hold yet: each is taken into the spool for the first time."""
 
 
 @dataclass(frozen=True, slots=True)

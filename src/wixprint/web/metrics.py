@@ -46,7 +46,7 @@ class Metrics:
         reg = self.registry
         self.orders_received = Counter(
             "wixprint_orders_received_total",
-            "Orders seen for the first time, by intake path.",
+            "Orders taken into the spool for the first time, by intake path.",
             ["source"],
             registry=reg,
         )

@@ -141,8 +141,9 @@ class FakePrinter:
         self.job_bytes = 0
         """Bytes that went into the receive buffer as commands or text (not real-time)."""
         self.unheard = bytearray()
-        """Bytes clients sent on connections from before a power loss, as a capture on the
-        wire shows them: the printer never read them."""
+        """Bytes the clients' TCP accepted on connections from before a power loss: the
+        printer never read them. Not all went on the wire: data sent behind an
+        unacknowledged segment waits in the client's send queue (see ``zombie``)."""
         self.process_ids: list[bytes] = []
         """Process ids answered, in order (sent, or stored for a later session)."""
         self.status_requests = self.status_ignored = self.clears = self.power_cycles = 0

@@ -17,6 +17,14 @@ in the socket's receive buffer at the power loss had been acknowledged by the pr
 gone; whatever arrives later stands for unacknowledged data. While the printer is off nothing
 is read: the receive buffer fills as a dead printer's window would stay shut, and the
 client's send blocks.
+
+Simplified: data held back by a window the printer had closed (a long ticket during a
+paper-out) is treated like data sent at the power loss, retransmitted from 0.2 s on. Linux
+sends zero-window probes instead, whose backoff may already be near 120 s when the power
+goes, and gives up after 15 unanswered probes rather than at :data:`GIVE_UP`; a test with a
+ticket larger than the printer's buffers would see the reset too early here. At give-up the
+fake resets the connection (the client sees ECONNRESET; Linux reports ETIMEDOUT; both end
+the connection the same way for the client).
 """
 
 from __future__ import annotations
