@@ -86,4 +86,4 @@ SCHEMA: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 
 PLANTED: dict[str, tuple[tuple[str, str], ...]] = {"spool/schema": SCHEMA}
-"""Module (as in ``run_mutants.MODULES``) → its planted mutants."""
+"""Module (as in ``modules.MODULES``) → its planted mutants."""

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.mutation import run_mutants
+from tests.mutation.modules import MODULES
 from tests.mutation.planted import PLANTED
-from tests.mutation.run_mutants import MODULES, ROOT
+from tests.mutation.run_mutants import ROOT
 
 PACKAGE = ROOT / "src" / "wixprint"
 CRITICAL_PACKAGES = ("spool", "supervisor")
@@ -53,7 +54,7 @@ def test_each_module_and_its_tests_exist() -> None:
 
 def test_the_supervision_suite_is_the_whole_supervision_directory() -> None:
     """Listed file by file (quick ones first): a new file there must not be left out."""
-    listed = run_mutants.MODULES["supervisor/_supervisor"]
+    listed = MODULES["supervisor/_supervisor"]
     directory = sorted(
         p.relative_to(ROOT).as_posix() for p in (ROOT / "tests/unit/supervisor").glob("test_*.py")
     )
