@@ -147,6 +147,8 @@ async def test_a_printer_that_drops_every_ticket_sets_the_order_aside_after_n_tr
         orders = await get_json(rig, "/orders")
         assert [t["state"] for t in jobs_of(orders, first)] == ["attention"]
         assert "nicht bestätigt" in mails()[0].subject
+        # As many copies may be on paper: the owner is told how many went out.
+        assert f"ging {UNANSWERED_LIMIT}-mal an den Drucker" in " ".join(mails()[0].body.split())
         recovery = await get_json(rig, "/recovery/status")
         (aside,) = recovery["needs_attention"]
         assert (aside["order_number"], aside["attempts"]) == (first, UNANSWERED_LIMIT)
