@@ -355,6 +355,16 @@ async def get_json(rig: Rig, path: str) -> Any:
     return response.json()
 
 
+async def dashboard_events(rig: Rig) -> list[dict[str, Any]]:
+    """The events the dashboard's page starts with (its ``initial-state`` block)."""
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        page = (await client.get(f"{rig.web_url}/")).text
+    block = re.search(r'<script id="initial-state" type="application/json">(.*?)<', page)
+    assert block is not None
+    events: list[dict[str, Any]] = json.loads(block.group(1))
+    return events
+
+
 async def orders_shown(rig: Rig, numbers: Sequence[str], limit: float = 60.0) -> dict[str, Any]:
     """``GET /orders`` once it lists every one of ``numbers`` (a loaded machine may need
     more polls to fetch them)."""

@@ -25,6 +25,7 @@ from tests.integration.harness import (
     Rig,
     child_status,
     config_text,
+    dashboard_events,
     get_json,
     jobs_of,
     new_orders,
@@ -295,5 +296,7 @@ async def test_a_ticket_proven_after_the_actor_gave_up_is_not_printed_again(
         assert "REPRINT" not in rig.tickets("kitchen")[0]
         (job,) = jobs_of(await get_json(rig, "/orders"), number)
         assert job["state"] == "printed"
+        (event,) = [e for e in await dashboard_events(rig) if e["event"] == "ticket_printed"]
+        assert (event["order_number"], event["late"]) == (number, True)  # proven late
         recovery = await get_json(rig, "/recovery/status")
         assert child_status(recovery, "printer:kitchen")["restarts"] == crashes
