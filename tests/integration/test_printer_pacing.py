@@ -10,13 +10,10 @@ restarts the actor, and its log lines say which actor wrote them.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import trio
 import trio.testing
@@ -27,6 +24,7 @@ from tests.integration.harness import (
     Rig,
     child_status,
     config_text,
+    dashboard_events,
     get_json,
     jobs_of,
     new_orders,
@@ -195,11 +193,8 @@ async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_the
             "TM-m30III",
             "process_id",
         )
-        async with httpx.AsyncClient(timeout=30.0) as client:  # the dashboard's first events
-            page = (await client.get(f"{rig.web_url}/")).text
-        block = re.search(r'<script id="initial-state" type="application/json">(.*?)<', page)
-        assert block is not None
-        (event,) = [e for e in json.loads(block.group(1)) if e["event"] == "ticket_printed"]
+        events = await dashboard_events(rig)
+        (event,) = [e for e in events if e["event"] == "ticket_printed"]
         assert (event["order_number"], event["reprint"], event["late"]) == (number, False, False)
         assert logged(caplog, "reprint_withdrawn") == []  # there was no earlier copy
         (printed,) = logged(caplog, "ticket_printed")
