@@ -1,16 +1,18 @@
 """Printer transports that misbehave on purpose, for the service's shutdown tests.
 
 They stand in for ``ServiceOptions.transports`` entries: a printer that takes a job and
-never proves it printed (the printer actor then needs its whole stop grace), and one whose
-job raises something the printer actor does not handle.
+never proves it printed (the printer actor then needs its whole stop grace), one whose
+job raises something the printer actor does not handle, and one whose proofs all come late.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import trio
 
+from wixprint.errors import PrintOutcomeUnknown
 from wixprint.printing.base import FIRST_TRY, Confirmation, JobOptions, ProofMode, StatusCallback
 from wixprint.printing.capabilities import Capabilities
 from wixprint.vocabulary import PrinterStatus
@@ -39,6 +41,10 @@ class _ReadyPrinter:
 
     def take_late_proofs(self) -> list[bytes]:
         return []
+
+    @property
+    def has_late_proofs(self) -> bool:
+        return False
 
 
 class HangingTransport(_ReadyPrinter):
@@ -100,3 +106,36 @@ class StuckTransport(_ReadyPrinter):
         self.job_started.set()
         await trio.to_thread.run_sync(self.release.wait)
         return "sent"
+
+
+class LateProofTransport(_ReadyPrinter):
+    """Every ticket goes unproven; its id comes back with the next connection, after the ids
+    in ``before`` (a test print's, another job's): several late ids taken at once, as when a
+    probe and a job connection each brought one before the actor looked."""
+
+    def __init__(self, name: str, before: Sequence[bytes]) -> None:
+        self.name = name
+        self.before = list(before)
+        self.tags: list[bytes] = []
+        """The tag of every ticket sent, in order."""
+        self._late: list[bytes] = []
+
+    async def print_job(
+        self,
+        data: bytes,
+        *,
+        tag: bytes,
+        on_status: StatusCallback,
+        options: JobOptions = FIRST_TRY,
+    ) -> Confirmation:
+        self.tags.append(tag)
+        self._late = [*self.before, tag]
+        raise PrintOutcomeUnknown("no proof within the wait", answered=True)
+
+    def take_late_proofs(self) -> list[bytes]:
+        late, self._late = self._late, []
+        return late
+
+    @property
+    def has_late_proofs(self) -> bool:
+        return bool(self._late)

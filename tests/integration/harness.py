@@ -29,6 +29,7 @@ from wixprint.actors import intake
 from wixprint.app import Service, ServiceOptions, create_service
 from wixprint.config import Config, load_config_text
 from wixprint.config.tomledit import Value, toml_value
+from wixprint.printing.base import Transport
 from wixprint.sim.shop import FakeWixShop, serve_shop
 from wixprint.wix.parse import parse_order
 
@@ -138,12 +139,13 @@ class Rig:
     config: Config | None = None
     events: list[object] = field(default_factory=list)
 
-    async def start(self, text: str) -> Service:
+    async def start(self, text: str, transports: dict[str, Transport] | None = None) -> Service:
+        """Start the service on ``text``; ``transports`` stand in for some printers."""
         self.config = load_config_text(text)
-        service = create_service(
-            self.config,
-            ServiceOptions(wall=VirtualWall(), with_monitor=False, with_watchdog=False),
+        options = ServiceOptions(
+            wall=VirtualWall(), transports=transports, with_monitor=False, with_watchdog=False
         )
+        service = create_service(self.config, options)
         self.service = service
         await self.nursery.start(service.run)
         return service
@@ -355,16 +357,6 @@ async def get_json(rig: Rig, path: str) -> Any:
     return response.json()
 
 
-async def dashboard_events(rig: Rig) -> list[dict[str, Any]]:
-    """The events the dashboard's page starts with (its ``initial-state`` block)."""
-    async with httpx.AsyncClient(timeout=30.0) as client:
-        page = (await client.get(f"{rig.web_url}/")).text
-    block = re.search(r'<script id="initial-state" type="application/json">(.*?)<', page)
-    assert block is not None
-    events: list[dict[str, Any]] = json.loads(block.group(1))
-    return events
-
-
 async def orders_shown(rig: Rig, numbers: Sequence[str], limit: float = 60.0) -> dict[str, Any]:
     """``GET /orders`` once it lists every one of ``numbers`` (a loaded machine may need
     more polls to fetch them)."""
@@ -375,6 +367,16 @@ async def orders_shown(rig: Rig, numbers: Sequence[str], limit: float = 60.0) ->
             if listed.issuperset(numbers):
                 return orders
             await trio.sleep(0.5)
+
+
+async def dashboard_events(rig: Rig) -> list[dict[str, Any]]:
+    """The recent events the dashboard page starts from (its ``initial-state`` block)."""
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        page = (await client.get(f"{rig.web_url}/")).text
+    block = re.search(r'<script id="initial-state" type="application/json">(.*?)<', page)
+    assert block is not None
+    events: list[dict[str, Any]] = json.loads(block.group(1))
+    return events
 
 
 def jobs_of(orders: Mapping[str, Any], number: str) -> list[dict[str, Any]]:

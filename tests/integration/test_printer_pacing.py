@@ -194,7 +194,8 @@ async def test_a_printer_out_of_paper_is_probed_every_second_for_ten_minutes_the
             "TM-m30III",
             "process_id",
         )
-        (event,) = [e for e in await dashboard_events(rig) if e["event"] == "ticket_printed"]
+        events = await dashboard_events(rig)
+        (event,) = [e for e in events if e["event"] == "ticket_printed"]
         assert (event["order_number"], event["reprint"], event["late"]) == (number, False, False)
         assert logged(caplog, "reprint_withdrawn") == []  # there was no earlier copy
         (printed,) = logged(caplog, "ticket_printed")

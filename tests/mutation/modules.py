@@ -189,12 +189,14 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/integration/test_alert_slips_service.py"
         "::test_order_tickets_waiting_at_the_counter_print_before_the_slip",
         "tests/integration/test_printer_pacing.py",  # retry and probe rhythm, actor name
+        "tests/integration/test_printer_late_proof.py",  # ids that come back late
     ),
     "printing/network": (
         "tests/integration/test_printing_network_edges.py",
         "tests/integration/test_printing_network.py",
         "tests/integration/test_printing_truth.py",
         "tests/integration/test_printing_slow_proof.py",
+        "tests/integration/test_printer_late_proof.py",  # a probe's late id wakes the actor
     ),
     "printing/proof": (
         "tests/integration/test_printing_slow_proof.py",

@@ -104,6 +104,8 @@ async def _probe_printer(ctx: ActorContext, name: str) -> None:
         ctx.report_printer(name, status, reason=reason)
         if status.can_print and transport.capabilities is None:
             ctx.ring((name,))  # reached (again): its actor asks what it supports
+        if transport.has_late_proofs:
+            ctx.ring((name,))  # an earlier ticket's id came back: its actor settles the job
 
 
 async def _pending_alerts(ctx: ActorContext) -> int:

@@ -91,12 +91,15 @@ async def run_printer(
     transport = ctx.transports[printer.name]
     failures = 0
     while not me.stop_requested.is_set():
+        await _resolve_late_proofs(ctx, spool, transport, printer.name, log)
         if printer.name in ctx.paused:  # an operator paused it: jobs wait, a resume rings
             await _wait(bell, me.stop_requested, printer.probe_interval)
             continue
-        await _resolve_late_proofs(ctx, spool, transport, printer.name, log)
-        if transport.capabilities is None and not await _identify(ctx, printer, transport, log):
-            await _wait_until_printable(ctx, printer, bell, me.stop_requested)
+        if transport.capabilities is None:
+            if not await _identify(ctx, printer, transport, log):
+                await _wait_until_printable(ctx, printer, bell, me.stop_requested)
+            # The reconnect is where a stored id most often comes back: round the loop, so
+            # it settles its job before that job's REPRINT could be claimed.
             continue
         job = await spool.claim_next(printer.name)
         if job is None:

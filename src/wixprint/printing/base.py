@@ -114,3 +114,9 @@ class Transport(Protocol):
         """Process ids that came back outside the job that sent them (a printer stores the
         latest it could not send and sends it on a later connection), oldest first."""
         ...
+
+    @property
+    def has_late_proofs(self) -> bool:
+        """Whether :meth:`take_late_proofs` has any: a probe that brought one back wakes the
+        printer's actor, which settles the job (it may wait idle for minutes)."""
+        ...

@@ -95,6 +95,10 @@ class DeviceTransport:
     def take_late_proofs(self) -> list[bytes]:
         return []
 
+    @property
+    def has_late_proofs(self) -> bool:
+        return False
+
     async def probe(self) -> PrinterStatus:
         """The device exists and is writable; paper and cover cannot be read.
 

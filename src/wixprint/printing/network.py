@@ -168,6 +168,10 @@ class NetworkTransport:
         self._late.clear()
         return late
 
+    @property
+    def has_late_proofs(self) -> bool:
+        return bool(self._late)
+
     def _lost_contact(self) -> None:
         """Forget the capabilities: after a reconnect the printer is asked again."""
         self._caps = None

@@ -121,6 +121,10 @@ class VirtualTransport:
     def take_late_proofs(self) -> list[bytes]:
         return []
 
+    @property
+    def has_late_proofs(self) -> bool:
+        return False
+
     async def probe(self) -> PrinterStatus:
         return self._status
 
