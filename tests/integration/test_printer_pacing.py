@@ -36,6 +36,7 @@ from tests.integration.harness import (
     wait_for,
 )
 from tests.integration.test_poll_mark_order import logged
+from wixprint.printing.network import NetworkTransport
 from wixprint.spool.machine import UNANSWERED_LIMIT
 
 JITTER = 0.2
@@ -264,3 +265,30 @@ async def test_an_unreachable_printer_is_dated_from_the_try_and_prints_on_withou
         # The printed ticket is proof enough: back at once, not after twenty looks.
         checks = (await get_json(rig, "/health"))["checks"]
         assert checks["printer:kitchen"]["status"] == "ready"
+
+
+async def test_an_unreachable_printer_is_knocked_on_every_second_for_ten_minutes_then_less(
+    tmp_path: Path, thread_clock: trio.testing.MockClock, unavailable: _Clocked
+) -> None:
+    """Unplugged with an order waiting: each knock is one refused connection (counted by the
+    transport, as the network sees them), one a second for ten minutes, then one every
+    ``probe_interval``; the ten minutes are not started again by each refusal."""
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        printer = rig.printers["kitchen"]
+        service = await rig.start(_config(rig, probe_interval=30.0))
+        await pass_time(thread_clock, 3)
+        transport = service.ctx.transports["kitchen"]
+        assert isinstance(transport, NetworkTransport)
+        printer.unreachable = True  # unplugged: connections are refused
+        await new_orders(rig, 1)
+        await wait_for(lambda: len(unavailable.times) == 1)
+        (down,) = unavailable.times
+        at_first = transport.statistics().offline
+        await pass_time(thread_clock, down + 610 - trio.current_time(), threshold=0.01)
+        fast = transport.statistics().offline - at_first
+        await pass_time(thread_clock, 600, threshold=0.01)
+        slow = transport.statistics().offline - at_first - fast
+        assert 590 <= fast <= 612, fast  # one a second
+        assert 19 <= slow <= 21, slow  # one every 30 s
+        assert rig.tickets("kitchen") == []
+        assert await _restarts(rig) == 0

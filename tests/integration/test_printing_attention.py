@@ -8,7 +8,9 @@ and over, stall the queue, or merge two tickets into one strip.
 from __future__ import annotations
 
 import copy
+import logging
 import uuid
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,10 +19,13 @@ import httpx
 import pytest
 import trio.testing
 
+from tests.fakes.fake_printer import line_delay
 from tests.fakes.smtp import FakeSmtpServer, ReceivedMail
 from tests.integration.harness import (
     Rig,
+    child_status,
     config_text,
+    dashboard_events,
     get_json,
     jobs_of,
     new_orders,
@@ -32,11 +37,13 @@ from tests.integration.harness import (
     wait_fast,
     wait_for,
 )
+from tests.integration.test_dashboard_actions import ADMIN, post
 from tests.integration.test_poll_mark_order import logged
 from wixprint.config import Config
 from wixprint.config.tomledit import Value
 from wixprint.receipts import TicketRequest, render_ticket
 from wixprint.spool.machine import UNANSWERED_LIMIT, UNPROVEN_LIMIT
+from wixprint.supervisor import faults
 from wixprint.vocabulary import Variant
 from wixprint.wix.parse import parse_order
 
@@ -141,6 +148,8 @@ async def test_a_printer_that_drops_every_ticket_sets_the_order_aside_after_n_tr
         orders = await get_json(rig, "/orders")
         assert [t["state"] for t in jobs_of(orders, first)] == ["attention"]
         assert "nicht bestätigt" in mails()[0].subject
+        # As many copies may be on paper: the owner is told how many went out.
+        assert f"ging {UNANSWERED_LIMIT}-mal an den Drucker" in " ".join(mails()[0].body.split())
         recovery = await get_json(rig, "/recovery/status")
         (aside,) = recovery["needs_attention"]
         assert (aside["order_number"], aside["attempts"]) == (first, UNANSWERED_LIMIT)
@@ -239,3 +248,58 @@ async def test_a_retry_after_a_cut_inside_a_qr_code_starts_on_its_own_strip_with
         assert f"#{number}" in retry.text
         assert retry.qr_data  # this time the whole slip, QR code included
         assert all(s.unknown_commands == [] for s in strips)
+
+
+@pytest.mark.parametrize("crashes", [0, 7])
+async def test_a_ticket_proven_after_the_actor_gave_up_is_not_printed_again(
+    tmp_path: Path,
+    thread_clock: trio.testing.MockClock,
+    caplog: pytest.LogCaptureFixture,
+    crashes: int,
+) -> None:
+    """A 60-second ticket on a printer set to process ids: the actor gives up waiting for its
+    proof long before it is out. The owner pauses the printer meanwhile; the printer keeps
+    the proof it could not send (the connection was gone). On resume the retry's connection
+    gets that stored proof before it sends anything: the REPRINT is withdrawn, one copy on
+    paper. So too after the actor crashed before sending seven times in a row: the ninth try
+    has the first one's process id again (eight slots), and that id coming back before
+    anything was sent is the first try's proof."""
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        caplog.set_level(logging.INFO)  # reprint_withdrawn
+        faults.reset()
+        printer = rig.printers["kitchen"]
+        text = _kitchen(rig, proof="process_id", reply_timeout=1.0)
+        # No status probe of the connectivity actor's may take the stored proof first.
+        await rig.start(tune(text, "connectivity", interval=3600.0, interval_down=3600.0))
+        await pass_time(thread_clock, 5)
+        printer.print_delay = line_delay(60.0)
+        before = printer.job_bytes  # what it was asked at the start
+        (number,) = await new_orders(rig, 1)
+        await printer.wait_job_bytes(before + 1)
+        assert (await post(rig, "/printers/kitchen/pause", headers=ADMIN)).status_code == 200
+        await wait_for(lambda: len(logged(caplog, "print_outcome_unknown")) == 1)
+        await wait_fast(thread_clock, lambda: printer.stored_process_id is not None, 300)
+        assert len(rig.tickets("kitchen")) == 1
+        with faults.armed("printer.before_send", times=crashes) if crashes else nullcontext():
+            assert (await post(rig, "/printers/kitchen/resume", headers=ADMIN)).status_code == 200
+            # Printed (or proven late), or, were the REPRINT sent, unproven again. The restarts
+            # are start-ups: no fast clock jumps before this.
+            await wait_for(
+                lambda: (
+                    bool(
+                        logged(caplog, "ticket_printed")
+                        + logged(caplog, "ticket_printed_late_proof")
+                    )
+                    or len(logged(caplog, "print_outcome_unknown")) > 1
+                )
+            )
+        await pass_time(thread_clock, 180)  # a REPRINT would be out by now
+        assert ticket_numbers(rig, "kitchen") == [number]
+        assert len(logged(caplog, "reprint_withdrawn")) == 1
+        assert "REPRINT" not in rig.tickets("kitchen")[0]
+        (job,) = jobs_of(await get_json(rig, "/orders"), number)
+        assert job["state"] == "printed"
+        (event,) = [e for e in await dashboard_events(rig) if e["event"] == "ticket_printed"]
+        assert (event["order_number"], event["late"]) == (number, True)  # proven late
+        recovery = await get_json(rig, "/recovery/status")
+        assert child_status(recovery, "printer:kitchen")["restarts"] == crashes

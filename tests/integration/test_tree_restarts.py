@@ -23,6 +23,7 @@ from tests.integration.harness import (
     ticket_numbers,
     wait_for,
 )
+from tests.integration.test_intake_real_shapes import fresh
 from tests.integration.test_poll_mark_order import logged
 from wixprint.spool import QueueStats
 from wixprint.supervisor import faults
@@ -104,3 +105,29 @@ async def test_a_printer_restart_requeues_only_its_own_jobs(
             ("kitchen", "printed", True),
             ("counter", "printed", False),
         }
+
+
+async def test_what_a_crash_cut_off_is_cut_away_before_the_reprint(
+    tmp_path: Path, fixtures_dir: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """The kitchen's actor dies halfway through sending a long ticket; the printer prints the
+    lines that came. The restarted actor's REPRINT begins with a cut: the fragment is a strip
+    of its own, the REPRINT whole on the next, and no blank strip is cut anywhere."""
+    faults.reset()
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        rig.shop.add_order(fresh(fixtures_dir, "order-04-many-items-modifiers.json"))
+        printer = rig.printers["kitchen"]
+        printer.print_delay = 0.0  # what came is on paper before the actor is back
+        with faults.armed("printer.mid_send", times=1):
+            await rig.start(config_text(tmp_path, rig.shop_url, {"kitchen": printer.port}))
+            await wait_for(lambda: faults.statistics()["printer.mid_send"].fires == 1)
+        await wait_for(lambda: len(printer.tickets) >= 2)  # the restart: no fast clock jumps
+        await pass_time(thread_clock, 30)
+        fragment, reprint = printer.paper()
+        assert (fragment.cut, reprint.cut) == (True, True)
+        assert "2x Pizza Margherita" in fragment.text
+        assert ("REPRINT" in fragment.text, "Job 1" in fragment.text) == (False, False)
+        assert reprint.parts == [reprint.text]  # nothing of the first copy above it
+        assert reprint.lines[0].strip() == "REPRINT - möglicherweise doppelt"
+        assert "Job 1 · Rev. 1" in reprint.lines[-1]
+        assert printer.head.blank_cuts == 0

@@ -259,7 +259,9 @@ async def _attempt(
         seen.append(status)
         ctx.report_printer(printer.name, status)
 
-    first = max(1, job.attempts - ATTEMPT_SLOTS + 1)
+    # The attempts whose process id may still come back. From the ninth on, the oldest of
+    # them shares this attempt's id: one coming back before anything was sent is its proof.
+    first = max(1, job.attempts - ATTEMPT_SLOTS)
     faults.point("printer.before_send")
     try:
         options = JobOptions(
