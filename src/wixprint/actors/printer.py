@@ -310,10 +310,9 @@ async def _attempt(
         return Attempt.DONE
     faults.point("printer.after_send")
     await spool.mark_printed(job.id)
-    # A proven ticket proves the printer is up, whatever hysteresis still waits for.
-    ctx.report_printer(
-        printer.name, seen[-1] if seen else PrinterStatus(online=True, paper="ok"), force=True
-    )
+    # A proven ticket proves the printer is up, whatever hysteresis still waits for (its
+    # paper too, but only a status read can say so: a USB printer's stays unknown).
+    ctx.report_printer(printer.name, seen[-1] if seen else PrinterStatus(online=True), force=True)
     if confirmation == "earlier":
         log.info("reprint_withdrawn", job=job.id, order=job.order_number)
     log.info(
