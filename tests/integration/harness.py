@@ -140,7 +140,8 @@ class Rig:
     events: list[object] = field(default_factory=list)
 
     async def start(self, text: str, transports: dict[str, Transport] | None = None) -> Service:
-        """Start the service on ``text``; ``transports`` stand in for some printers."""
+        """Start the service on ``text``; ``transports`` stand in for every printer's (one entry per
+        printer: a printer missing from it has no transport)."""
         self.config = load_config_text(text)
         options = ServiceOptions(
             wall=VirtualWall(), transports=transports, with_monitor=False, with_watchdog=False
@@ -373,7 +374,8 @@ async def dashboard_events(rig: Rig) -> list[dict[str, Any]]:
     """The recent events the dashboard page starts from (its ``initial-state`` block)."""
     async with httpx.AsyncClient(timeout=30.0) as client:
         page = (await client.get(f"{rig.web_url}/")).text
-    block = re.search(r'<script id="initial-state" type="application/json">(.*?)<', page)
+    pattern = r'<script id="initial-state" type="application/json">(.*?)</script>'
+    block = re.search(pattern, page, re.DOTALL)
     assert block is not None
     events: list[dict[str, Any]] = json.loads(block.group(1))
     return events

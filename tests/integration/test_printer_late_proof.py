@@ -118,6 +118,32 @@ async def test_an_id_a_probe_brings_back_settles_its_order_at_once_even_while_pa
         assert ticket_numbers(rig, "kitchen") == [number]  # its REPRINT was never sent
 
 
+async def test_an_id_back_while_the_paper_is_out_settles_its_order_before_the_new_roll(
+    tmp_path: Path, thread_clock: trio.testing.MockClock
+) -> None:
+    """As the first, but the roll ran out meanwhile: the reconnect brings the id back and
+    finds the printer unable to print. The order shows printed at once, not only once the
+    owner has found a new roll (until then it looked unprinted: a reprint would cook it
+    twice)."""
+    async with open_rig(tmp_path, ("kitchen",)) as rig:
+        printer = rig.printers["kitchen"]
+        printer.print_delay = line_delay(SLOW_TICKET)
+        await rig.start(_config(rig, interval=3600.0, interval_down=3600.0))
+        (number,) = await new_orders(rig, 1, clock=thread_clock)
+        await wait_for(lambda: printer.job_bytes > 200)
+        assert (await post(rig, "/printers/kitchen/pause", headers=ADMIN)).status_code == 200
+        await wait_fast(thread_clock, lambda: printer.stored_process_id is not None, 300)
+        printer.paper_out = True
+        assert (await post(rig, "/printers/kitchen/resume", headers=ADMIN)).status_code == 200
+        await wait_fast(thread_clock, lambda: printer.stored_process_id is None, 60)
+        await pass_time(thread_clock, 30)
+        assert await _states(rig, number) == ["printed"]
+
+        printer.paper_out = False
+        await pass_time(thread_clock, 60)
+        assert ticket_numbers(rig, "kitchen") == [number]  # its REPRINT was never sent
+
+
 @pytest.mark.parametrize(
     "before",
     [pytest.param([TEST_TAG], id="a test print's"), pytest.param([job_tag(999)], id="no job's")],

@@ -268,7 +268,7 @@ async def test_a_ticket_proven_after_the_actor_gave_up_is_not_printed_again(
         caplog.set_level(logging.INFO)  # reprint_withdrawn
         faults.reset()
         printer = rig.printers["kitchen"]
-        text = _kitchen(rig, proof="process_id", reply_timeout=1.0)
+        text = _kitchen(rig, proof="process_id")
         # No status probe of the connectivity actor's may take the stored proof first.
         await rig.start(tune(text, "connectivity", interval=3600.0, interval_down=3600.0))
         await pass_time(thread_clock, 5)

@@ -213,14 +213,15 @@ async def test_a_spool_read_failure_never_quarantines_the_order(
         assert failures["left"] == 0
 
 
-async def test_a_usb_printer_shows_ready_with_paper_once_a_ticket_went_through(
+async def test_a_usb_printer_shows_online_at_once_when_a_ticket_went_through(
     tmp_path: Path, thread_clock: trio.testing.MockClock
 ) -> None:
-    """A USB printer (``transport = "device"``) has no reply channel: its probe cannot read
-    the paper sensor. A ticket the device took says it can print, paper included: the
-    dashboard shows it online with paper once the first order went through."""
+    """A USB printer (``transport = "device"``) has no reply channel: its probe sees only
+    whether the device is there, never the paper. Plugged in while an order waits, its first
+    probe finds it (one probe: not yet confirmed online); the ticket the device then takes
+    proves it is, and the dashboard says so at once. Its paper stays unknown: no ticket can
+    tell, and a later probe would only say "unknown" again."""
     device = tmp_path / "lp0"  # a regular file stands in for /dev/usb/lp0
-    device.write_bytes(b"")
     async with open_rig(tmp_path, ("kitchen",)) as rig:
         text = tune(
             kitchen_only(tmp_path, rig.shop_url, rig.printers["kitchen"].port),
@@ -228,12 +229,15 @@ async def test_a_usb_printer_shows_ready_with_paper_once_a_ticket_went_through(
             transport="device",
             device=str(device),
         )
-        await rig.start(tune(text, "connectivity", interval=3600.0, interval_down=3600.0))
-        await pass_time(thread_clock, 5)
-        before = (await get_json(rig, "/connectivity/status"))["printers"]["kitchen"]
-        assert (before["online"], before["paper"]) == (True, "unknown")
+        # Three agreeing observations to confirm a change: the probe and the ticket are two.
+        connectivity = {"interval": 3600.0, "interval_down": 3600.0, "confirm": 3}
+        await rig.start(tune(text, "connectivity", **connectivity))
         (number,) = await new_orders(rig, 1)
+        await pass_time(thread_clock, 30)
+        before = (await get_json(rig, "/connectivity/status"))["printers"]["kitchen"]
+        assert before["online"] is False  # unplugged
+        device.write_bytes(b"")  # plugged in
         await wait_for(lambda: f"#{number}".encode() in device.read_bytes())
         await pass_time(thread_clock, 5)
         after = (await get_json(rig, "/connectivity/status"))["printers"]["kitchen"]
-        assert (after["online"], after["paper"]) == (True, "ok")
+        assert (after["online"], after["paper"]) == (True, "unknown")

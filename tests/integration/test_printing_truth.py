@@ -197,21 +197,54 @@ async def test_a_stored_proof_of_the_earlier_attempt_withdraws_the_retry(
     assert transport.statistics().withdrawn == 1
 
 
-async def test_a_late_proof_seen_by_a_probe_is_kept_for_its_job(
-    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
-) -> None:
+async def _printed_after_giving_up(
+    nursery: trio.Nursery, tag: bytes
+) -> tuple[FakePrinter, NetworkTransport]:
+    """A ticket whose proof the transport gave up on, printed since: its id is stored."""
     printer = await _start(nursery, print_delay=0.5)
     transport = _transport(printer, reply_timeout=1.0)
-    tag = job_tag(9, 1)
     with fail_after(60), pytest.raises(PrintOutcomeUnknown):
         await transport.print_job(line_ticket(20), tag=tag, on_status=_nothing)
     with fail_after(60):
         await printer.wait_tickets(1)
         await trio.sleep(1)
+    return printer, transport
+
+
+async def test_a_late_proof_seen_by_a_probe_is_kept_for_its_job(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    tag = job_tag(9, 1)
+    _, transport = await _printed_after_giving_up(nursery, tag)
+    with fail_after(60):
         assert transport.take_late_proofs() == []
+        pending = [transport.has_late_proofs]
         assert await transport.probe() == OK
+    pending.append(transport.has_late_proofs)  # its actor is rung
     assert transport.take_late_proofs() == [tag]
     assert transport.take_late_proofs() == []
+    pending.append(transport.has_late_proofs)
+    assert pending == [False, True, False]
+
+
+async def test_a_retry_sends_nothing_when_a_probe_already_brought_its_earlier_id_back(
+    thread_clock: trio.testing.MockClock, nursery: trio.Nursery
+) -> None:
+    """The id came back on a probe after the actor last looked, while it claimed the retry:
+    the retry's own connection no longer sees it, the transport still does."""
+    first = job_tag(9, 1)
+    printer, transport = await _printed_after_giving_up(nursery, first)
+    with fail_after(60):
+        assert await transport.probe() == OK
+        retry = JobOptions(earlier=frozenset({first}))
+        got = await transport.print_job(
+            line_ticket(20), tag=job_tag(9, 2), on_status=_nothing, options=retry
+        )
+    assert got == "earlier"
+    await trio.sleep(30)
+    assert len(printer.paper()) == 1  # the retry was never sent
+    assert transport.statistics().withdrawn == 1
+    assert transport.take_late_proofs() == []  # settled by the retry, not again by the actor
 
 
 async def test_power_loss_mid_job_is_an_unanswered_unknown_and_booting_is_offline(

@@ -190,6 +190,7 @@ MODULES: dict[str, tuple[str, ...]] = {
         "::test_order_tickets_waiting_at_the_counter_print_before_the_slip",
         "tests/integration/test_printer_pacing.py",  # retry and probe rhythm, actor name
         "tests/integration/test_printer_late_proof.py",  # ids that come back late
+        "tests/unit/printing/test_printer_retry_delay.py",  # the cap of the doublings
     ),
     "printing/network": (
         "tests/integration/test_printing_network_edges.py",

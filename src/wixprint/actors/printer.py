@@ -29,6 +29,8 @@ from __future__ import annotations
 import enum
 import json
 import random
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 import trio
 from structlog.stdlib import BoundLogger
@@ -89,15 +91,16 @@ async def run_printer(
     task_status.started()
     me = current_child()
     transport = ctx.transports[printer.name]
+    settle = partial(_resolve_late_proofs, ctx, spool, transport, printer.name, log)
     failures = 0
     while not me.stop_requested.is_set():
-        await _resolve_late_proofs(ctx, spool, transport, printer.name, log)
+        await settle()
         if printer.name in ctx.paused:  # an operator paused it: jobs wait, a resume rings
             await _wait(bell, me.stop_requested, printer.probe_interval)
             continue
         if transport.capabilities is None:
             if not await _identify(ctx, printer, transport, log):
-                await _wait_until_printable(ctx, printer, bell, me.stop_requested)
+                await _wait_until_printable(ctx, printer, bell, me.stop_requested, settle)
             # The reconnect is where a stored id most often comes back: round the loop, so
             # it settles its job before that job's REPRINT could be claimed.
             continue
@@ -112,7 +115,7 @@ async def run_printer(
             me.mark_healthy()  # a ticket went through: a later crash restarts at once
         elif outcome is Attempt.PRINTER_DOWN:
             failures = 0
-            await _wait_until_printable(ctx, printer, bell, me.stop_requested)
+            await _wait_until_printable(ctx, printer, bell, me.stop_requested, settle)
         else:
             failures += 1
             await _wait(bell, me.stop_requested, retry_delay(failures, printer.probe_interval))
@@ -175,13 +178,19 @@ def _published_printed(ctx: ActorContext, job: Job, *, late: bool = False) -> No
 
 
 async def _wait_until_printable(
-    ctx: ActorContext, printer: PrinterConfig, bell: Doorbell, stop: trio.Event
+    ctx: ActorContext,
+    printer: PrinterConfig,
+    bell: Doorbell,
+    stop: trio.Event,
+    settle: Callable[[], Awaitable[None]],
 ) -> None:
     """Probe until the printer can print (or we are asked to stop).
 
     Claiming and releasing a job per retry would cost two commits on the SD card each time and
     wake on every new order; a status probe costs neither. A ring (the connectivity actor saw
-    the printer back, or a new order) only makes the next probe come sooner.
+    the printer back, or a new order) only makes the next probe come sooner. A printer out of
+    paper still hands over a stored process id: ``settle`` marks its job printed at once, or
+    it would look unprinted (and be reprinted by hand) until the new roll.
     """
     transport = ctx.transports[printer.name]
     down_since = trio.current_time()
@@ -196,6 +205,7 @@ async def _wait_until_printable(
             ctx.report_printer(printer.name, PrinterStatus(online=False), reason=str(exc))
             continue
         ctx.report_printer(printer.name, status)
+        await settle()
         if status.can_print:
             return
 
@@ -300,10 +310,9 @@ async def _attempt(
         return Attempt.DONE
     faults.point("printer.after_send")
     await spool.mark_printed(job.id)
-    # A proven ticket proves the printer is up, whatever hysteresis still waits for.
-    ctx.report_printer(
-        printer.name, seen[-1] if seen else PrinterStatus(online=True, paper="ok"), force=True
-    )
+    # A proven ticket proves the printer is up, whatever hysteresis still waits for (its
+    # paper too, but only a status read can say so: a USB printer's stays unknown).
+    ctx.report_printer(printer.name, seen[-1] if seen else PrinterStatus(online=True), force=True)
     if confirmation == "earlier":
         log.info("reprint_withdrawn", job=job.id, order=job.order_number)
     log.info(

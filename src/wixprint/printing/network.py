@@ -172,6 +172,13 @@ class NetworkTransport:
     def has_late_proofs(self) -> bool:
         return bool(self._late)
 
+    def _take_late(self, tags: Collection[bytes]) -> bool:
+        """Take the late ids among ``tags``; whether there were any."""
+        found = [tag for tag in self._late if tag in tags]
+        for tag in found:
+            self._late.remove(tag)
+        return bool(found)
+
     def _lost_contact(self) -> None:
         """Forget the capabilities: after a reconnect the printer is asked again."""
         self._caps = None
@@ -304,8 +311,9 @@ class NetworkTransport:
     ) -> Confirmation:
         status = await self._status(link)
         on_status(status)
-        if link.proven(options.earlier) is not None:
-            # A stored reply of an earlier attempt: that copy is on paper, send nothing.
+        if link.proven(options.earlier) is not None or self._take_late(options.earlier):
+            # A stored reply of an earlier attempt (on this connection, or on a probe's since
+            # the actor last looked): that copy is on paper, send nothing.
             self._withdrawn += 1
             self._printed += 1
             return "earlier"
