@@ -93,6 +93,20 @@ async def until(page: DevTools, expression: str, seconds: float = 30.0) -> None:
     )
 
 
+async def allow_sound(page: DevTools) -> None:
+    """The one tap that allows audio, again if the browser could not play yet: the page
+    says "Ton an" only once a play succeeded, and the next tap tries again (a busy machine
+    may not have the alarm sound loaded in time; a person taps twice)."""
+    for _ in range(3):
+        await tap(page, "#sound")
+        try:
+            await until(page, "document.getElementById('sound').innerText.includes('Ton an')", 10)
+        except AssertionError:
+            continue
+        return
+    raise AssertionError("three taps did not allow sound")
+
+
 async def test_a_critical_problem_rings_until_acknowledged_in_this_browser(
     tmp_path: Path,
 ) -> None:
@@ -113,8 +127,7 @@ async def test_a_critical_problem_rings_until_acknowledged_in_this_browser(
                 await tablet.wait_text("#live", "live")
                 assert await tablet.js(SILENT)
                 assert await tablet.text("#sound") == "Ton aus"  # German: the default language
-                await tap(tablet, "#sound")  # the one tap that allows audio
-                await tablet.wait_text("#sound", "Ton an")
+                await allow_sound(tablet)
                 assert await tablet.js(SILENT)  # allowed, but nothing to ring about
 
                 printer.cover_open = True
@@ -136,7 +149,7 @@ async def test_a_critical_problem_rings_until_acknowledged_in_this_browser(
                 # ...while another tablet, with its own storage, still rings.
                 await other.call("Page.navigate", url=url)
                 await other.wait_text("#live", "live")
-                await tap(other, "#sound")
+                await allow_sound(other)
                 await until(other, RINGING)
 
                 # The cover closes: the other tablet falls silent by itself.
