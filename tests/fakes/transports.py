@@ -13,7 +13,14 @@ from collections.abc import Sequence
 import trio
 
 from wixprint.errors import PrintOutcomeUnknown
-from wixprint.printing.base import FIRST_TRY, Confirmation, JobOptions, ProofMode, StatusCallback
+from wixprint.printing.base import (
+    FIRST_TRY,
+    Confirmation,
+    JobOptions,
+    NoLateProofs,
+    ProofMode,
+    StatusCallback,
+)
 from wixprint.printing.capabilities import Capabilities
 from wixprint.vocabulary import PrinterStatus
 
@@ -21,7 +28,7 @@ READY = PrinterStatus(online=True, paper="ok")
 ANSWERS = Capabilities(status=True, process_id=True)
 
 
-class _ReadyPrinter:
+class _ReadyPrinter(NoLateProofs):
     """Answers probes and identification like a printer that proves by process id."""
 
     name: str
@@ -38,13 +45,6 @@ class _ReadyPrinter:
 
     async def identify(self) -> Capabilities:
         return ANSWERS
-
-    def take_late_proofs(self) -> list[bytes]:
-        return []
-
-    @property
-    def has_late_proofs(self) -> bool:
-        return False
 
 
 class HangingTransport(_ReadyPrinter):

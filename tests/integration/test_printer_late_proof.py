@@ -52,6 +52,18 @@ async def _states(rig: Rig, number: str) -> list[str]:
     return [t["state"] for t in jobs_of(await orders_shown(rig, [number]), number)]
 
 
+async def _printed_after_the_wait_while_paused(rig: Rig, clock: trio.testing.MockClock) -> str:
+    """A new order whose ticket the slow printer finishes after the wait for its proof;
+    the operator paused the printer meanwhile, so nothing else connects (but a probe). Its
+    number, once the printer holds the ticket's id for the next connection."""
+    printer = rig.printers["kitchen"]
+    (number,) = await new_orders(rig, 1, clock=clock)
+    await wait_for(lambda: printer.job_bytes > 200)  # the ticket is in the printer
+    assert (await post(rig, "/printers/kitchen/pause", headers=ADMIN)).status_code == 200
+    await wait_fast(clock, lambda: printer.stored_process_id is not None, 300)
+    return number
+
+
 async def test_an_id_brought_back_by_the_reconnect_prints_the_order_and_withdraws_its_reprint(
     tmp_path: Path, thread_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -65,10 +77,7 @@ async def test_an_id_brought_back_by_the_reconnect_prints_the_order_and_withdraw
         printer.print_delay = line_delay(SLOW_TICKET)
         # No connectivity probe may fetch the id first: the reconnect is what this is about.
         await rig.start(_config(rig, interval=3600.0, interval_down=3600.0))
-        (number,) = await new_orders(rig, 1, clock=thread_clock)
-        await wait_for(lambda: printer.job_bytes > 200)  # the ticket is in the printer
-        assert (await post(rig, "/printers/kitchen/pause", headers=ADMIN)).status_code == 200
-        await wait_fast(thread_clock, lambda: printer.stored_process_id is not None, 300)
+        number = await _printed_after_the_wait_while_paused(rig, thread_clock)
         assert await _states(rig, number) == ["queued"]  # unproven: a REPRINT is due
 
         assert (await post(rig, "/printers/kitchen/resume", headers=ADMIN)).status_code == 200
@@ -97,10 +106,7 @@ async def test_an_id_a_probe_brings_back_settles_its_order_at_once_even_while_pa
         # proof set: an unproven ticket keeps what the printer supports, so no probe rings the
         # actor to ask again; only the id coming back may wake it.
         await rig.start(tune(text, "printers", probe_interval=300.0, proof="process_id"))
-        (number,) = await new_orders(rig, 1, clock=thread_clock)
-        await wait_for(lambda: printer.job_bytes > 200)
-        assert (await post(rig, "/printers/kitchen/pause", headers=ADMIN)).status_code == 200
-        await wait_fast(thread_clock, lambda: printer.stored_process_id is not None, 300)
+        number = await _printed_after_the_wait_while_paused(rig, thread_clock)
         assert await _states(rig, number) == ["queued"]
         await wait_fast(thread_clock, lambda: printer.stored_process_id is None, 60)
         taken = trio.current_time()
@@ -129,10 +135,7 @@ async def test_an_id_back_while_the_paper_is_out_settles_its_order_before_the_ne
         printer = rig.printers["kitchen"]
         printer.print_delay = line_delay(SLOW_TICKET)
         await rig.start(_config(rig, interval=3600.0, interval_down=3600.0))
-        (number,) = await new_orders(rig, 1, clock=thread_clock)
-        await wait_for(lambda: printer.job_bytes > 200)
-        assert (await post(rig, "/printers/kitchen/pause", headers=ADMIN)).status_code == 200
-        await wait_fast(thread_clock, lambda: printer.stored_process_id is not None, 300)
+        number = await _printed_after_the_wait_while_paused(rig, thread_clock)
         printer.paper_out = True
         assert (await post(rig, "/printers/kitchen/resume", headers=ADMIN)).status_code == 200
         await wait_fast(thread_clock, lambda: printer.stored_process_id is None, 60)

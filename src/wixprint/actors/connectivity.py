@@ -102,10 +102,10 @@ async def _probe_printer(ctx: ActorContext, name: str) -> None:
             status = PrinterStatus(online=False)
             reason = str(exc)
         ctx.report_printer(name, status, reason=reason)
-        if status.can_print and transport.capabilities is None:
-            ctx.ring((name,))  # reached (again): its actor asks what it supports
-        if transport.has_late_proofs:
-            ctx.ring((name,))  # an earlier ticket's id came back: its actor settles the job
+        # Reached (again): its actor asks what it supports. An earlier ticket's id came
+        # back: its actor settles the job.
+        if (status.can_print and transport.capabilities is None) or transport.has_late_proofs:
+            ctx.ring((name,))
 
 
 async def _pending_alerts(ctx: ActorContext) -> int:

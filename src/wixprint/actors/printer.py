@@ -201,10 +201,11 @@ async def _wait_until_printable(
             return
         try:
             status = await transport.probe()
-        except PrinterOffline as exc:
-            ctx.report_printer(printer.name, PrinterStatus(online=False), reason=str(exc))
-            continue
-        ctx.report_printer(printer.name, status)
+        except PrinterOffline as exc:  # it may still have handed over a stored id first
+            status = PrinterStatus(online=False)
+            ctx.report_printer(printer.name, status, reason=str(exc))
+        else:
+            ctx.report_printer(printer.name, status)
         await settle()
         if status.can_print:
             return

@@ -120,3 +120,15 @@ class Transport(Protocol):
         """Whether :meth:`take_late_proofs` has any: a probe that brought one back wakes the
         printer's actor, which settles the job (it may wait idle for minutes)."""
         ...
+
+
+class NoLateProofs:
+    """For transports that cannot hear a process id at all (a file, a USB device): none
+    ever comes back late."""
+
+    def take_late_proofs(self) -> list[bytes]:
+        return []
+
+    @property
+    def has_late_proofs(self) -> bool:
+        return False

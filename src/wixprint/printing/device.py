@@ -29,6 +29,7 @@ from wixprint.printing.base import (
     FIRST_TRY,
     Confirmation,
     JobOptions,
+    NoLateProofs,
     ProofMode,
     StatusCallback,
 )
@@ -64,7 +65,7 @@ def _writable(path: str) -> bool:
     return os.path.exists(path) and os.access(path, os.W_OK)
 
 
-class DeviceTransport:
+class DeviceTransport(NoLateProofs):
     """A printer behind a character device; one open/write/close per job."""
 
     def __init__(self, name: str, path: str | Path, *, send_timeout: float = 20.0) -> None:
@@ -91,13 +92,6 @@ class DeviceTransport:
 
     def proof_mode(self) -> ProofMode:
         return ProofMode("none", "a printer on a device file gives no proof of print")
-
-    def take_late_proofs(self) -> list[bytes]:
-        return []
-
-    @property
-    def has_late_proofs(self) -> bool:
-        return False
 
     async def probe(self) -> PrinterStatus:
         """The device exists and is writable; paper and cover cannot be read.

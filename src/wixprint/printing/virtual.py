@@ -19,6 +19,7 @@ from wixprint.printing.base import (
     FIRST_TRY,
     Confirmation,
     JobOptions,
+    NoLateProofs,
     ProofMode,
     StatusCallback,
 )
@@ -79,7 +80,7 @@ def _next_seq(directory: Path) -> int:
     return highest + 1
 
 
-class VirtualTransport:
+class VirtualTransport(NoLateProofs):
     """Writes tickets to *directory*; ``echo`` receives each preview (e.g. the terminal)."""
 
     def __init__(
@@ -117,13 +118,6 @@ class VirtualTransport:
 
     def proof_mode(self) -> ProofMode:
         return ProofMode("file")
-
-    def take_late_proofs(self) -> list[bytes]:
-        return []
-
-    @property
-    def has_late_proofs(self) -> bool:
-        return False
 
     async def probe(self) -> PrinterStatus:
         return self._status
